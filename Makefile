@@ -1,0 +1,43 @@
+# Motion — every routine is a target. `make run` and `make test` set everything up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: install run db test test-fast bench lint browser load serve-prod clean
+
+$(STAMP): requirements.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+db: install
+	@$(PY) -m deliberation init-db
+	@$(PY) -m deliberation load-demo --if-empty
+
+run: db
+	@$(PY) -m deliberation demo-info
+	@$(PY) app.py
+
+browser:
+	@bash scripts/ensure-chromium.sh
+
+test: install browser
+	@$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-fast: install
+	@$(PY) -m pytest -q -m "not browser and not integration" $(PYTEST_ARGS)
+
+bench: install
+	@$(PY) -m bench
+
+lint: install
+	@$(PY) -m ruff check deliberation tests bench app.py
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

@@ -1,0 +1,100 @@
+"""Motion: a few hundred ideas of elected officials turned into a voted congress motion."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from .config import Config
+
+
+def _socketio_async_mode() -> str:
+    """gevent when the process was monkey-patched (app.py, gunicorn), threads otherwise (tests)."""
+    try:
+        from gevent import monkey
+    except ImportError:  # pragma: no cover - gevent is pinned
+        return "threading"
+    return "gevent" if monkey.is_module_patched("socket") else "threading"
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
+    """SQLite enforces foreign keys only when asked; WAL lets readers run beside a writer."""
+    module = type(dbapi_connection).__module__
+    if not module.startswith("sqlite3"):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_app(config: type | dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder="../templates",
+        static_folder="../static",
+        instance_relative_config=True,
+    )
+    app.config.from_object(Config)
+    if isinstance(config, dict):
+        app.config.update(config)
+    elif config is not None:
+        app.config.from_object(config)
+    _size_pool(app)
+
+    from . import cli, errorpages, filters, live, security
+    from .extensions import csrf, db, login_manager, migrate, socketio
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_migrations_dir()))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    socketio.init_app(
+        app,
+        async_mode=app.config.get("SOCKETIO_ASYNC_MODE") or _socketio_async_mode(),
+        message_queue=app.config.get("REDIS_URL"),
+        cors_allowed_origins=app.config.get("SOCKETIO_ORIGINS"),
+        max_http_buffer_size=64 * 1024,
+        manage_session=False,
+    )
+    security.init_app(app)
+    filters.init_app(app)
+    errorpages.init_app(app)
+    live.init_app(app)
+    cli.init_app(app)
+
+    from .api import bp as api_bp
+    from .facilitator import bp as facilitator_bp
+    from .participant import bp as participant_bp
+
+    app.register_blueprint(participant_bp)
+    app.register_blueprint(facilitator_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)
+    return app
+
+
+def _size_pool(app: Flask) -> None:
+    """Give server databases a pool that fits a burst of clients; SQLite needs none."""
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if uri.startswith("postgresql"):
+        options.setdefault("pool_size", 20)
+        options.setdefault("max_overflow", 30)
+        options.setdefault("pool_pre_ping", True)
+        options.setdefault("pool_timeout", 10)
+    elif uri.startswith("sqlite"):
+        options.setdefault("connect_args", {"timeout": 15})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+def _migrations_dir():
+    from .config import ROOT
+
+    return ROOT / "migrations"

@@ -1,0 +1,232 @@
+"""`flask` commands, also reachable as `python -m deliberation ...`.
+
+Every command reports bad arguments in French and exits non-zero without
+changing anything.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy import inspect, select
+
+from .errors import InputError
+from .extensions import db
+from .models import Congress, Contribution, Participant
+
+
+def _congress(code: str | None) -> Congress:
+    if code:
+        congress = db.session.scalar(select(Congress).filter_by(join_code=code.upper()))
+        if congress is None:
+            raise click.ClickException(f"Aucun congrès avec le code « {code} ».")
+        return congress
+    congresses = list(db.session.scalars(select(Congress)))
+    if len(congresses) != 1:
+        raise click.ClickException(
+            "Précisez le congrès avec --congress CODE "
+            f"({len(congresses)} congrès dans la base).")
+    return congresses[0]
+
+
+def _read(path: str) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise click.ClickException(f"Fichier illisible : {path} ({exc.strerror}).") from None
+
+
+def upgrade_database() -> None:
+    """Create or migrate the schema to the latest revision (Alembic)."""
+    from flask_migrate import upgrade
+
+    uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    upgrade()
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command():
+    """Create or migrate the database schema."""
+    upgrade_database()
+    click.echo("Base de données à jour.")
+
+
+@click.command("load-demo")
+@click.option("--if-empty", is_flag=True, help="Ne rien faire si un congrès existe déjà.")
+@click.option("--no-sort", is_flag=True, help="Ne pas lancer le classement automatique.")
+@with_appcontext
+def load_demo_command(if_empty: bool, no_sort: bool):
+    """Load the demo congress (themes, officials, contributions, staff accounts)."""
+    from . import corpus, sorting
+
+    if if_empty and db.session.scalar(select(Congress.id).limit(1)) is not None:
+        click.echo("Un congrès existe déjà : démonstration non rechargée.")
+        return
+    try:
+        congress = corpus.load_demo()
+        db.session.commit()
+    except InputError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    if not no_sort:
+        sorting.refit(congress.id)
+    n = db.session.scalar(select(db.func.count()).select_from(Contribution)
+                          .filter_by(congress_id=congress.id))
+    click.echo(f"Congrès de démonstration « {congress.title} » chargé : {n} contributions, "
+               f"code {congress.join_code}.")
+
+
+@click.command("demo-info")
+@click.option("--base-url", default=None)
+@with_appcontext
+def demo_info_command(base_url: str | None):
+    """Print the URLs and credentials to try the demo congress."""
+    from .corpus import DEMO_FACILITATOR, DEMO_SCRIBE
+
+    cfg = current_app.config
+    base = (base_url or f"http://{cfg['HOST']}:{cfg['PORT']}").rstrip("/")
+    congress = db.session.scalar(select(Congress).order_by(Congress.id))
+    if congress is None:
+        click.echo("Aucun congrès : lancez « flask load-demo ».")
+        return
+    someone = db.session.scalar(select(Participant).filter_by(
+        congress_id=congress.id, role="participant", token_revoked_at=None)
+        .order_by(Participant.id))
+    click.echo("")
+    click.echo(f"  Motion — {congress.title} (code {congress.join_code})")
+    click.echo(f"  Participant·e (lien d'invitation) : {base}/i/{someone.invite_token}"
+               if someone else f"  Participant·e : {base}/rejoindre")
+    click.echo(f"  Rejoindre avec le code          : {base}/rejoindre?code={congress.join_code}")
+    click.echo(f"  Contributions                   : {base}/c/{congress.join_code}/contributions")
+    click.echo(f"  Animation                       : {base}/animation/connexion  "
+               f"({DEMO_FACILITATOR[0]} / {DEMO_FACILITATOR[1]})")
+    click.echo(f"  Relevé des idées (scribe)       : {base}/animation/connexion  "
+               f"({DEMO_SCRIBE[0]} / {DEMO_SCRIBE[1]})")
+    click.echo(f"  Projecteur                      : {base}/projecteur/{congress.join_code}")
+    click.echo("")
+
+
+@click.command("create-facilitator")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--name", default="Animation")
+@click.option("--congress", "code", default=None, help="Code du congrès.")
+@click.option("--role", type=click.Choice(["facilitator", "scribe"]), default="facilitator")
+@with_appcontext
+def create_facilitator_command(email: str, password: str, name: str, code: str | None,
+                               role: str):
+    """Create a facilitator (or scribe) account that logs in with a password."""
+    from . import audit
+
+    congress = _congress(code)
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 200:
+        raise click.BadParameter("adresse électronique invalide.", param_hint="--email")
+    if len(password) < 8:
+        raise click.BadParameter("8 caractères au moins.", param_hint="--password")
+    if db.session.scalar(select(Participant).filter_by(congress_id=congress.id, email=email)):
+        raise click.ClickException(f"Un compte {email} existe déjà pour ce congrès.")
+    person = Participant(congress_id=congress.id, display_name=name, role=role, email=email)
+    person.set_password(password)
+    db.session.add(person)
+    db.session.flush()
+    audit.record("staff.created", congress.id, None, participant_id=person.id, role=role)
+    db.session.commit()
+    click.echo(f"Compte {role} {email} créé pour « {congress.title} ».")
+
+
+def _import(kind: str, path: str, code: str | None) -> None:
+    from . import sorting, transfer
+    from .csv_io import CsvError
+
+    congress = _congress(code)
+    importer = transfer.import_participants if kind == "participants" \
+        else transfer.import_contributions
+    try:
+        n = importer(congress, _read(path))
+        db.session.commit()
+    except CsvError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"Import refusé, rien n'a été ajouté. {exc.message}") \
+            from None
+    if kind == "contributions":
+        sorting.refit(congress.id)
+    click.echo(f"{n} {kind} importé(e)s dans « {congress.title} ».")
+
+
+@click.command("import-participants")
+@click.argument("path")
+@click.option("--congress", "code", default=None)
+@with_appcontext
+def import_participants_command(path: str, code: str | None):
+    """Import participants from a CSV file (all or nothing)."""
+    _import("participants", path, code)
+
+
+@click.command("import-contributions")
+@click.argument("path")
+@click.option("--congress", "code", default=None)
+@with_appcontext
+def import_contributions_command(path: str, code: str | None):
+    """Import contributions from a CSV file (all or nothing)."""
+    _import("contributions", path, code)
+
+
+@click.command("export")
+@click.argument("what", type=click.Choice(["contributions", "participants"]))
+@click.option("--congress", "code", default=None)
+@click.option("--output", "-o", default="-", help="Fichier de sortie (- : sortie standard).")
+@with_appcontext
+def export_command(what: str, code: str | None, output: str):
+    """Export contributions or participants as CSV."""
+    from . import transfer
+
+    congress = _congress(code)
+    body = transfer.export_contributions(congress) if what == "contributions" \
+        else transfer.export_participants(congress)
+    if output == "-":
+        click.echo(body, nl=False)
+    else:
+        try:
+            Path(output).write_text(body, encoding="utf-8")
+        except OSError as exc:
+            raise click.ClickException(f"Écriture impossible : {output} ({exc.strerror}).") \
+                from None
+        click.echo(f"Export écrit dans {output}.")
+
+
+@click.command("sort")
+@click.option("--congress", "code", default=None)
+@with_appcontext
+def sort_command(code: str | None):
+    """Refit themes and recurring points of a congress now."""
+    from . import sorting
+
+    congress = _congress(code)
+    run = sorting.refit(congress.id)
+    click.echo(f"Classement terminé : {run.n_contributions} contributions, "
+               f"{run.timings.get('total_s', 0):.2f} s.")
+
+
+@click.command("db-ready")
+@with_appcontext
+def db_ready_command():
+    """Exit 0 when the schema exists (used by `make run` to decide on the demo)."""
+    if not inspect(db.engine).has_table("congress"):
+        raise click.ClickException("Schéma absent.")
+
+
+COMMANDS = (init_db_command, load_demo_command, demo_info_command, create_facilitator_command,
+            import_participants_command, import_contributions_command, export_command,
+            sort_command, db_ready_command)
+
+
+def init_app(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)

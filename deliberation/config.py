@@ -1,0 +1,65 @@
+"""Configuration read from the environment, with an embedded SQLite default.
+
+The secret key is generated once and kept in `instance/` so sessions survive a
+restart without anyone having to invent a secret before `make run`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("MOTION_INSTANCE", ROOT / "instance"))
+CORPUS = ROOT / "corpus"
+
+
+def _persistent_secret(instance: Path) -> str:
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual `postgres://` spellings and route them to psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    HOST = os.environ.get("HOST", "127.0.0.1")
+    PORT = int(os.environ.get("PORT", "5000"))
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE / 'motion.db'}")
+    )
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    SECRET_KEY = os.environ.get("SECRET_KEY") or _persistent_secret(INSTANCE)
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    WTF_CSRF_TIME_LIMIT = None
+    CORPUS_DIR = str(CORPUS)
+    # How long the clustering waits for more submissions before refitting.
+    SORT_DEBOUNCE_S = float(os.environ.get("SORT_DEBOUNCE_S", "2.0"))
+    # Run the background refit at all (tests switch it off and call it directly).
+    SORT_IN_BACKGROUND = True
+    PUBLIC_URL = os.environ.get("PUBLIC_URL") or None
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    WTF_CSRF_ENABLED = False
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    SORT_IN_BACKGROUND = False
+    SORT_DEBOUNCE_S = 0.0

@@ -1,0 +1,122 @@
+"""Creating, editing and withdrawing contributions: validation and phase rules.
+
+Everything that writes a contribution goes through here (web form, JSON API,
+scribe capture, CSV import) so the rules are the same whatever the channel.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from . import audit
+from .errors import InputError, PhaseError
+from .extensions import db
+from .models import Congress, Contribution, Participant, utcnow
+
+MAX_TEXT = 2000
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(raw: str | None, *, limit: int = MAX_TEXT, what: str = "La contribution") -> str:
+    """Normalise a submitted text or explain, in French, why it cannot be accepted."""
+    text = unicodedata.normalize("NFC", raw or "")
+    text = _CONTROL.sub("", text).replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        raise InputError(f"{what} est vide : écrivez au moins quelques mots.", field="text")
+    if len(text) > limit:
+        raise InputError(
+            f"{what} fait {len(text)} caractères ; la limite est de {limit:,}.".replace(",", " "),
+            field="text",
+        )
+    return text
+
+
+def clean_line(raw: str | None, *, limit: int, what: str, required: bool = False) -> str:
+    """A one-line field (name, commune): control characters removed, length bounded."""
+    text = " ".join(_CONTROL.sub("", unicodedata.normalize("NFC", raw or "")).split())
+    if required and not text:
+        raise InputError(f"{what} est obligatoire.", field=what)
+    if len(text) > limit:
+        raise InputError(f"{what} dépasse {limit} caractères.", field=what)
+    return text
+
+
+def require_open(congress: Congress) -> None:
+    if not congress.accepts_contributions:
+        raise PhaseError(
+            "Les contributions ne sont ouvertes que pendant la consultation et le débat "
+            f"(phase actuelle : {congress.phase_label.lower()})."
+        )
+
+
+def create(congress: Congress, text: str, *, author: Participant | None = None,
+           speaker_name: str | None = None, speaker_commune: str | None = None,
+           channel: str = "online", client_key: str | None = None,
+           check_phase: bool = True) -> tuple[Contribution, bool]:
+    """Store a new contribution; returns (contribution, created).
+
+    A retried submission carrying the same `client_key` returns the first one
+    instead of storing it twice.
+    """
+    if client_key:
+        existing = db.session.scalar(
+            db.select(Contribution).filter_by(client_key=client_key, congress_id=congress.id)
+        )
+        if existing is not None:
+            return existing, False
+    if check_phase:
+        require_open(congress)
+    body = clean_text(text)
+    if author is None:
+        speaker_name = clean_line(speaker_name, limit=120, what="Le nom de l'orateur",
+                                  required=True)
+        speaker_commune = clean_line(speaker_commune, limit=120, what="La commune") or None
+    contribution = Contribution(
+        congress_id=congress.id,
+        author_id=author.id if author else None,
+        speaker_name=speaker_name,
+        speaker_commune=speaker_commune,
+        channel=channel,
+        text=body,
+        client_key=client_key or None,
+    )
+    db.session.add(contribution)
+    db.session.flush()
+    audit.record("contribution.created", congress.id, author.id if author else None,
+                 contribution_id=contribution.id, channel=channel)
+    return contribution, True
+
+
+def _own(contribution: Contribution, participant: Participant) -> None:
+    if contribution.author_id != participant.id:
+        raise InputError("Vous ne pouvez modifier que vos propres contributions.")
+    if contribution.status == "withdrawn":
+        raise InputError("Cette contribution a été retirée.")
+
+
+def edit(contribution: Contribution, participant: Participant, text: str) -> Contribution:
+    _own(contribution, participant)
+    require_open(contribution_congress(contribution))
+    contribution.text = clean_text(text)
+    contribution.updated_at = utcnow()
+    # The text changed: the machine's earlier guess no longer holds, unless a human confirmed it.
+    if not contribution.confirmed:
+        contribution.confidence = None
+    audit.record("contribution.edited", contribution.congress_id, participant.id,
+                 contribution_id=contribution.id)
+    return contribution
+
+
+def withdraw(contribution: Contribution, participant: Participant) -> Contribution:
+    _own(contribution, participant)
+    require_open(contribution_congress(contribution))
+    contribution.status = "withdrawn"
+    contribution.duplicate_of_id = None
+    audit.record("contribution.withdrawn", contribution.congress_id, participant.id,
+                 contribution_id=contribution.id)
+    return contribution
+
+
+def contribution_congress(contribution: Contribution) -> Congress:
+    return db.session.get(Congress, contribution.congress_id)

@@ -1,0 +1,247 @@
+"""The facilitator's back office: login, phase control, live counts, participants, CSV."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+
+from . import audit, live, transfer
+from .contributions import clean_line
+from .csv_io import CsvError
+from .errors import InputError
+from .extensions import db
+from .models import PHASES, ROLES, Congress, Participant, new_token, utcnow
+from .queries import counts
+from .security import roles_required, start_session
+
+bp = Blueprint("facilitator", __name__, url_prefix="/animation")
+MAX_UPLOAD = 2 * 1024 * 1024
+
+
+def _congress() -> Congress:
+    return db.session.get(Congress, current_user.congress_id)
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("facilitator.dashboard")
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def login():
+    error = None
+    email = ""
+    if request.method == "POST":
+        email = (request.form.get("email") or "").strip().lower()[:200]
+        password = request.form.get("password") or ""
+        candidates = db.session.scalars(
+            select(Participant).filter_by(email=email)
+            .where(Participant.role.in_(("facilitator", "scribe")))
+            .order_by(Participant.id.desc()))
+        account = next((p for p in candidates if p.is_active and p.check_password(password)),
+                       None)
+        if account is None:
+            error = "Adresse ou mot de passe incorrect."
+        else:
+            start_session(account)
+            audit.record("staff.login", account.congress_id, account.id)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("facilitator/login.html", error=error, email=email), (
+        401 if error else 200)
+
+
+@bp.get("/")
+@roles_required("facilitator", "scribe")
+def dashboard():
+    congress = _congress()
+    return render_template("facilitator/dashboard.html", congress=congress,
+                           stats=counts(congress))
+
+
+@bp.post("/phase")
+@roles_required("facilitator")
+def change_phase():
+    congress = _congress()
+    phase = request.form.get("phase", "")
+    if phase not in PHASES:
+        flash("Phase inconnue.", "error")
+        return redirect(url_for("facilitator.dashboard"))
+    if phase != congress.phase:
+        previous, congress.phase = congress.phase, phase
+        audit.record("congress.phase", congress.id, current_user.id, previous=previous,
+                     phase=phase)
+        db.session.commit()
+        live.phase_changed(congress)
+        flash(f"Phase : {congress.phase_label}.", "success")
+    return redirect(url_for("facilitator.dashboard"))
+
+
+@bp.get("/participants")
+@roles_required("facilitator")
+def participants():
+    congress = _congress()
+    people = list(db.session.scalars(select(Participant).filter_by(congress_id=congress.id)
+                                     .order_by(Participant.display_name)))
+    return render_template("facilitator/participants.html", congress=congress, people=people,
+                           roles=ROLES, form={}, error=None)
+
+
+@bp.post("/participants")
+@roles_required("facilitator")
+def add_participant():
+    congress = _congress()
+    form = request.form
+    try:
+        name = clean_line(form.get("display_name"), limit=120, what="Le nom", required=True)
+        role = form.get("role", "participant")
+        if role not in ROLES:
+            raise InputError("Rôle inconnu.")
+        population = (form.get("population") or "").replace(" ", "")
+        if population and not population.isdigit():
+            raise InputError("La population doit être un nombre entier.")
+        person = Participant(
+            congress_id=congress.id, display_name=name, role=role,
+            commune=clean_line(form.get("commune"), limit=120, what="La commune"),
+            department_code=clean_line(form.get("department_code"), limit=3,
+                                       what="Le département").upper(),
+            mandate=clean_line(form.get("mandate"), limit=80, what="Le mandat"),
+            population=int(population) if population else None)
+        db.session.add(person)
+        db.session.flush()
+        audit.record("participant.added", congress.id, current_user.id,
+                     participant_id=person.id, role=role)
+        db.session.commit()
+    except InputError as exc:
+        db.session.rollback()
+        people = list(db.session.scalars(select(Participant).filter_by(congress_id=congress.id)
+                                         .order_by(Participant.display_name)))
+        return render_template("facilitator/participants.html", congress=congress,
+                               people=people, roles=ROLES, form=form, error=exc.message), 422
+    flash(f"{person.display_name} ajouté·e. Son lien d'invitation est dans la liste.", "success")
+    return redirect(url_for("facilitator.participants"))
+
+
+def _upload() -> bytes:
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        raise CsvError("aucun fichier choisi.")
+    data = file.read(MAX_UPLOAD + 1)
+    if len(data) > MAX_UPLOAD:
+        raise CsvError("le fichier dépasse 2 Mo.")
+    return data
+
+
+@bp.post("/participants/import")
+@roles_required("facilitator")
+def import_participants():
+    congress = _congress()
+    try:
+        n = transfer.import_participants(congress, _upload(), current_user.id)
+        db.session.commit()
+    except CsvError as exc:
+        db.session.rollback()
+        flash(f"Import refusé, rien n'a été ajouté. {exc.message}", "error")
+    else:
+        flash(f"{n} participant·es importé·es.", "success")
+    return redirect(url_for("facilitator.participants"))
+
+
+@bp.post("/participants/<int:pid>/revoquer")
+@roles_required("facilitator")
+def revoke(pid: int):
+    person = _member(pid)
+    if person.id == current_user.id:
+        flash("Vous ne pouvez pas révoquer votre propre accès.", "error")
+        return redirect(url_for("facilitator.participants"))
+    person.token_revoked_at = utcnow()
+    person.session_epoch += 1
+    audit.record("participant.revoked", person.congress_id, current_user.id, participant_id=pid)
+    db.session.commit()
+    flash(f"Invitation de {person.display_name} révoquée : son lien ne fonctionne plus.",
+          "success")
+    return redirect(url_for("facilitator.participants"))
+
+
+@bp.post("/participants/<int:pid>/nouveau-lien")
+@roles_required("facilitator")
+def reissue(pid: int):
+    person = _member(pid)
+    person.invite_token = new_token()
+    person.token_revoked_at = None
+    person.session_epoch += 1
+    audit.record("participant.reinvited", person.congress_id, current_user.id, participant_id=pid)
+    db.session.commit()
+    flash(f"Nouveau lien créé pour {person.display_name} ; l'ancien ne fonctionne plus.",
+          "success")
+    return redirect(url_for("facilitator.participants"))
+
+
+def _member(pid: int) -> Participant:
+    person = db.session.get(Participant, pid)
+    if person is None or person.congress_id != current_user.congress_id:
+        abort(404)
+    return person
+
+
+@bp.get("/invitations")
+@roles_required("facilitator")
+def invitations():
+    """A printable sheet: one invite link and QR code per official."""
+    import segno
+
+    congress = _congress()
+    people = list(db.session.scalars(
+        select(Participant).filter_by(congress_id=congress.id, token_revoked_at=None)
+        .where(Participant.role != "facilitator").order_by(Participant.display_name)))
+    base = request.host_url.rstrip("/")
+    cards = [(p, f"{base}{url_for('participant.invite', token=p.invite_token)}") for p in people]
+    cards = [(p, url, segno.make(url, error="m").svg_data_uri(scale=3)) for p, url in cards]
+    return render_template("facilitator/invitations.html", congress=congress, cards=cards)
+
+
+@bp.route("/contributions/import", methods=["GET", "POST"])
+@roles_required("facilitator")
+def import_contributions():
+    congress = _congress()
+    if request.method == "POST":
+        try:
+            n = transfer.import_contributions(congress, _upload(), current_user.id)
+            db.session.commit()
+        except CsvError as exc:
+            db.session.rollback()
+            flash(f"Import refusé, rien n'a été ajouté. {exc.message}", "error")
+        else:
+            from . import sorting
+
+            sorting.schedule_refit(current_app._get_current_object(), congress.id)
+            flash(f"{n} contributions importées ; le classement se met à jour.", "success")
+            return redirect(url_for("facilitator.dashboard"))
+    return render_template("facilitator/import.html", congress=congress)
+
+
+@bp.get("/export/<what>.csv")
+@roles_required("facilitator")
+def export(what: str):
+    congress = _congress()
+    if what == "contributions":
+        body = transfer.export_contributions(congress)
+    elif what == "participants":
+        body = transfer.export_participants(congress, request.host_url.rstrip("/"))
+    else:
+        abort(404)
+    filename = f"{congress.join_code.lower()}-{what}.csv"
+    return Response(body, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

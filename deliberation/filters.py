@@ -1,0 +1,38 @@
+"""Jinja filters and globals: French dates, markdown, labels."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from uuid import uuid4
+
+from flask import Flask
+
+from .models import PHASE_LABELS, PHASES, ROLE_LABELS
+from .rendering import plain_excerpt, render_markdown
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+          "septembre", "octobre", "novembre", "décembre")
+CHANNEL_LABELS = {"online": "en ligne", "live": "en séance"}
+STATUS_LABELS = {"visible": "visible", "hidden": "masquée", "duplicate": "doublon",
+                 "withdrawn": "retirée"}
+
+
+def french_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    text = f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    if isinstance(value, datetime):
+        text += f" à {value.hour:02d} h {value.minute:02d}"
+    return text
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["excerpt"] = plain_excerpt
+    app.jinja_env.filters["fdate"] = french_date
+    app.jinja_env.filters["channel"] = lambda c: CHANNEL_LABELS.get(c, c)
+    app.jinja_env.filters["status"] = lambda s: STATUS_LABELS.get(s, s)
+    app.jinja_env.globals.update(PHASES=PHASES, PHASE_LABELS=PHASE_LABELS,
+                                 ROLE_LABELS=ROLE_LABELS)
+    # A fresh idempotency key per rendered form: a double-submitted form is stored once.
+    app.jinja_env.globals["client_key"] = lambda: uuid4().hex

@@ -1,0 +1,376 @@
+"""The data model. Integrity rules live in the database (keys, unique and check
+constraints) so that no code path, script or second server can bypass them."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, date, datetime
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+
+PHASES = ("preparation", "consultation", "debate", "drafting", "vote", "closed")
+PHASE_LABELS = {
+    "preparation": "Préparation",
+    "consultation": "Consultation en ligne",
+    "debate": "Débat en séance",
+    "drafting": "Rédaction de la motion",
+    "vote": "Vote",
+    "closed": "Clos",
+}
+#: Phases in which officials may post, edit or withdraw contributions.
+CONTRIBUTION_PHASES = ("consultation", "debate")
+ROLES = ("participant", "scribe", "facilitator", "observer")
+ROLE_LABELS = {
+    "participant": "Élu·e participant·e",
+    "scribe": "Garant·e du relevé des idées",
+    "facilitator": "Animateur·rice",
+    "observer": "Observateur·rice",
+}
+CHANNELS = ("online", "live")
+STATUSES = ("visible", "hidden", "duplicate", "withdrawn")
+CHOICES = ("pour", "contre", "abstention")
+BALLOT_STATES = ("draft", "open", "closed", "published")
+OFF_TOPIC = "hors_theme"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def new_token() -> str:
+    """An unguessable invite token (192 bits), safe in a URL."""
+    return secrets.token_urlsafe(24)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class Congress(db.Model):
+    __tablename__ = "congress"
+    __table_args__ = (
+        CheckConstraint(_in("phase", PHASES), name="ck_congress_phase"),
+        CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on",
+                        name="ck_congress_dates"),
+        CheckConstraint("length(join_code) BETWEEN 4 AND 16", name="ck_congress_join_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    place: Mapped[str] = mapped_column(String(200), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    starts_on: Mapped[date | None] = mapped_column(Date)
+    ends_on: Mapped[date | None] = mapped_column(Date)
+    join_code: Mapped[str] = mapped_column(String(16), unique=True)
+    phase: Mapped[str] = mapped_column(String(20), default="preparation")
+    projector_mode: Mapped[str] = mapped_column(String(20), default="overview")
+    projector_theme_code: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    themes: Mapped[list[Theme]] = relationship(
+        back_populates="congress", order_by="Theme.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def phase_label(self) -> str:
+        return PHASE_LABELS[self.phase]
+
+    @property
+    def accepts_contributions(self) -> bool:
+        return self.phase in CONTRIBUTION_PHASES
+
+
+class Theme(db.Model):
+    __tablename__ = "theme"
+    __table_args__ = (
+        UniqueConstraint("congress_id", "code", name="uq_theme_code"),
+        CheckConstraint(f"code <> '{OFF_TOPIC}'", name="ck_theme_code_reserved"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(ForeignKey("congress.id", ondelete="CASCADE"))
+    code: Mapped[str] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300))
+    short_title: Mapped[str] = mapped_column(String(80))
+    description: Mapped[str] = mapped_column(Text, default="")
+    subpoints: Mapped[list[str]] = mapped_column(JSON, default=list)
+    keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    congress: Mapped[Congress] = relationship(back_populates="themes")
+
+
+class Participant(UserMixin, db.Model):
+    __tablename__ = "participant"
+    __table_args__ = (
+        CheckConstraint(_in("role", ROLES), name="ck_participant_role"),
+        CheckConstraint("population IS NULL OR population >= 0", name="ck_participant_population"),
+        CheckConstraint("length(display_name) > 0", name="ck_participant_name"),
+        UniqueConstraint("congress_id", "email", name="uq_participant_email"),
+        CheckConstraint("proxy_for_id IS NULL OR proxy_for_id <> id", name="ck_participant_proxy"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(ForeignKey("congress.id", ondelete="CASCADE"),
+                                             index=True)
+    display_name: Mapped[str] = mapped_column(String(120))
+    commune: Mapped[str] = mapped_column(String(120), default="")
+    department_code: Mapped[str] = mapped_column(String(3), default="")
+    mandate: Mapped[str] = mapped_column(String(80), default="")
+    population: Mapped[int | None] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(20), default="participant")
+    email: Mapped[str | None] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    invite_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
+    token_revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    present: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who this participant gave their vote to when absent (proxy, used by the vote).
+    proxy_for_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id",
+                                                                ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Bumped on revocation so that sessions issued before it stop working.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+
+    congress: Mapped[Congress] = relationship()
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_epoch}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.token_revoked_at is None
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS[self.role]
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in ("facilitator", "scribe")
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+
+class Cluster(db.Model):
+    """A recurring point: contributions of one theme that say the same thing."""
+
+    __tablename__ = "cluster"
+    __table_args__ = (
+        CheckConstraint("size >= 0", name="ck_cluster_size"),
+        UniqueConstraint("congress_id", "key", name="uq_cluster_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(ForeignKey("congress.id", ondelete="CASCADE"),
+                                             index=True)
+    theme_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id", ondelete="SET NULL"))
+    # Identifier the sorting engine uses, stable across refits.
+    key: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(200), default="")
+    # A facilitator's rename wins over any machine label, across refits.
+    custom_label: Mapped[str | None] = mapped_column(String(200))
+    medoid_id: Mapped[int | None] = mapped_column(
+        ForeignKey("contribution.id", ondelete="SET NULL", use_alter=True,
+                   name="fk_cluster_medoid"))
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    theme: Mapped[Theme | None] = relationship()
+
+    @property
+    def display_label(self) -> str:
+        return self.custom_label or self.label
+
+
+class Contribution(db.Model):
+    __tablename__ = "contribution"
+    __table_args__ = (
+        CheckConstraint(_in("channel", CHANNELS), name="ck_contribution_channel"),
+        CheckConstraint(_in("status", STATUSES), name="ck_contribution_status"),
+        CheckConstraint("length(text) BETWEEN 1 AND 2000", name="ck_contribution_text"),
+        CheckConstraint("author_id IS NOT NULL OR speaker_name IS NOT NULL",
+                        name="ck_contribution_author"),
+        CheckConstraint("(status = 'duplicate') = (duplicate_of_id IS NOT NULL)",
+                        name="ck_contribution_duplicate"),
+        CheckConstraint("duplicate_of_id IS NULL OR duplicate_of_id <> id",
+                        name="ck_contribution_not_self_duplicate"),
+        CheckConstraint("confidence IS NULL OR (confidence >= 0 AND confidence <= 1)",
+                        name="ck_contribution_confidence"),
+        Index("ix_contribution_congress_theme", "congress_id", "theme_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(ForeignKey("congress.id", ondelete="CASCADE"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id",
+                                                             ondelete="SET NULL"))
+    speaker_name: Mapped[str | None] = mapped_column(String(120))
+    speaker_commune: Mapped[str | None] = mapped_column(String(120))
+    channel: Mapped[str] = mapped_column(String(10), default="online")
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    theme_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id", ondelete="SET NULL"))
+    alt_theme_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id", ondelete="SET NULL"))
+    # True when the sorting engine found no theme that fits.
+    off_topic: Mapped[bool] = mapped_column(Boolean, default=False)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("cluster.id", ondelete="SET NULL"))
+    # The facilitator pinned this contribution to its recurring point.
+    cluster_locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    map_x: Mapped[float | None] = mapped_column(Float)
+    map_y: Mapped[float | None] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(12), default="visible")
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("contribution.id",
+                                                                   ondelete="SET NULL"))
+    supports: Mapped[int] = mapped_column(Integer, default=0)
+    # Idempotency key of the request that created it (a retried submission is applied once).
+    client_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+
+    author: Mapped[Participant | None] = relationship(foreign_keys=[author_id])
+    theme: Mapped[Theme | None] = relationship(foreign_keys=[theme_id])
+    alt_theme: Mapped[Theme | None] = relationship(foreign_keys=[alt_theme_id])
+    cluster: Mapped[Cluster | None] = relationship(foreign_keys=[cluster_id])
+
+    @property
+    def speaker(self) -> str:
+        if self.author is not None:
+            return self.author.display_name
+        return self.speaker_name or ""
+
+    @property
+    def commune(self) -> str:
+        if self.author is not None:
+            return self.author.commune
+        return self.speaker_commune or ""
+
+
+class Support(db.Model):
+    """A "+1": an official backs an existing idea instead of posting it again."""
+
+    __tablename__ = "support"
+    __table_args__ = (UniqueConstraint("contribution_id", "participant_id",
+                                       name="uq_support_once"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contribution_id: Mapped[int] = mapped_column(ForeignKey("contribution.id",
+                                                            ondelete="CASCADE"))
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id",
+                                                           ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SortRun(db.Model):
+    """One run of the sorting engine: its parameters, timings, quality and what changed."""
+
+    __tablename__ = "sort_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(ForeignKey("congress.id", ondelete="CASCADE"),
+                                             index=True)
+    started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    n_contributions: Mapped[int] = mapped_column(Integer, default=0)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    quality: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Serialised result handed back to the next run for warm start and identity matching.
+    state: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Article(db.Model):
+    """One article of the motion per theme, plus the preamble (theme_id NULL)."""
+
+    __tablename__ = "article"
+    __table_args__ = (
+        UniqueConstraint("congress_id", "theme_id", name="uq_article_theme"),
+        CheckConstraint(_in("kind", ("preamble", "theme")), name="ck_article_kind"),
+        CheckConstraint("(kind = 'preamble') = (theme_id IS NULL)", name="ck_article_preamble"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(ForeignKey("congress.id", ondelete="CASCADE"))
+    theme_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10), default="theme")
+    title: Mapped[str] = mapped_column(String(300))
+    body_md: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+    theme: Mapped[Theme | None] = relationship()
+
+
+class Ballot(db.Model):
+    __tablename__ = "ballot"
+    __table_args__ = (
+        CheckConstraint(_in("state", BALLOT_STATES), name="ck_ballot_state"),
+        CheckConstraint("quorum IS NULL OR quorum >= 0", name="ck_ballot_quorum"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(ForeignKey("congress.id", ondelete="CASCADE"))
+    # NULL article: the ballot on the whole text.
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(300))
+    state: Mapped[str] = mapped_column(String(12), default="draft")
+    secret: Mapped[bool] = mapped_column(Boolean, default=False)
+    allow_change: Mapped[bool] = mapped_column(Boolean, default=False)
+    quorum: Mapped[int | None] = mapped_column(Integer)
+    opened_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Vote(db.Model):
+    __tablename__ = "vote"
+    __table_args__ = (
+        UniqueConstraint("ballot_id", "voter_id", name="uq_vote_once"),
+        CheckConstraint(_in("choice", CHOICES), name="ck_vote_choice"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id", ondelete="CASCADE"))
+    voter_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
+    choice: Mapped[str] = mapped_column(String(12))
+    cast_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class AuditEvent(db.Model):
+    """Append-only log of what changed and who changed it."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int | None] = mapped_column(ForeignKey("congress.id",
+                                                               ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id",
+                                                            ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(60))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64), default="")
+    hash: Mapped[str] = mapped_column(String(64), default="")

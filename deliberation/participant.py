@@ -1,0 +1,216 @@
+"""Officials' pages: join, see the congress, contribute, edit or withdraw, browse by theme.
+
+Mobile-first and usable without JavaScript: every action is a plain form post
+followed by a redirect, and a refused submission comes back with its text intact.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, logout_user
+from sqlalchemy import select
+
+from . import contributions as contrib
+from . import live
+from .errors import InputError
+from .extensions import db
+from .models import Congress, Contribution, Participant
+from .queries import congress_by_code, counts, visible_contributions
+
+bp = Blueprint("participant", __name__)
+
+
+def _is_member(congress: Congress) -> bool:
+    return current_user.is_authenticated and current_user.congress_id == congress.id
+
+
+@bp.get("/")
+def home():
+    if current_user.is_authenticated:
+        return redirect(url_for("participant.congress", code=current_user.congress.join_code))
+    congresses = list(db.session.scalars(
+        select(Congress).where(Congress.phase != "closed").order_by(Congress.starts_on)))
+    return render_template("home.html", congresses=congresses)
+
+
+@bp.route("/rejoindre", methods=["GET", "POST"])
+def join():
+    """Join with the congress code: one form, then straight to contributing."""
+    form = request.form if request.method == "POST" else {"code": request.args.get("code", "")}
+    error = None
+    if request.method == "POST":
+        try:
+            participant = _register(form)
+        except InputError as exc:
+            error = exc.message
+        else:
+            from .security import start_session
+
+            start_session(participant)
+            flash(f"Bienvenue, {participant.display_name} ! Vous pouvez contribuer.", "success")
+            return redirect(url_for("participant.congress", code=participant.congress.join_code))
+    return render_template("join.html", form=form, error=error), (422 if error else 200)
+
+
+def _register(form) -> Participant:
+    code = contrib.clean_line(form.get("code"), limit=16, what="Le code du congrès",
+                              required=True).upper()
+    congress = db.session.scalar(select(Congress).filter_by(join_code=code))
+    if congress is None:
+        raise InputError(f"Aucun congrès ne porte le code « {code} ». Vérifiez l'invitation.",
+                         field="code")
+    if congress.phase == "closed":
+        raise InputError("Ce congrès est clos.", field="code")
+    name = contrib.clean_line(form.get("display_name"), limit=120, what="Votre nom",
+                              required=True)
+    commune = contrib.clean_line(form.get("commune"), limit=120, what="Votre commune",
+                                 required=True)
+    department = contrib.clean_line(form.get("department_code"), limit=3,
+                                    what="Le département").upper()
+    mandate = contrib.clean_line(form.get("mandate"), limit=80, what="Le mandat")
+    population = _optional_int(form.get("population"), "La population de la commune")
+    participant = Participant(congress_id=congress.id, display_name=name, commune=commune,
+                              department_code=department, mandate=mandate,
+                              population=population, role="participant")
+    db.session.add(participant)
+    db.session.flush()
+    from . import audit
+
+    audit.record("participant.joined", congress.id, participant.id, via="code")
+    db.session.commit()
+    return participant
+
+
+def _optional_int(raw: str | None, what: str) -> int | None:
+    raw = (raw or "").replace(" ", "").replace("\u202f", "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 9:
+        raise InputError(f"{what} doit être un nombre entier positif.")
+    return int(raw)
+
+
+@bp.get("/i/<token>")
+def invite(token: str):
+    """A personal invite link: one tap and the official is in."""
+    participant = db.session.scalar(select(Participant).filter_by(invite_token=token))
+    if participant is None or not participant.is_active:
+        return render_template("invite_invalid.html"), 404
+    from .security import start_session
+
+    start_session(participant)
+    flash(f"Bonjour {participant.display_name}, vous êtes connecté·e.", "success")
+    if participant.role in ("facilitator", "scribe"):
+        return redirect(url_for("facilitator.dashboard"))
+    return redirect(url_for("participant.congress", code=participant.congress.join_code))
+
+
+@bp.post("/deconnexion")
+def logout():
+    logout_user()
+    flash("Vous êtes déconnecté·e.", "info")
+    return redirect(url_for("participant.home"))
+
+
+@bp.get("/c/<code>")
+def congress(code: str):
+    congress = congress_by_code(code)
+    mine = []
+    if _is_member(congress):
+        mine = list(db.session.scalars(
+            select(Contribution).filter_by(congress_id=congress.id, author_id=current_user.id)
+            .where(Contribution.status != "withdrawn")
+            .order_by(Contribution.created_at.desc())))
+    return render_template("congress.html", congress=congress, stats=counts(congress),
+                           mine=mine, member=_is_member(congress), draft="")
+
+
+@bp.get("/c/<code>/contributions")
+def contributions(code: str):
+    """Every visible contribution, grouped by theme (or one theme with ?theme=code)."""
+    congress = congress_by_code(code)
+    wanted = request.args.get("theme") or None
+    themes = congress.themes
+    if wanted and wanted not in ("non_classe", "hors_theme"):
+        themes = [t for t in congress.themes if t.code == wanted]
+        if not themes:
+            abort(404)
+    groups = [(theme, visible_contributions(congress, theme)) for theme in themes]
+    if not wanted or wanted in ("non_classe", "hors_theme"):
+        groups.append((None, visible_contributions(congress, unsorted=True)))
+    total = sum(len(items) for _, items in groups)
+    return render_template("contributions.html", congress=congress, groups=groups,
+                           total=total, wanted=wanted)
+
+
+@bp.post("/c/<code>/contribuer")
+@login_required
+def contribute(code: str):
+    congress = congress_by_code(code)
+    if not _is_member(congress):
+        abort(403)
+    text = request.form.get("text", "")
+    try:
+        contribution, created = contrib.create(
+            congress, text, author=current_user._get_current_object(),
+            client_key=request.form.get("client_key") or None)
+        db.session.commit()
+    except InputError as exc:
+        db.session.rollback()
+        return render_template("congress.html", congress=congress, stats=counts(congress),
+                               mine=[], member=True, draft=text, error=exc.message), 422
+    if created:
+        live.contribution_created(contribution)
+    flash("Merci ! Votre contribution est enregistrée.", "success")
+    return redirect(url_for("participant.congress", code=congress.join_code) + "#mes-contributions")
+
+
+def _own_contribution(contribution_id: int) -> Contribution:
+    contribution = db.session.get(Contribution, contribution_id)
+    if contribution is None or contribution.status == "withdrawn":
+        abort(404)
+    if contribution.author_id != current_user.id:
+        abort(403)
+    return contribution
+
+
+@bp.route("/contributions/<int:contribution_id>/modifier", methods=["GET", "POST"])
+@login_required
+def edit(contribution_id: int):
+    contribution = _own_contribution(contribution_id)
+    congress = db.session.get(Congress, contribution.congress_id)
+    draft = contribution.text
+    error = None
+    if request.method == "POST":
+        draft = request.form.get("text", "")
+        try:
+            contrib.edit(contribution, current_user._get_current_object(), draft)
+            db.session.commit()
+        except InputError as exc:
+            db.session.rollback()
+            error = exc.message
+        else:
+            live.contribution_changed(contribution)
+            flash("Contribution modifiée.", "success")
+            return redirect(url_for("participant.congress", code=congress.join_code)
+                            + "#mes-contributions")
+    return render_template("edit.html", congress=congress, contribution=contribution,
+                           draft=draft, error=error), (422 if error else 200)
+
+
+@bp.post("/contributions/<int:contribution_id>/retirer")
+@login_required
+def withdraw(contribution_id: int):
+    contribution = _own_contribution(contribution_id)
+    congress = db.session.get(Congress, contribution.congress_id)
+    try:
+        contrib.withdraw(contribution, current_user._get_current_object())
+        db.session.commit()
+    except InputError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        live.contribution_changed(contribution)
+        flash("Contribution retirée.", "success")
+    return redirect(url_for("participant.congress", code=congress.join_code)
+                    + "#mes-contributions")

@@ -1,0 +1,57 @@
+"""Read-side helpers shared by the blueprints: lookups and the live counts."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from flask import abort
+from sqlalchemy import func, select
+
+from .extensions import db
+from .models import Congress, Contribution, Participant, Theme
+
+SHOWN = ("visible",)
+
+
+def congress_by_code(code: str) -> Congress:
+    congress = db.session.scalar(select(Congress).filter_by(join_code=(code or "").upper()))
+    if congress is None:
+        abort(404)
+    return congress
+
+
+def visible_contributions(congress: Congress, theme: Theme | None = None,
+                          unsorted: bool = False) -> list[Contribution]:
+    query = (select(Contribution)
+             .filter_by(congress_id=congress.id)
+             .where(Contribution.status.in_(SHOWN))
+             .order_by(Contribution.created_at.desc(), Contribution.id.desc()))
+    if theme is not None:
+        query = query.filter_by(theme_id=theme.id)
+    elif unsorted:
+        query = query.where(Contribution.theme_id.is_(None))
+    return list(db.session.scalars(query))
+
+
+def counts(congress: Congress) -> dict:
+    """Participants by role, contributions by theme code and by channel (visible only)."""
+    roles = dict(db.session.execute(
+        select(Participant.role, func.count()).filter_by(congress_id=congress.id)
+        .group_by(Participant.role)).all())
+    by_theme_id = dict(db.session.execute(
+        select(Contribution.theme_id, func.count()).filter_by(congress_id=congress.id)
+        .where(Contribution.status.in_(SHOWN)).group_by(Contribution.theme_id)).all())
+    by_channel = dict(db.session.execute(
+        select(Contribution.channel, func.count()).filter_by(congress_id=congress.id)
+        .where(Contribution.status.in_(SHOWN)).group_by(Contribution.channel)).all())
+    codes = {theme.id: theme.code for theme in congress.themes}
+    themes = Counter()
+    for theme_id, n in by_theme_id.items():
+        themes[codes.get(theme_id, "non_classe")] += n
+    return {
+        "participants": sum(n for role, n in roles.items() if role != "observer"),
+        "roles": roles,
+        "contributions": sum(by_channel.values()),
+        "by_theme": {code: themes.get(code, 0) for code in [*codes.values(), "non_classe"]},
+        "by_channel": {"online": by_channel.get("online", 0), "live": by_channel.get("live", 0)},
+    }

@@ -1,0 +1,37 @@
+"""Markdown to safe HTML, in one place.
+
+Python-Markdown passes raw HTML through and does not check link schemes, so the
+output is always sanitised afterwards with nh3 (an allow-list sanitiser).
+"""
+
+from __future__ import annotations
+
+import markdown
+import nh3
+from markupsafe import Markup
+
+ALLOWED_TAGS = {
+    "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "code", "pre",
+    "h3", "h4", "a", "hr", "del",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
+ALLOWED_SCHEMES = {"http", "https", "mailto"}
+
+
+def render_markdown(text: str) -> Markup:
+    """Render user markdown to HTML that is safe to insert in any page."""
+    html = markdown.markdown(text or "", extensions=["sane_lists"], output_format="html")
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=ALLOWED_SCHEMES,
+        link_rel="noopener noreferrer nofollow",
+    )
+    return Markup(clean)
+
+
+def plain_excerpt(text: str, limit: int = 160) -> str:
+    """A one-line excerpt for lists, tickers and exports (markdown left as typed)."""
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"

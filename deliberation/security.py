@@ -1,0 +1,74 @@
+"""Identity and access: sessions, roles and the HTTP headers every page carries.
+
+Identity is established in HTTP routes (invite link, join code, password);
+socket handlers and later requests only read it.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Flask, abort, flash, redirect, request, url_for
+from flask_login import current_user, login_user
+
+from .extensions import db, login_manager
+from .models import Participant
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "participant.join"
+    login_manager.login_message = "Rejoignez le congrès pour accéder à cette page."
+    login_manager.login_message_category = "info"
+
+    @login_manager.user_loader
+    def load_participant(session_id: str) -> Participant | None:
+        try:
+            pid, epoch = (int(part) for part in session_id.split(":"))
+        except ValueError:
+            return None
+        participant = db.session.get(Participant, pid)
+        if participant is None or participant.session_epoch != epoch:
+            return None
+        return participant if participant.is_active else None
+
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+
+def start_session(participant: Participant, remember: bool = True) -> None:
+    """Log a participant in on a fresh session (no data from before the login survives)."""
+    from flask import session
+
+    session.clear()
+    login_user(participant, remember=remember)
+
+
+def roles_required(*roles: str):
+    """Restrict a view to logged-in participants holding one of `roles`."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                if "facilitator" in roles or "scribe" in roles:
+                    flash("Connectez-vous avec votre compte d'animation.", "info")
+                    return redirect(url_for("facilitator.login", next=request.path))
+                return login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,115 @@
+"""Shared fixtures: every test gets its own app on a throwaway SQLite database."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+
+from deliberation import create_app
+from deliberation.config import TestConfig
+from deliberation.extensions import db
+from deliberation.models import Congress, Participant, Theme
+
+SMALL_THEMES = [
+    {"code": "acces", "title": "Pour une égalité d'accès des citoyens au numérique",
+     "short_title": "Égalité d'accès", "description": "Très haut débit, fibre, zones blanches.",
+     "subpoints": ["Accès au très haut débit au plus tôt"],
+     "keywords": ["fibre", "très haut débit", "zone blanche", "antenne", "4G", "réseau mobile"]},
+    {"code": "formation", "title": "Pour un accompagnement et une formation de tous les publics",
+     "short_title": "Formation", "description": "Former les citoyens, les agents et les élus.",
+     "subpoints": ["Former aux enjeux du numérique"],
+     "keywords": ["formation", "former", "école", "atelier", "apprendre", "élèves"]},
+    {"code": "donnees", "title": "Pour une stratégie publique de la donnée",
+     "short_title": "Données", "description": "Données personnelles, RGPD, open data.",
+     "subpoints": ["Les données doivent être traitées dans le respect des droits des usagers"],
+     "keywords": ["données", "RGPD", "open data", "cybersécurité", "hébergement", "CNIL"]},
+]
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}"})
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def congress(app):
+    from deliberation.corpus import add_themes
+
+    congress = Congress(title="Congrès de test", place="Aurillac", join_code="TEST26",
+                        phase="consultation", starts_on=date(2026, 12, 10),
+                        ends_on=date(2026, 12, 11))
+    db.session.add(congress)
+    db.session.flush()
+    add_themes(congress, SMALL_THEMES)
+    db.session.commit()
+    return congress
+
+
+def make_person(congress: Congress, name: str = "Marie Durand", role: str = "participant",
+                email: str | None = None, password: str | None = None, **extra) -> Participant:
+    person = Participant(congress_id=congress.id, display_name=name, role=role, email=email,
+                         commune=extra.pop("commune", "Polminhac"),
+                         department_code=extra.pop("department_code", "15"), **extra)
+    if password:
+        person.set_password(password)
+    db.session.add(person)
+    db.session.commit()
+    return person
+
+
+@pytest.fixture
+def official(congress):
+    return make_person(congress)
+
+
+@pytest.fixture
+def facilitator(congress):
+    return make_person(congress, "Équipe d'animation", role="facilitator",
+                       email="anim@example.org", password="motdepasse-solide")
+
+
+@pytest.fixture
+def scribe(congress):
+    return make_person(congress, "Garant du relevé", role="scribe",
+                       email="scribe@example.org", password="motdepasse-solide")
+
+
+def login(client, participant: Participant):
+    """Log in the way officials do: by opening their personal invite link."""
+    response = client.get(f"/i/{participant.invite_token}")
+    assert response.status_code == 302, response.status_code
+    return response
+
+
+def staff_login(client, email: str, password: str = "motdepasse-solide"):
+    response = client.post("/animation/connexion", data={"email": email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    return response
+
+
+def theme(congress: Congress, code: str) -> Theme:
+    return next(t for t in congress.themes if t.code == code)
+
+
+def text_of(response) -> str:
+    """Visible text of an HTML response, whitespace collapsed (for French message checks)."""
+    html = response.get_data(as_text=True)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
