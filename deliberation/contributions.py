@@ -26,7 +26,7 @@ def clean_text(raw: str | None, *, limit: int = MAX_TEXT, what: str = "La contri
         raise InputError(f"{what} est vide : écrivez au moins quelques mots.", field="text")
     if len(text) > limit:
         raise InputError(
-            f"{what} fait {len(text)} caractères ; la limite est de {limit:,}.".replace(",", " "),
+            f"{what} fait {len(text):,} caractères ; la limite est de {limit:,}.".replace(",", " "),
             field="text",
         )
     return text
@@ -83,6 +83,9 @@ def create(congress: Congress, text: str, *, author: Participant | None = None,
     )
     db.session.add(contribution)
     db.session.flush()
+    from . import sorting
+
+    sorting.assign_live(contribution)
     audit.record("contribution.created", congress.id, author.id if author else None,
                  contribution_id=contribution.id, channel=channel)
     return contribution, True

@@ -69,6 +69,13 @@ def phase_changed(congress: Congress) -> None:
     push("phase.changed", {"phase": congress.phase, "label": congress.phase_label}, congress.id)
 
 
+def points_updated(congress_id: int, run) -> None:
+    """After a refit: tell every screen to refresh its picture of themes and points."""
+    push("points.updated", {"run": run.id, "contributions": run.n_contributions,
+                            "changes": {k: v for k, v in run.changes.items()
+                                        if not isinstance(v, list)}}, congress_id)
+
+
 def _after_change(congress_id: int) -> None:
     """Ask for a debounced refit of the recurring points (never run here)."""
     from flask import current_app

@@ -239,6 +239,8 @@ class Contribution(db.Model):
     off_topic: Mapped[bool] = mapped_column(Boolean, default=False)
     confidence: Mapped[float | None] = mapped_column(Float)
     confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Position in the « à vérifier » queue (0 = most uncertain); NULL when not to review.
+    review_rank: Mapped[int | None] = mapped_column(Integer)
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("cluster.id", ondelete="SET NULL"))
     # The facilitator pinned this contribution to its recurring point.
     cluster_locked: Mapped[bool] = mapped_column(Boolean, default=False)

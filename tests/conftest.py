@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import date
 
@@ -111,5 +112,5 @@ def theme(congress: Congress, code: str) -> Theme:
 
 def text_of(response) -> str:
     """Visible text of an HTML response, whitespace collapsed (for French message checks)."""
-    html = response.get_data(as_text=True)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    page = response.get_data(as_text=True)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))

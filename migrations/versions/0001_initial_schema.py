@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: d7df0484c992
+Revision ID: 4aeeea71fba2
 Revises: 
-Create Date: 2026-11-23 19:59:45.313006
+Create Date: 2026-11-23 20:03:49.326269
 
 """
 from alembic import op
@@ -182,6 +182,7 @@ def upgrade():
     sa.Column('off_topic', sa.Boolean(), nullable=False),
     sa.Column('confidence', sa.Float(), nullable=True),
     sa.Column('confirmed', sa.Boolean(), nullable=False),
+    sa.Column('review_rank', sa.Integer(), nullable=True),
     sa.Column('cluster_id', sa.Integer(), nullable=True),
     sa.Column('cluster_locked', sa.Boolean(), nullable=False),
     sa.Column('map_x', sa.Float(), nullable=True),

@@ -1,0 +1,196 @@
+"""The app side of the sorting engine: stored runs, the live path and the debounced refit.
+
+The engine itself (deliberation/clustering) is pure and knows nothing of the
+database. Here we feed it a congress, honour the facilitator's corrections
+(confirmed themes, pinned points, renamed points), store each run with its
+timings, quality figures and what changed, and push the new picture.
+
+A fitted model is kept in memory per congress only as a cache: everything it
+needs can be rebuilt from the database and the last stored run, so a restart or
+a second server process gives the same picture.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+from flask import Flask
+from sqlalchemy import select
+
+from . import audit
+from .extensions import db, socketio
+from .models import Cluster, Congress, Contribution, SortRun, Theme, utcnow
+
+SORTED_STATUSES = ("visible", "duplicate")
+
+
+@dataclass
+class _Cached:
+    run_id: int
+    model: object
+
+
+_models: dict[int, _Cached] = {}
+_models_lock = threading.Lock()
+_pending: dict[int, float] = {}
+_pending_lock = threading.Lock()
+_worker_started = False
+
+
+def _themes(congress: Congress) -> list[dict]:
+    return [{"code": t.code, "title": t.title, "short_title": t.short_title,
+             "description": t.description, "subpoints": t.subpoints, "keywords": t.keywords,
+             "order": t.position} for t in congress.themes]
+
+
+def _items(congress_id: int) -> list[Contribution]:
+    return list(db.session.scalars(
+        select(Contribution).filter_by(congress_id=congress_id)
+        .where(Contribution.status.in_(SORTED_STATUSES)).order_by(Contribution.id)))
+
+
+def refit(congress_id: int) -> SortRun:
+    """Sort a whole congress now (CLI, tests, the background worker) and store the run."""
+    from .clustering import pipeline as engine
+
+    congress = db.session.get(Congress, congress_id)
+    started = time.perf_counter()
+    items = _items(congress_id)
+    themes_by_code = {t.code: t for t in congress.themes}
+    clusters_by_id = {c.id: c for c in db.session.scalars(
+        select(Cluster).filter_by(congress_id=congress_id))}
+    previous = db.session.scalar(select(SortRun).filter_by(congress_id=congress_id)
+                                 .order_by(SortRun.id.desc()).limit(1))
+    locks = engine.Locks(
+        themes={str(c.id): c.theme.code for c in items if c.confirmed and c.theme},
+        memberships={str(c.id): clusters_by_id[c.cluster_id].key for c in items
+                     if c.cluster_locked and c.cluster_id in clusters_by_id},
+        labels={c.key: c.custom_label for c in clusters_by_id.values() if c.custom_label},
+    )
+    result = engine.sort_congress(
+        _themes(congress), [(str(c.id), c.text) for c in items], locks=locks,
+        previous=previous.state if previous else None, random_state=0)
+    model = result.model
+
+    by_key = {c.key: c for c in clusters_by_id.values()}
+    for point in result.clusters:
+        cluster = by_key.get(point.id)
+        if cluster is None:
+            cluster = Cluster(congress_id=congress_id, key=point.id)
+            db.session.add(cluster)
+            by_key[point.id] = cluster
+        theme = themes_by_code.get(point.theme)
+        cluster.theme_id = theme.id if theme else None
+        cluster.label = point.label[:200]
+        cluster.size = point.size
+    db.session.flush()
+    kept = {point.id for point in result.clusters}
+    for cluster in by_key.values():
+        if cluster.key not in kept:
+            cluster.size = 0
+    contributions = {str(c.id): c for c in items}
+    review_rank = {item_id: rank for rank, item_id in enumerate(result.review)}
+    for row in result.items:
+        c = contributions[row.id]
+        if not c.confirmed:
+            theme = themes_by_code.get(row.theme)
+            c.theme_id = theme.id if theme else None
+            c.off_topic = row.theme == engine.HORS_THEME
+            c.confidence = round(float(row.confidence), 4)
+        alt = themes_by_code.get(row.alt_theme) if row.alt_theme else None
+        c.alt_theme_id = alt.id if alt else None
+        c.review_rank = None if c.confirmed else review_rank.get(row.id)
+        if not c.cluster_locked:
+            c.cluster_id = by_key[row.cluster].id if row.cluster in by_key else None
+        c.map_x, c.map_y = float(row.x), float(row.y)
+    for point in result.clusters:
+        medoid = contributions.get(point.medoid)
+        by_key[point.id].medoid_id = medoid.id if medoid else None
+
+    state = result.to_dict()
+    run = SortRun(congress_id=congress_id, n_contributions=len(items), params=result.params,
+                  timings={**result.timings, "total_s": round(time.perf_counter() - started, 4)},
+                  quality=result.quality, changes=result.changes, state=state,
+                  finished_at=utcnow())
+    db.session.add(run)
+    audit.record("sort.run", congress_id, None, contributions=len(items),
+                 points=len(result.clusters))
+    db.session.commit()
+    with _models_lock:
+        _models[congress_id] = _Cached(run.id, model)
+    return run
+
+
+def assign_live(contribution: Contribution) -> None:
+    """Give a new contribution its theme, point and map position at once (no refit)."""
+    from .clustering import pipeline as engine
+
+    model = _model_for(contribution.congress_id)
+    if model is None:
+        return
+    guess = model.assign_one(contribution.text, str(contribution.id))
+    congress_themes = {t.code: t for t in db.session.scalars(
+        select(Theme).filter_by(congress_id=contribution.congress_id))}
+    theme = congress_themes.get(guess.theme)
+    contribution.theme_id = theme.id if theme else None
+    contribution.off_topic = guess.theme == engine.HORS_THEME
+    alt = congress_themes.get(guess.alt_theme) if guess.alt_theme else None
+    contribution.alt_theme_id = alt.id if alt else None
+    contribution.confidence = round(float(guess.confidence), 4)
+    contribution.review_rank = 0 if guess.review else None
+    contribution.cluster_id = None
+    if guess.cluster:
+        contribution.cluster_id = db.session.scalar(select(Cluster.id).filter_by(
+            congress_id=contribution.congress_id, key=guess.cluster))
+    contribution.map_x, contribution.map_y = float(guess.x), float(guess.y)
+
+
+def _model_for(congress_id: int):
+    """The fitted model of the congress's last run; refit when this process has none yet
+    (first live contribution after a restart, or on another server process)."""
+    last_id = db.session.scalar(select(SortRun.id).filter_by(congress_id=congress_id)
+                                .order_by(SortRun.id.desc()).limit(1))
+    with _models_lock:
+        cached = _models.get(congress_id)
+    if cached is not None and cached.run_id == last_id:
+        return cached.model
+    refit(congress_id)
+    with _models_lock:
+        return _models[congress_id].model
+
+
+def schedule_refit(app: Flask, congress_id: int) -> None:
+    """Ask for a refit soon; many requests within the debounce delay make one refit."""
+    if not app.config.get("SORT_IN_BACKGROUND", True):
+        return
+    global _worker_started
+    with _pending_lock:
+        _pending.setdefault(congress_id, time.monotonic() + app.config["SORT_DEBOUNCE_S"])
+        if not _worker_started:
+            _worker_started = True
+            socketio.start_background_task(_worker, app)
+
+
+def _worker(app: Flask) -> None:
+    """Background loop: run due refits one at a time, outside any request or handler."""
+    while True:
+        socketio.sleep(0.2)
+        now = time.monotonic()
+        with _pending_lock:
+            due = [cid for cid, at in _pending.items() if at <= now]
+            for cid in due:
+                del _pending[cid]
+        for congress_id in due:
+            with app.app_context():
+                try:
+                    run = refit(congress_id)
+                    from . import live
+
+                    live.points_updated(congress_id, run)
+                except Exception:  # keep the worker alive; the next change retries
+                    db.session.rollback()
+                    app.logger.exception("background refit failed")
+                finally:
+                    db.session.remove()

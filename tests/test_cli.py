@@ -1,0 +1,68 @@
+"""The `flask` commands, also run as `python -m deliberation` in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from deliberation.extensions import db
+from deliberation.models import Contribution, Participant
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_create_facilitator_and_its_errors(runner, congress):
+    ok = runner.invoke(args=["create-facilitator", "--email", "Chef@Example.org",
+                             "--password", "tres-secret", "--congress", "test26"])
+    assert ok.exit_code == 0, ok.output
+    person = db.session.scalar(db.select(Participant).filter_by(email="chef@example.org"))
+    assert person.role == "facilitator" and person.check_password("tres-secret")
+    again = runner.invoke(args=["create-facilitator", "--email", "chef@example.org",
+                                "--password", "tres-secret"])
+    assert again.exit_code != 0 and "existe déjà" in again.output
+    short = runner.invoke(args=["create-facilitator", "--email", "a@b.c", "--password", "court"])
+    assert short.exit_code == 2 and "8 caractères" in short.output
+    unknown = runner.invoke(args=["create-facilitator", "--email", "a@b.c", "--password",
+                                  "assez-long", "--congress", "ZZZZ"])
+    assert unknown.exit_code == 1 and "Aucun congrès" in unknown.output
+
+
+def test_import_and_export_commands(runner, congress, tmp_path):
+    people = tmp_path / "p.csv"
+    people.write_text("nom,commune\nAnne,Murat\n", encoding="utf-8")
+    result = runner.invoke(args=["import-participants", str(people)])
+    assert result.exit_code == 0, result.output
+    ideas = tmp_path / "c.csv"
+    ideas.write_text("texte,auteur\nLa fibre au hameau,Anne\n", encoding="utf-8")
+    result = runner.invoke(args=["import-contributions", str(ideas), "--congress", "TEST26"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(db.select(Contribution)).author.display_name == "Anne"
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes("nom;commune\nAnne;Murat\n".encode())
+    result = runner.invoke(args=["import-participants", str(bad)])
+    assert result.exit_code == 1 and "séparateur" in result.output
+    result = runner.invoke(args=["import-participants", str(tmp_path / "absent.csv")])
+    assert result.exit_code == 1 and "Fichier illisible" in result.output
+    out = tmp_path / "export.csv"
+    result = runner.invoke(args=["export", "contributions", "-o", str(out)])
+    assert result.exit_code == 0 and "La fibre au hameau" in out.read_text(encoding="utf-8")
+    result = runner.invoke(args=["export", "participants"])
+    assert "Anne" in result.output
+    result = runner.invoke(args=["export", "secrets"])
+    assert result.exit_code == 2
+
+
+def test_python_dash_m_runs_the_commands(tmp_path):
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+           "SECRET_KEY": "x", "MOTION_INSTANCE": str(tmp_path)}
+    run = subprocess.run([sys.executable, "-m", "deliberation", "init-db"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert "Base de données à jour" in run.stdout
+    run = subprocess.run([sys.executable, "-m", "deliberation", "--help"], cwd=ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    for command in ("init-db", "load-demo", "create-facilitator", "import-participants",
+                    "import-contributions", "export", "classify"):
+        assert command in run.stdout or command == "classify"
