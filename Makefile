@@ -39,5 +39,12 @@ bench: install
 lint: install
 	@$(PY) -m ruff check deliberation tests bench app.py
 
+# --- production (issue 6) ---
+serve-prod: install
+	@bash scripts/serve-prod.sh
+
+load: install
+	@$(PY) -m bench.load
+
 clean:
 	rm -rf build .pytest_cache .ruff_cache

@@ -59,7 +59,8 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         app,
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE") or _socketio_async_mode(),
         message_queue=app.config.get("REDIS_URL"),
-        cors_allowed_origins=app.config.get("SOCKETIO_ORIGINS"),
+        cors_allowed_origins=_socket_origins(app),  # production (issue 6)
+        channel=app.config.get("SOCKETIO_CHANNEL") or "flask-socketio",
         max_http_buffer_size=64 * 1024,
         manage_session=False,
     )
@@ -77,6 +78,31 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(facilitator_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)
+    # --- ballots ---
+    from .vote_views import bp as vote_bp
+
+    app.register_blueprint(vote_bp)
+    # --- drafting and publication (issue 5, parts 1, 2, 5) ---
+    from .drafting_views import bp as drafting_bp
+    from .publication import bp as publication_bp
+
+    app.register_blueprint(drafting_bp)
+    app.register_blueprint(publication_bp)
+    # --- live debate (issue 4): projector, facilitator board and scribe, live board ---
+    from .board import bp as board_bp
+    from .board import live_bp as live_board_bp
+    from .projector import bp as projector_bp
+
+    app.register_blueprint(projector_bp)
+    app.register_blueprint(board_bp)
+    app.register_blueprint(live_board_bp)
+    # --- production (issue 6): structured logs, rate limits, health, data protection ---
+    from . import health, logging_setup, privacy, ratelimit
+
+    logging_setup.init_app(app)
+    ratelimit.init_app(app)
+    app.register_blueprint(health.bp)
+    privacy.init_app(app)
     return app
 
 
@@ -89,6 +115,8 @@ def _size_pool(app: Flask) -> None:
         options.setdefault("max_overflow", 30)
         options.setdefault("pool_pre_ping", True)
         options.setdefault("pool_timeout", 10)
+        # production (issue 6): an unreachable server fails fast (503), never hangs
+        options.setdefault("connect_args", {"connect_timeout": 5})
     elif uri.startswith("sqlite"):
         options.setdefault("connect_args", {"timeout": 15})
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
@@ -98,3 +126,22 @@ def _migrations_dir():
     from .config import ROOT
 
     return ROOT / "migrations"
+
+
+# --- production (issue 6) ---
+def _socket_origins(app: Flask):
+    """Origins allowed to open a socket: SOCKETIO_ORIGINS, else PUBLIC_URL's, else same-origin.
+
+    None makes python-engineio accept only the page's own origin (Host header, and
+    X-Forwarded-Host/Proto behind nginx); never "*".
+    """
+    origins = app.config.get("SOCKETIO_ORIGINS")
+    if origins:
+        return origins
+    public = app.config.get("PUBLIC_URL")
+    if public:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(public)
+        return [f"{parts.scheme}://{parts.netloc}"]
+    return None

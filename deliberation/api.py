@@ -13,6 +13,7 @@ from .errors import InputError, PhaseError
 from .extensions import db
 from .models import Congress, Participant
 from .queries import congress_by_code, counts, visible_contributions
+from .ratelimit import api_contribute_limit  # production (issue 6)
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -32,7 +33,8 @@ def _api_error(exc: ApiError):
 @bp.errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
     messages = {404: "Ressource introuvable.", 405: "Méthode non autorisée.",
-                413: "Requête trop volumineuse.", 400: "Requête invalide."}
+                413: "Requête trop volumineuse.", 400: "Requête invalide.",
+                429: "Trop de demandes en peu de temps : patientez une minute puis réessayez."}
     return jsonify(error=messages.get(exc.code, exc.name)), exc.code
 
 
@@ -89,6 +91,7 @@ def list_contributions(code: str):
 
 
 @bp.post("/congresses/<code>/contributions")
+@api_contribute_limit
 def create_contribution(code: str):
     congress = congress_by_code(code)
     participant = _bearer()

@@ -222,9 +222,30 @@ def db_ready_command():
         raise click.ClickException("Schéma absent.")
 
 
+# --- ballots ---
+@click.command("verify")
+@with_appcontext
+def verify_command():
+    """Check the audit chain and recount every ballot; exit 1 on any mismatch."""
+    from .ballots import verify_report
+
+    lines, problems = verify_report()
+    for line in lines:
+        click.echo(line)
+    if problems:
+        click.echo("")
+        click.echo(f"ÉCHEC de la vérification : {len(problems)} anomalie"
+                   f"{'s' if len(problems) > 1 else ''}.", err=True)
+        for problem in problems:
+            click.echo(f"  - {problem}", err=True)
+        raise SystemExit(1)
+    click.echo("Vérification réussie : journal intact, chaque décompte correspond aux "
+               "bulletins enregistrés.")
+
+
 COMMANDS = (init_db_command, load_demo_command, demo_info_command, create_facilitator_command,
             import_participants_command, import_contributions_command, export_command,
-            sort_command, db_ready_command)
+            sort_command, db_ready_command, verify_command)
 
 
 def init_app(app: Flask) -> None:

@@ -23,6 +23,7 @@ from .errors import InputError
 from .extensions import db
 from .models import PHASES, ROLES, Congress, Participant, new_token, utcnow
 from .queries import counts
+from .ratelimit import login_limit  # production (issue 6)
 from .security import roles_required, start_session
 
 bp = Blueprint("facilitator", __name__, url_prefix="/animation")
@@ -40,6 +41,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
+@login_limit
 def login():
     error = None
     email = ""
@@ -170,6 +172,7 @@ def revoke(pid: int):
     person.session_epoch += 1
     audit.record("participant.revoked", person.congress_id, current_user.id, participant_id=pid)
     db.session.commit()
+    live.close_participant_sockets(pid)  # production (issue 6): its open sockets close too
     flash(f"Invitation de {person.display_name} révoquée : son lien ne fonctionne plus.",
           "success")
     return redirect(url_for("facilitator.participants"))
@@ -184,6 +187,7 @@ def reissue(pid: int):
     person.session_epoch += 1
     audit.record("participant.reinvited", person.congress_id, current_user.id, participant_id=pid)
     db.session.commit()
+    live.close_participant_sockets(pid)  # production (issue 6): old sessions' sockets close
     flash(f"Nouveau lien créé pour {person.display_name} ; l'ancien ne fonctionne plus.",
           "success")
     return redirect(url_for("facilitator.participants"))

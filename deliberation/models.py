@@ -4,6 +4,7 @@ constraints) so that no code path, script or second server can bypass them."""
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -49,6 +50,7 @@ CHANNELS = ("online", "live")
 STATUSES = ("visible", "hidden", "duplicate", "withdrawn")
 CHOICES = ("pour", "contre", "abstention")
 BALLOT_STATES = ("draft", "open", "closed", "published")
+MAJORITY_RULES = ("simple", "two_thirds", "absolute")
 OFF_TOPIC = "hors_theme"
 
 
@@ -73,6 +75,10 @@ class Congress(db.Model):
         CheckConstraint("ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on",
                         name="ck_congress_dates"),
         CheckConstraint("length(join_code) BETWEEN 4 AND 16", name="ck_congress_join_code"),
+        # ballots: a present participant carries one or two procurations at most
+        CheckConstraint("max_proxies BETWEEN 1 AND 2", name="ck_congress_max_proxies"),
+        # data protection (RGPD): a retention period of 1 day to 10 years
+        CheckConstraint("retention_days BETWEEN 1 AND 3650", name="ck_congress_retention"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -86,6 +92,18 @@ class Congress(db.Model):
     projector_mode: Mapped[str] = mapped_column(String(20), default="overview")
     projector_theme_code: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # --- ballots ---
+    # Procurations a present participant may carry (1 or 2).
+    max_proxies: Mapped[int] = mapped_column(Integer, default=1)
+    # The facilitator lets officials declare themselves present ("Je suis présent·e")
+    # outside the vote phase.
+    presence_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    # --- data protection (RGPD, issue 6) ---
+    # When a participant erases their data, keep their contributions (anonymised): the
+    # motion's traceability rests on them. False: their contributions are deleted too.
+    keep_contributions_on_erasure: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Days after the congress ends before `flask purge-expired` erases personal data.
+    retention_days: Mapped[int] = mapped_column(Integer, default=365)
 
     themes: Mapped[list[Theme]] = relationship(
         back_populates="congress", order_by="Theme.position", cascade="all, delete-orphan"
@@ -150,6 +168,8 @@ class Participant(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Bumped on revocation so that sessions issued before it stop working.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
+    # data protection (RGPD): when this person's personal data was erased (privacy.py).
+    erased_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     congress: Mapped[Congress] = relationship()
 
@@ -332,6 +352,13 @@ class Ballot(db.Model):
     __table_args__ = (
         CheckConstraint(_in("state", BALLOT_STATES), name="ck_ballot_state"),
         CheckConstraint("quorum IS NULL OR quorum >= 0", name="ck_ballot_quorum"),
+        # --- ballots ---
+        CheckConstraint(_in("majority", MAJORITY_RULES), name="ck_ballot_majority"),
+        # A secret ballot cannot let a voter change their vote: nothing links them to it.
+        CheckConstraint("NOT (secret AND allow_change)", name="ck_ballot_secret_no_change"),
+        # Results are frozen when the ballot closes, and only then.
+        CheckConstraint("(state IN ('closed', 'published')) = (results IS NOT NULL)",
+                        name="ck_ballot_results"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -345,6 +372,21 @@ class Ballot(db.Model):
     quorum: Mapped[int | None] = mapped_column(Integer)
     opened_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # --- ballots ---
+    # "simple" (pour > contre), "two_thirds" (of votes expressed), "absolute" (of eligible).
+    majority: Mapped[str] = mapped_column(String(12), default="simple")
+    # The amendment put to the vote (drafting's Amendment model; FK added at integration).
+    amendment_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Frozen tally and outcome, written in the transaction that closes the ballot.
+    results: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    @property
+    def kind(self) -> str:
+        if self.amendment_id is not None:
+            return "amendment"
+        return "article" if self.article_id is not None else "text"
 
 
 class Vote(db.Model):
@@ -359,6 +401,51 @@ class Vote(db.Model):
     voter_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"))
     choice: Mapped[str] = mapped_column(String(12))
     cast_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # --- ballots ---
+    # The present participant who cast it when it is a proxy vote (voter = the giver).
+    cast_by_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id",
+                                                              ondelete="SET NULL"))
+    # Idempotency key of the request that last wrote it (a retry is applied once).
+    client_key: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- ballots: secret ballots ---
+# Who voted and what was put in the box are stored apart, with nothing to join them:
+# no shared key, no timestamp, no insertion order (WITHOUT ROWID on SQLite, so rows are
+# kept in primary-key order: voter id for the register, a random id for the box).
+
+
+class BallotVoter(db.Model):
+    """The register of a secret ballot: this person has voted (not what they chose)."""
+
+    __tablename__ = "ballot_voter"
+    __table_args__ = ({"sqlite_with_rowid": False},)
+
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    voter_id: Mapped[int] = mapped_column(ForeignKey("participant.id", ondelete="CASCADE"),
+                                          primary_key=True)
+    cast_by_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id",
+                                                              ondelete="SET NULL"))
+    # Random code handed to the voter: proves participation, says nothing of the choice.
+    receipt: Mapped[str] = mapped_column(String(32))
+    client_key: Mapped[str | None] = mapped_column(String(64))
+
+
+class BallotBox(db.Model):
+    """One anonymous ballot paper of a secret ballot: a random id and a choice, nothing else."""
+
+    __tablename__ = "ballot_box"
+    __table_args__ = (
+        CheckConstraint(_in("choice", CHOICES), name="ck_ballot_box_choice"),
+        Index("ix_ballot_box_ballot", "ballot_id", "choice"),
+        {"sqlite_with_rowid": False},
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True,
+                                    default=lambda: uuid.uuid4().hex)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id", ondelete="CASCADE"))
+    choice: Mapped[str] = mapped_column(String(12))
 
 
 class AuditEvent(db.Model):
@@ -376,3 +463,160 @@ class AuditEvent(db.Model):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+# --- drafting: the motion's title, article history, sources and amendments ---
+AMENDMENT_STATES = ("proposed", "accepted", "rejected", "put_to_vote", "adopted")
+AMENDMENT_STATE_LABELS = {
+    "proposed": "proposé",
+    "accepted": "accepté",
+    "rejected": "rejeté",
+    "put_to_vote": "mis aux voix",
+    "adopted": "adopté par vote",
+}
+#: How an article came to draw on a contribution: the proposed draft or a facilitator's link.
+SOURCE_ORIGINS = ("draft", "manual")
+ARTICLE_BODY_MAX = 20000
+AMENDMENT_TEXT_MAX = 5000
+AMENDMENT_RATIONALE_MAX = 1000
+
+
+class Motion(db.Model):
+    """The motion of a congress: its title and whether the text is open for amendments."""
+
+    __tablename__ = "motion"
+    __table_args__ = (CheckConstraint("length(title) BETWEEN 1 AND 300", name="ck_motion_title"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(ForeignKey("congress.id", ondelete="CASCADE"),
+                                             unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    amendments_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+
+
+class ArticleVersion(db.Model):
+    """One saved state of an article; restoring an old state saves it as a new version."""
+
+    __tablename__ = "article_version"
+    __table_args__ = (
+        UniqueConstraint("article_id", "number", name="uq_article_version_number"),
+        CheckConstraint("number >= 1", name="ck_article_version_number"),
+        CheckConstraint(f"length(body_md) <= {ARTICLE_BODY_MAX}", name="ck_article_version_body"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"),
+                                            index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    body_md: Mapped[str] = mapped_column(Text, default="")
+    # Who wrote this text: the facilitator, or the official whose amendment was applied.
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id",
+                                                             ondelete="SET NULL"))
+    amendment_id: Mapped[int | None] = mapped_column(ForeignKey("amendment.id",
+                                                                ondelete="SET NULL"))
+    note: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    author: Mapped[Participant | None] = relationship(foreign_keys=[author_id])
+
+
+class ArticleSource(db.Model):
+    """An article draws on this contribution (traceability of the motion)."""
+
+    __tablename__ = "article_source"
+    __table_args__ = (
+        UniqueConstraint("article_id", "contribution_id", name="uq_article_source"),
+        CheckConstraint(_in("origin", SOURCE_ORIGINS), name="ck_article_source_origin"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"),
+                                            index=True)
+    contribution_id: Mapped[int] = mapped_column(ForeignKey("contribution.id",
+                                                            ondelete="CASCADE"))
+    origin: Mapped[str] = mapped_column(String(10), default="manual")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+    contribution: Mapped[Contribution] = relationship()
+
+
+class Amendment(db.Model):
+    """An official's proposed replacement text for one article, and what became of it."""
+
+    __tablename__ = "amendment"
+    __table_args__ = (
+        CheckConstraint(_in("state", AMENDMENT_STATES), name="ck_amendment_state"),
+        CheckConstraint(f"length(body_md) BETWEEN 1 AND {AMENDMENT_TEXT_MAX}",
+                        name="ck_amendment_body"),
+        CheckConstraint(f"length(rationale) <= {AMENDMENT_RATIONALE_MAX}",
+                        name="ck_amendment_rationale"),
+        # Decided exactly when it reached a final state.
+        CheckConstraint("(state IN ('proposed', 'put_to_vote')) = (decided_at IS NULL)",
+                        name="ck_amendment_decided"),
+        Index("ix_amendment_congress_state", "congress_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(ForeignKey("congress.id", ondelete="CASCADE"))
+    article_id: Mapped[int] = mapped_column(ForeignKey("article.id", ondelete="CASCADE"),
+                                            index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id",
+                                                             ondelete="SET NULL"))
+    body_md: Mapped[str] = mapped_column(Text)
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    # The article version the author saw, to tell the facilitator when the text moved since.
+    base_number: Mapped[int | None] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(12), default="proposed")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id",
+                                                                 ondelete="SET NULL"))
+
+    article: Mapped[Article] = relationship()
+    author: Mapped[Participant | None] = relationship(foreign_keys=[author_id])
+
+    @property
+    def state_label(self) -> str:
+        return AMENDMENT_STATE_LABELS[self.state]
+
+
+# -- Live debate (issue 4): idempotent client actions -------------------------------------
+
+class AppliedAction(db.Model):
+    """A client-sent action applied once: a retry with the same key gets the same answer."""
+
+    __tablename__ = "applied_action"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_applied_action_key"),
+        CheckConstraint("length(key) BETWEEN 8 AND 64", name="ck_applied_action_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    congress_id: Mapped[int] = mapped_column(ForeignKey("congress.id", ondelete="CASCADE"),
+                                             index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id",
+                                                            ondelete="SET NULL"))
+    action: Mapped[str] = mapped_column(String(40))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# -- Production (issue 6): sockets of a session, so revoking it closes them ---------------
+
+class SocketConnection(db.Model):
+    """An open Socket.IO connection of a logged-in person (any server process).
+
+    Revoking or erasing that person disconnects every sid listed here, through the
+    Redis message queue when several processes serve. Rows of connections that
+    ended on their own are harmless; `flask purge-expired` removes old ones.
+    """
+
+    __tablename__ = "socket_connection"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id",
+                                                           ondelete="CASCADE"), index=True)
+    connected_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -16,6 +16,7 @@ from .errors import InputError
 from .extensions import db
 from .models import Congress, Contribution, Participant
 from .queries import congress_by_code, counts, visible_contributions
+from .ratelimit import contribute_limit, join_limit  # production (issue 6)
 
 bp = Blueprint("participant", __name__)
 
@@ -34,6 +35,7 @@ def home():
 
 
 @bp.route("/rejoindre", methods=["GET", "POST"])
+@join_limit
 def join():
     """Join with the congress code: one form, then straight to contributing."""
     form = request.form if request.method == "POST" else {"code": request.args.get("code", "")}
@@ -145,6 +147,7 @@ def contributions(code: str):
 
 @bp.post("/c/<code>/contribuer")
 @login_required
+@contribute_limit
 def contribute(code: str):
     congress = congress_by_code(code)
     if not _is_member(congress):

@@ -64,7 +64,9 @@ def refit(congress_id: int) -> SortRun:
     previous = db.session.scalar(select(SortRun).filter_by(congress_id=congress_id)
                                  .order_by(SortRun.id.desc()).limit(1))
     locks = engine.Locks(
-        themes={str(c.id): c.theme.code for c in items if c.confirmed and c.theme},
+        # A confirmed "hors thème" (theme NULL, off_topic) is a correction too.
+        themes={str(c.id): (c.theme.code if c.theme else engine.HORS_THEME) for c in items
+                if c.confirmed and (c.theme or c.off_topic)},
         memberships={str(c.id): clusters_by_id[c.cluster_id].key for c in items
                      if c.cluster_locked and c.cluster_id in clusters_by_id},
         labels={c.key: c.custom_label for c in clusters_by_id.values() if c.custom_label},
@@ -194,3 +196,56 @@ def _worker(app: Flask) -> None:
                     app.logger.exception("background refit failed")
                 finally:
                     db.session.remove()
+
+
+# -- Live debate (issue 4): placing corrected ideas, similar ideas ------------------------
+
+def place(contribution: Contribution, theme_code: str | None,
+          cluster: Cluster | None = None) -> None:
+    """Map position for a contribution a facilitator moved, without a refit: next to its
+    point when it has one, else on a spot of its theme's sector (same layout as the engine)."""
+    from .clustering import pipeline as engine
+    from .clustering.points import stable_id
+
+    codes = list(db.session.scalars(select(Theme.code).filter_by(
+        congress_id=contribution.congress_id).order_by(Theme.position, Theme.code)))
+    code = theme_code or engine.HORS_THEME
+    if cluster is not None:
+        centre = engine.cluster_position(cluster.key, code, codes, 0)
+        x, y = engine.item_position(str(contribution.id), centre, max(cluster.size, 1) + 1, 0)
+    else:
+        x, y = engine.cluster_position(stable_id("p", [str(contribution.id)]), code, codes, 0)
+    contribution.map_x, contribution.map_y = round(float(x), 5), round(float(y), 5)
+
+
+def similar(congress_id: int, text: str, limit: int = 5,
+            min_similarity: float = 0.2) -> list[tuple[int, float]]:
+    """Ids of the existing contributions closest to `text` (best first), from the fitted
+    model of the last run: a few sparse dot products, never a refit. Empty when this
+    process holds no model of the last run yet (one is scheduled)."""
+    import numpy as np
+    import scipy.sparse as sp
+
+    last_id = db.session.scalar(select(SortRun.id).filter_by(congress_id=congress_id)
+                                .order_by(SortRun.id.desc()).limit(1))
+    with _models_lock:
+        cached = _models.get(congress_id)
+    if cached is None or cached.run_id != last_id:
+        from flask import current_app
+
+        if last_id is not None:
+            schedule_refit(current_app._get_current_object(), congress_id)
+        return []
+    model = cached.model
+    X = getattr(model, "X_", None)
+    if X is None or not X.shape[0] or not (text or "").strip():
+        return []
+    doc = model.analyser_.analyse(text)
+    q = model.vectorizer_.transform_analysed([doc])
+    scores = q @ X.T
+    scores = scores.toarray().ravel() if sp.issparse(scores) else np.asarray(scores).ravel()
+    order = np.argsort(-scores, kind="stable")[: max(limit * 3, limit)]
+    ids = [it.id for it in model.result_.items]
+    found = [(int(ids[i]), round(float(scores[i]), 4)) for i in order
+             if scores[i] >= min_similarity]
+    return found[: limit * 3]

@@ -40,7 +40,7 @@ def test_import_and_export_commands(runner, congress, tmp_path):
     assert result.exit_code == 0, result.output
     assert db.session.scalar(db.select(Contribution)).author.display_name == "Anne"
     bad = tmp_path / "bad.csv"
-    bad.write_bytes("nom;commune\nAnne;Murat\n".encode())
+    bad.write_bytes(b"nom;commune\nAnne;Murat\n")
     result = runner.invoke(args=["import-participants", str(bad)])
     assert result.exit_code == 1 and "séparateur" in result.output
     result = runner.invoke(args=["import-participants", str(tmp_path / "absent.csv")])

@@ -126,7 +126,7 @@ def test_import_contributions_via_web(client, congress, facilitator):
     page = client.post("/animation/contributions/import", data={"file": (data, "c.csv")},
                        follow_redirects=True)
     assert "1 contributions importées" in text_of(page)
-    bad = io.BytesIO("texte;auteur\nLa 5G;Anne\n".encode())
+    bad = io.BytesIO(b"texte;auteur\nLa 5G;Anne\n")
     page = client.post("/animation/contributions/import", data={"file": (bad, "c.csv")},
                        follow_redirects=True)
     assert "séparateur" in text_of(page)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 4aeeea71fba2
+Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 20:03:49.326269
+Create Date: 2026-12-01 18:40:48.440134
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = "0001"
+revision = '0001'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -30,11 +30,28 @@ def upgrade():
     sa.Column('projector_mode', sa.String(length=20), nullable=False),
     sa.Column('projector_theme_code', sa.String(length=40), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('max_proxies', sa.Integer(), nullable=False),
+    sa.Column('presence_open', sa.Boolean(), nullable=False),
+    sa.Column('keep_contributions_on_erasure', sa.Boolean(), nullable=False),
+    sa.Column('retention_days', sa.Integer(), nullable=False),
     sa.CheckConstraint("phase IN ('preparation', 'consultation', 'debate', 'drafting', 'vote', 'closed')", name='ck_congress_phase'),
     sa.CheckConstraint('ends_on IS NULL OR starts_on IS NULL OR ends_on >= starts_on', name='ck_congress_dates'),
     sa.CheckConstraint('length(join_code) BETWEEN 4 AND 16', name='ck_congress_join_code'),
+    sa.CheckConstraint('max_proxies BETWEEN 1 AND 2', name='ck_congress_max_proxies'),
+    sa.CheckConstraint('retention_days BETWEEN 1 AND 3650', name='ck_congress_retention'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('join_code')
+    )
+    op.create_table('motion',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('congress_id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('amendments_open', sa.Boolean(), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint('length(title) BETWEEN 1 AND 300', name='ck_motion_title'),
+    sa.ForeignKeyConstraint(['congress_id'], ['congress.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('congress_id')
     )
     op.create_table('participant',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -53,6 +70,7 @@ def upgrade():
     sa.Column('proxy_for_id', sa.Integer(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('session_epoch', sa.Integer(), nullable=False),
+    sa.Column('erased_at', sa.DateTime(), nullable=True),
     sa.CheckConstraint("role IN ('participant', 'scribe', 'facilitator', 'observer')", name='ck_participant_role'),
     sa.CheckConstraint('length(display_name) > 0', name='ck_participant_name'),
     sa.CheckConstraint('population IS NULL OR population >= 0', name='ck_participant_population'),
@@ -98,6 +116,23 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('congress_id', 'code', name='uq_theme_code')
     )
+    op.create_table('applied_action',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=64), nullable=False),
+    sa.Column('congress_id', sa.Integer(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('action', sa.String(length=40), nullable=False),
+    sa.Column('result', sa.JSON(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint('length(key) BETWEEN 8 AND 64', name='ck_applied_action_key'),
+    sa.ForeignKeyConstraint(['actor_id'], ['participant.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['congress_id'], ['congress.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('key', name='uq_applied_action_key')
+    )
+    with op.batch_alter_table('applied_action', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_applied_action_congress_id'), ['congress_id'], unique=False)
+
     op.create_table('article',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('congress_id', sa.Integer(), nullable=False),
@@ -150,6 +185,42 @@ def upgrade():
     with op.batch_alter_table('cluster', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_cluster_congress_id'), ['congress_id'], unique=False)
 
+    op.create_table('socket_connection',
+    sa.Column('sid', sa.String(length=64), nullable=False),
+    sa.Column('participant_id', sa.Integer(), nullable=False),
+    sa.Column('connected_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['participant_id'], ['participant.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('sid')
+    )
+    with op.batch_alter_table('socket_connection', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_socket_connection_participant_id'), ['participant_id'], unique=False)
+
+    op.create_table('amendment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('congress_id', sa.Integer(), nullable=False),
+    sa.Column('article_id', sa.Integer(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('body_md', sa.Text(), nullable=False),
+    sa.Column('rationale', sa.Text(), nullable=False),
+    sa.Column('base_number', sa.Integer(), nullable=True),
+    sa.Column('state', sa.String(length=12), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('decided_at', sa.DateTime(), nullable=True),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.CheckConstraint("(state IN ('proposed', 'put_to_vote')) = (decided_at IS NULL)", name='ck_amendment_decided'),
+    sa.CheckConstraint("state IN ('proposed', 'accepted', 'rejected', 'put_to_vote', 'adopted')", name='ck_amendment_state'),
+    sa.CheckConstraint('length(body_md) BETWEEN 1 AND 5000', name='ck_amendment_body'),
+    sa.CheckConstraint('length(rationale) <= 1000', name='ck_amendment_rationale'),
+    sa.ForeignKeyConstraint(['article_id'], ['article.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['author_id'], ['participant.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['congress_id'], ['congress.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['participant.id'], ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('amendment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_amendment_article_id'), ['article_id'], unique=False)
+        batch_op.create_index('ix_amendment_congress_state', ['congress_id', 'state'], unique=False)
+
     op.create_table('ballot',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('congress_id', sa.Integer(), nullable=False),
@@ -161,12 +232,23 @@ def upgrade():
     sa.Column('quorum', sa.Integer(), nullable=True),
     sa.Column('opened_at', sa.DateTime(), nullable=True),
     sa.Column('closed_at', sa.DateTime(), nullable=True),
+    sa.Column('majority', sa.String(length=12), nullable=False),
+    sa.Column('amendment_id', sa.Integer(), nullable=True),
+    sa.Column('results', sa.JSON(none_as_null=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('published_at', sa.DateTime(), nullable=True),
+    sa.CheckConstraint("(state IN ('closed', 'published')) = (results IS NOT NULL)", name='ck_ballot_results'),
+    sa.CheckConstraint("majority IN ('simple', 'two_thirds', 'absolute')", name='ck_ballot_majority'),
     sa.CheckConstraint("state IN ('draft', 'open', 'closed', 'published')", name='ck_ballot_state'),
+    sa.CheckConstraint('NOT (secret AND allow_change)', name='ck_ballot_secret_no_change'),
     sa.CheckConstraint('quorum IS NULL OR quorum >= 0', name='ck_ballot_quorum'),
     sa.ForeignKeyConstraint(['article_id'], ['article.id'], ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['congress_id'], ['congress.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
+    with op.batch_alter_table('ballot', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_ballot_amendment_id'), ['amendment_id'], unique=False)
+
     op.create_table('contribution',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('congress_id', sa.Integer(), nullable=False),
@@ -210,6 +292,66 @@ def upgrade():
     with op.batch_alter_table('contribution', schema=None) as batch_op:
         batch_op.create_index('ix_contribution_congress_theme', ['congress_id', 'theme_id'], unique=False)
 
+    op.create_table('article_source',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('article_id', sa.Integer(), nullable=False),
+    sa.Column('contribution_id', sa.Integer(), nullable=False),
+    sa.Column('origin', sa.String(length=10), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint("origin IN ('draft', 'manual')", name='ck_article_source_origin'),
+    sa.ForeignKeyConstraint(['article_id'], ['article.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['contribution_id'], ['contribution.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('article_id', 'contribution_id', name='uq_article_source')
+    )
+    with op.batch_alter_table('article_source', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_article_source_article_id'), ['article_id'], unique=False)
+
+    op.create_table('article_version',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('article_id', sa.Integer(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=300), nullable=False),
+    sa.Column('body_md', sa.Text(), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.Column('amendment_id', sa.Integer(), nullable=True),
+    sa.Column('note', sa.String(length=300), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.CheckConstraint('length(body_md) <= 20000', name='ck_article_version_body'),
+    sa.CheckConstraint('number >= 1', name='ck_article_version_number'),
+    sa.ForeignKeyConstraint(['amendment_id'], ['amendment.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['article_id'], ['article.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['author_id'], ['participant.id'], ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('article_id', 'number', name='uq_article_version_number')
+    )
+    with op.batch_alter_table('article_version', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_article_version_article_id'), ['article_id'], unique=False)
+
+    op.create_table('ballot_box',
+    sa.Column('id', sa.String(length=32), nullable=False),
+    sa.Column('ballot_id', sa.Integer(), nullable=False),
+    sa.Column('choice', sa.String(length=12), nullable=False),
+    sa.CheckConstraint("choice IN ('pour', 'contre', 'abstention')", name='ck_ballot_box_choice'),
+    sa.ForeignKeyConstraint(['ballot_id'], ['ballot.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id'),
+    sqlite_with_rowid=False
+    )
+    with op.batch_alter_table('ballot_box', schema=None) as batch_op:
+        batch_op.create_index('ix_ballot_box_ballot', ['ballot_id', 'choice'], unique=False)
+
+    op.create_table('ballot_voter',
+    sa.Column('ballot_id', sa.Integer(), nullable=False),
+    sa.Column('voter_id', sa.Integer(), nullable=False),
+    sa.Column('cast_by_id', sa.Integer(), nullable=True),
+    sa.Column('receipt', sa.String(length=32), nullable=False),
+    sa.Column('client_key', sa.String(length=64), nullable=True),
+    sa.ForeignKeyConstraint(['ballot_id'], ['ballot.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['cast_by_id'], ['participant.id'], ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['voter_id'], ['participant.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('ballot_id', 'voter_id'),
+    sqlite_with_rowid=False
+    )
     op.create_table('support',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('contribution_id', sa.Integer(), nullable=False),
@@ -226,8 +368,11 @@ def upgrade():
     sa.Column('voter_id', sa.Integer(), nullable=False),
     sa.Column('choice', sa.String(length=12), nullable=False),
     sa.Column('cast_at', sa.DateTime(), nullable=False),
+    sa.Column('cast_by_id', sa.Integer(), nullable=True),
+    sa.Column('client_key', sa.String(length=64), nullable=True),
     sa.CheckConstraint("choice IN ('pour', 'contre', 'abstention')", name='ck_vote_choice'),
     sa.ForeignKeyConstraint(['ballot_id'], ['ballot.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['cast_by_id'], ['participant.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['voter_id'], ['participant.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('ballot_id', 'voter_id', name='uq_vote_once')
@@ -239,11 +384,36 @@ def downgrade():
     # ### commands auto generated by Alembic - please adjust! ###
     op.drop_table('vote')
     op.drop_table('support')
+    op.drop_table('ballot_voter')
+    with op.batch_alter_table('ballot_box', schema=None) as batch_op:
+        batch_op.drop_index('ix_ballot_box_ballot')
+
+    op.drop_table('ballot_box')
+    with op.batch_alter_table('article_version', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_article_version_article_id'))
+
+    op.drop_table('article_version')
+    with op.batch_alter_table('article_source', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_article_source_article_id'))
+
+    op.drop_table('article_source')
     with op.batch_alter_table('contribution', schema=None) as batch_op:
         batch_op.drop_index('ix_contribution_congress_theme')
 
     op.drop_table('contribution')
+    with op.batch_alter_table('ballot', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_ballot_amendment_id'))
+
     op.drop_table('ballot')
+    with op.batch_alter_table('amendment', schema=None) as batch_op:
+        batch_op.drop_index('ix_amendment_congress_state')
+        batch_op.drop_index(batch_op.f('ix_amendment_article_id'))
+
+    op.drop_table('amendment')
+    with op.batch_alter_table('socket_connection', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_socket_connection_participant_id'))
+
+    op.drop_table('socket_connection')
     with op.batch_alter_table('cluster', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_cluster_congress_id'))
 
@@ -253,6 +423,10 @@ def downgrade():
 
     op.drop_table('audit_event')
     op.drop_table('article')
+    with op.batch_alter_table('applied_action', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_applied_action_congress_id'))
+
+    op.drop_table('applied_action')
     op.drop_table('theme')
     with op.batch_alter_table('sort_run', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_sort_run_congress_id'))
@@ -262,5 +436,6 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_participant_congress_id'))
 
     op.drop_table('participant')
+    op.drop_table('motion')
     op.drop_table('congress')
     # ### end Alembic commands ###

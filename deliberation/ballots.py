@@ -1,0 +1,628 @@
+"""Ballots in the database: create, open, close, publish, cast a vote, presence, proxies.
+
+The rules themselves are in `voting.py`; this module makes them hold under
+concurrency:
+
+* One vote per voter per ballot is the database's unique constraint (`vote`
+  for nominal ballots, the primary key of `ballot_voter` for secret ones). A
+  duplicate insert raises IntegrityError, which we answer with « déjà voté » —
+  or with the first answer again when the same idempotency key is retried.
+* A vote racing the close is either counted or refused, never lost: the vote is
+  a single conditional statement, `INSERT ... SELECT ... WHERE EXISTS (ballot
+  open)`, and the close first takes the ballot row (`UPDATE ... WHERE
+  state='open'`) then counts, inside one transaction. On SQLite the write lock
+  serialises the two; on PostgreSQL the vote holds `FOR SHARE` on the ballot
+  row, so the close waits for votes in flight and a vote arriving after the
+  close sees it closed.
+* Counting is `SELECT choice, count(*) ... GROUP BY choice` in the database,
+  never read-modify-write in Python.
+* Progress (`ballot.progress`) is pushed by one background task, at most
+  `BALLOT_PROGRESS_INTERVAL_S` apart per ballot, never once per vote.
+
+State changes and votes commit here (each is one transaction that must not be
+split); push to sockets only after they return. `create()` does not commit, so
+that drafting can create a ballot in its own transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from flask import Flask, current_app
+from sqlalchemy import exists, func, insert, literal, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.types import DateTime, Integer, String
+
+from . import audit, voting
+from .errors import InputError
+from .extensions import db, socketio
+from .models import (
+    Ballot,
+    BallotBox,
+    BallotVoter,
+    Congress,
+    Participant,
+    Vote,
+    utcnow,
+)
+from .voting import VoteRefused
+
+TITLE_MAX = 300
+
+
+# --- creating and moving through the states ---------------------------------------
+
+def create(congress: Congress, title: str, *, article: Any = None,
+           amendment_id: int | None = None, secret: bool = False, allow_change: bool = False,
+           majority: str = "simple", quorum: int | None = None,
+           actor_id: int | None = None) -> Ballot:
+    """A draft ballot, added to the session and audited (the caller commits)."""
+    from .contributions import clean_line
+
+    title = clean_line(title, limit=TITLE_MAX, what="L'intitulé du scrutin", required=True)
+    voting.check_settings(secret=secret, allow_change=allow_change, majority=majority,
+                          quorum=quorum)
+    if article is not None and article.congress_id != congress.id:
+        raise InputError("Cet article n'appartient pas à ce congrès.")
+    ballot = Ballot(congress_id=congress.id, title=title,
+                    article_id=article.id if article is not None else None,
+                    amendment_id=amendment_id, secret=bool(secret),
+                    allow_change=bool(allow_change), majority=majority, quorum=quorum,
+                    state="draft")
+    db.session.add(ballot)
+    db.session.flush()
+    audit.record("ballot.created", congress.id, actor_id, ballot=ballot.id, title=title,
+                 kind=ballot.kind, article=ballot.article_id, amendment=amendment_id,
+                 secret=ballot.secret, allow_change=ballot.allow_change, majority=majority,
+                 quorum=quorum)
+    return ballot
+
+
+def open_ballot(ballot_id: int, actor_id: int | None = None) -> Ballot:
+    """Draft → open (commits). Raises InputError when the ballot is not a draft."""
+    ballot = _get(ballot_id)
+    voting.check_transition(ballot.state, "open")
+    changed = db.session.execute(
+        update(Ballot).where(Ballot.id == ballot_id, Ballot.state == "draft")
+        .values(state="open", opened_at=utcnow())).rowcount
+    if not changed:
+        db.session.rollback()
+        raise InputError("Ce scrutin a déjà été ouvert.")
+    audit.record("ballot.opened", ballot.congress_id, actor_id, ballot=ballot_id,
+                 eligible=eligible(ballot.congress_id))
+    db.session.commit()
+    db.session.refresh(ballot)
+    return ballot
+
+
+def close_ballot(ballot_id: int, actor_id: int | None = None) -> Ballot:
+    """Open → closed, freezing the results in the same transaction (commits).
+
+    The first statement takes the ballot row (write lock on SQLite, row lock on
+    PostgreSQL); votes still in flight either finished before it — and are
+    counted — or find the ballot closed and are refused.
+    """
+    ballot = _get(ballot_id)
+    voting.check_transition(ballot.state, "closed")
+    taken = db.session.execute(
+        update(Ballot).where(Ballot.id == ballot_id, Ballot.state == "open")
+        .values(state="open")).rowcount
+    if not taken:
+        db.session.rollback()
+        raise InputError("Ce scrutin n'est pas ouvert : il ne peut pas être clos.")
+    snapshot = voting.decide(counts(ballot_id, ballot.secret),
+                             eligible=eligible(ballot.congress_id),
+                             majority=ballot.majority, quorum=ballot.quorum)
+    snapshot["voters"] = cast_count(ballot_id, ballot.secret)
+    db.session.execute(update(Ballot).where(Ballot.id == ballot_id)
+                       .values(state="closed", closed_at=utcnow(), results=snapshot))
+    audit.record("ballot.closed", ballot.congress_id, actor_id, ballot=ballot_id,
+                 counts=snapshot["counts"], eligible=snapshot["eligible"],
+                 adopted=snapshot["adopted"])
+    db.session.commit()
+    db.session.refresh(ballot)
+    return ballot
+
+
+def publish_ballot(ballot_id: int, actor_id: int | None = None) -> Ballot:
+    """Closed → published (commits): the results become public."""
+    ballot = _get(ballot_id)
+    voting.check_transition(ballot.state, "published")
+    changed = db.session.execute(
+        update(Ballot).where(Ballot.id == ballot_id, Ballot.state == "closed")
+        .values(state="published", published_at=utcnow())).rowcount
+    if not changed:
+        db.session.rollback()
+        raise InputError("Ce scrutin n'est pas clos : il ne peut pas être publié.")
+    audit.record("ballot.published", ballot.congress_id, actor_id, ballot=ballot_id,
+                 counts=ballot.results["counts"], adopted=ballot.results["adopted"])
+    db.session.commit()
+    db.session.refresh(ballot)
+    return ballot
+
+
+def delete_draft(ballot_id: int, actor_id: int | None = None) -> None:
+    """Remove a ballot that was never opened (commits)."""
+    ballot = _get(ballot_id)
+    if ballot.state != "draft":
+        raise InputError("Seul un scrutin en préparation peut être supprimé.")
+    congress_id, title = ballot.congress_id, ballot.title
+    db.session.delete(ballot)
+    db.session.flush()
+    audit.record("ballot.deleted", congress_id, actor_id, ballot=ballot_id, title=title)
+    db.session.commit()
+
+
+def _get(ballot_id: int) -> Ballot:
+    ballot = db.session.get(Ballot, ballot_id)
+    if ballot is None:
+        raise InputError("Ce scrutin n'existe pas.")
+    return ballot
+
+
+# --- counting -------------------------------------------------------------------------
+
+def counts(ballot_id: int, secret: bool) -> dict[str, int]:
+    """Votes per choice, counted by the database."""
+    table = BallotBox if secret else Vote
+    rows = db.session.execute(select(table.choice, func.count()).where(
+        table.ballot_id == ballot_id).group_by(table.choice)).all()
+    return voting.normalise_counts(rows)
+
+
+def cast_count(ballot_id: int, secret: bool) -> int:
+    """How many people have voted (rows in the register, or nominal votes)."""
+    table = BallotVoter if secret else Vote
+    return db.session.scalar(select(func.count()).select_from(table)
+                             .where(table.ballot_id == ballot_id)) or 0
+
+
+def _people(congress_id: int) -> list[voting.Person]:
+    rows = db.session.execute(
+        select(Participant.id, Participant.role, Participant.present,
+               Participant.proxy_for_id, Participant.token_revoked_at)
+        .where(Participant.congress_id == congress_id,
+               Participant.role.in_(voting.VOTING_ROLES))).all()
+    return [voting.Person(id=r.id, congress_id=congress_id, role=r.role,
+                          active=r.token_revoked_at is None, present=bool(r.present),
+                          proxy_for_id=r.proxy_for_id) for r in rows]
+
+
+def eligible(congress_id: int) -> int:
+    """Present voters plus the procurations they carry (within the congress limit)."""
+    limit = db.session.scalar(select(Congress.max_proxies).where(Congress.id == congress_id))
+    return voting.eligible_count(_people(congress_id), limit or 1)
+
+
+def results(ballot: Ballot) -> dict[str, Any]:
+    """See `voting.results`."""
+    if ballot.results is not None:
+        return {**ballot.results, "final": True, "state": ballot.state}
+    live = voting.decide(counts(ballot.id, ballot.secret), eligible=eligible(ballot.congress_id),
+                         majority=ballot.majority, quorum=ballot.quorum)
+    return {**live, "voters": cast_count(ballot.id, ballot.secret), "final": False,
+            "state": ballot.state}
+
+
+def recompute(ballot: Ballot) -> list[str]:
+    """Problems found when recounting a closed ballot against its frozen results (French)."""
+    problems: list[str] = []
+    name = f"Scrutin {ballot.id} « {ballot.title} »"
+    if ballot.results is None:
+        if ballot.state in ("closed", "published"):
+            problems.append(f"{name} : clos sans résultats figés.")
+        return problems
+    actual = counts(ballot.id, ballot.secret)
+    if not voting.same_tally(ballot.results, actual):
+        problems.append(f"{name} : résultats publiés {ballot.results.get('counts')} "
+                        f"≠ décompte des bulletins {actual}.")
+    voters = cast_count(ballot.id, ballot.secret)
+    if ballot.secret and voters != sum(actual.values()):
+        problems.append(f"{name} : {voters} votant·es inscrit·es au registre pour "
+                        f"{sum(actual.values())} bulletins dans l'urne.")
+    if "voters" in ballot.results and ballot.results["voters"] != voters:
+        problems.append(f"{name} : {ballot.results['voters']} votant·es au moment de la "
+                        f"clôture, {voters} aujourd'hui.")
+    outcome = voting.decide(actual, eligible=int(ballot.results.get("eligible", 0)),
+                            majority=ballot.majority, quorum=ballot.quorum)
+    if outcome["adopted"] != ballot.results.get("adopted"):
+        problems.append(f"{name} : l'issue publiée ({ballot.results.get('outcome')}) ne "
+                        f"découle pas du décompte ({outcome['outcome']}).")
+    return problems
+
+
+# --- casting a vote -------------------------------------------------------------------
+
+def _lock_ballot_shared(ballot_id: int) -> None:
+    """PostgreSQL: hold the ballot row in share mode until commit (the close waits)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(select(Ballot.id).where(Ballot.id == ballot_id)
+                           .with_for_update(read=True))
+
+
+def _still_open(ballot_id: int):
+    return exists().where(Ballot.id == ballot_id, Ballot.state == "open")
+
+
+def _refuse_state(ballot_id: int) -> None:
+    db.session.rollback()
+    state = db.session.scalar(select(Ballot.state).where(Ballot.id == ballot_id))
+    voting.check_open(state or "closed")
+    raise VoteRefused("Ce scrutin est clos : votre vote n'a pas été enregistré.", "closed")
+
+
+def cast_vote(ballot_id: int, voter_id: int, choice: Any, *, holder_id: int | None = None,
+              client_key: Any = None) -> dict[str, Any]:
+    """Record one vote (commits), or raise VoteRefused with a French reason.
+
+    `voter_id` is whose vote it is; `holder_id` is set for a proxy vote (the present
+    participant casting it). Returns {"status", "receipt", "ballot", "voter", "secret",
+    and "choice" for nominal ballots}. Status: "counted" (new vote), "changed",
+    "unchanged" (same choice again, ballot allowing change) or "repeat" (the same
+    idempotency key again: the first answer, nothing written).
+    """
+    choice = voting.check_choice(choice)
+    key = voting.clean_key(client_key)
+    ballot = (db.session.get(Ballot, ballot_id, populate_existing=True)
+              if isinstance(ballot_id, int) else None)
+    if ballot is None:
+        raise VoteRefused("Ce scrutin n'existe pas.", "unknown_ballot")
+    voter = db.session.get(Participant, voter_id)
+    if voter is None:
+        raise VoteRefused("Votant·e inconnu·e.", "unknown_voter")
+    if holder_id is not None and holder_id != voter_id:
+        holder = db.session.get(Participant, holder_id)
+        if holder is None:
+            raise VoteRefused("Votant·e inconnu·e.", "unknown_voter")
+        voting.check_proxy(voting.person_of(holder), voting.person_of(voter), ballot.congress_id)
+    else:
+        holder_id = None
+        voting.check_voter(voting.person_of(voter), ballot.congress_id)
+    voting.check_open(ballot.state)
+    congress_id, secret = ballot.congress_id, ballot.secret
+    outcome = (_cast_secret if secret else _cast_nominal)(
+        ballot, voter_id, choice, holder_id, key)
+    if outcome["status"] in ("counted", "changed"):
+        note_progress(ballot_id, congress_id)
+    return outcome
+
+
+def _cast_nominal(ballot: Ballot, voter_id: int, choice: str, holder_id: int | None,
+                  key: str | None) -> dict[str, Any]:
+    ballot_id, congress_id, allow_change = ballot.id, ballot.congress_id, ballot.allow_change
+    base = {"ballot": ballot_id, "voter": voter_id, "secret": False,
+            "receipt": voting.nominal_receipt(current_app.config["SECRET_KEY"], ballot_id,
+                                              voter_id)}
+    now = utcnow()
+    try:
+        _lock_ballot_shared(ballot_id)
+        inserted = db.session.execute(insert(Vote).from_select(
+            ["ballot_id", "voter_id", "choice", "cast_at", "cast_by_id", "client_key"],
+            select(literal(ballot_id, Integer), literal(voter_id, Integer),
+                   literal(choice, String), literal(now, DateTime),
+                   literal(holder_id, Integer), literal(key, String))
+            .where(_still_open(ballot_id)))).rowcount
+        if not inserted:
+            _refuse_state(ballot_id)
+        audit.record("vote.cast", congress_id, holder_id or voter_id, ballot=ballot_id,
+                     voter=voter_id, choice=choice, proxy=holder_id is not None)
+        db.session.commit()
+        return {**base, "status": "counted", "choice": choice}
+    except IntegrityError:
+        db.session.rollback()
+    existing = db.session.execute(select(Vote.choice, Vote.client_key).where(
+        Vote.ballot_id == ballot_id, Vote.voter_id == voter_id)).one_or_none()
+    if existing is None:  # pragma: no cover - the unique row vanished (ballot deleted)
+        raise VoteRefused("Vote impossible, réessayez.", "retry")
+    if key is not None and existing.client_key == key:
+        return {**base, "status": "repeat", "choice": existing.choice}
+    if not allow_change:
+        raise VoteRefused("Vous avez déjà voté à ce scrutin : votre premier vote est "
+                          "enregistré.", "already_voted")
+    if existing.choice == choice:
+        return {**base, "status": "unchanged", "choice": choice}
+    _lock_ballot_shared(ballot_id)
+    changed = db.session.execute(
+        update(Vote).where(Vote.ballot_id == ballot_id, Vote.voter_id == voter_id,
+                           _still_open(ballot_id))
+        .values(choice=choice, client_key=key, cast_at=utcnow(), cast_by_id=holder_id)
+        .execution_options(synchronize_session=False)).rowcount
+    if not changed:
+        _refuse_state(ballot_id)
+    audit.record("vote.changed", congress_id, holder_id or voter_id, ballot=ballot_id,
+                 voter=voter_id, previous=existing.choice, choice=choice,
+                 proxy=holder_id is not None)
+    db.session.commit()
+    return {**base, "status": "changed", "choice": choice}
+
+
+def _cast_secret(ballot: Ballot, voter_id: int, choice: str, holder_id: int | None,
+                 key: str | None) -> dict[str, Any]:
+    ballot_id, congress_id = ballot.id, ballot.congress_id
+    receipt = voting.random_receipt()
+    try:
+        _lock_ballot_shared(ballot_id)
+        inserted = db.session.execute(insert(BallotVoter).from_select(
+            ["ballot_id", "voter_id", "cast_by_id", "receipt", "client_key"],
+            select(literal(ballot_id, Integer), literal(voter_id, Integer),
+                   literal(holder_id, Integer), literal(receipt, String),
+                   literal(key, String))
+            .where(_still_open(ballot_id)))).rowcount
+        if not inserted:
+            _refuse_state(ballot_id)
+        db.session.add(BallotBox(ballot_id=ballot_id, choice=choice))
+        # The audit entry says that this person voted, never what they chose.
+        audit.record("vote.cast", congress_id, holder_id or voter_id, ballot=ballot_id,
+                     voter=voter_id, secret=True, proxy=holder_id is not None)
+        db.session.commit()
+        return {"ballot": ballot_id, "voter": voter_id, "secret": True,
+                "status": "counted", "receipt": receipt}
+    except IntegrityError:
+        db.session.rollback()
+    existing = db.session.execute(select(BallotVoter.receipt, BallotVoter.client_key).where(
+        BallotVoter.ballot_id == ballot_id, BallotVoter.voter_id == voter_id)).one_or_none()
+    if existing is not None and key is not None and existing.client_key == key:
+        return {"ballot": ballot_id, "voter": voter_id, "secret": True, "status": "repeat",
+                "receipt": existing.receipt}
+    raise VoteRefused("Vous avez déjà voté à ce scrutin (vote secret : il ne peut pas être "
+                      "modifié).", "already_voted")
+
+
+def check_receipt(ballot: Ballot, code: Any) -> bool:
+    """True when `code` is the receipt of a vote recorded at this ballot."""
+    code = voting.clean_receipt(code)
+    if len(code) != 14:
+        return False
+    if ballot.secret:
+        return db.session.scalar(select(BallotVoter.voter_id).where(
+            BallotVoter.ballot_id == ballot.id, BallotVoter.receipt == code)) is not None
+    secret_key = current_app.config["SECRET_KEY"]
+    return any(voting.nominal_receipt(secret_key, ballot.id, voter_id) == code
+               for voter_id in db.session.scalars(select(Vote.voter_id)
+                                                  .where(Vote.ballot_id == ballot.id)))
+
+
+def my_votes(ballot_ids: list[int], voter_ids: list[int]) -> dict[tuple[int, int], dict]:
+    """What the phone screen shows about votes already cast: (ballot, voter) → info."""
+    found: dict[tuple[int, int], dict] = {}
+    if not ballot_ids or not voter_ids:
+        return found
+    secret_key = current_app.config["SECRET_KEY"]
+    for row in db.session.execute(select(Vote.ballot_id, Vote.voter_id, Vote.choice).where(
+            Vote.ballot_id.in_(ballot_ids), Vote.voter_id.in_(voter_ids))):
+        found[(row.ballot_id, row.voter_id)] = {
+            "choice": row.choice,
+            "receipt": voting.nominal_receipt(secret_key, row.ballot_id, row.voter_id)}
+    for row in db.session.execute(select(BallotVoter.ballot_id, BallotVoter.voter_id,
+                                         BallotVoter.receipt).where(
+            BallotVoter.ballot_id.in_(ballot_ids), BallotVoter.voter_id.in_(voter_ids))):
+        found[(row.ballot_id, row.voter_id)] = {"choice": None, "receipt": row.receipt}
+    return found
+
+
+# --- presence and proxies -----------------------------------------------------------
+
+def can_declare_presence(congress: Congress) -> bool:
+    return congress.phase == "vote" or bool(congress.presence_open)
+
+
+def set_present(person: Participant, present: bool, actor_id: int | None,
+                via: str = "facilitator") -> bool:
+    """Mark someone present or absent (commits). Returns True when it changed anything."""
+    if present and person.role not in voting.VOTING_ROLES:
+        raise InputError("Les observateur·rices ne votent pas : pas de présence à marquer.")
+    if bool(person.present) == present:
+        return False
+    person.present = present
+    audit.record("presence.marked" if present else "presence.cleared", person.congress_id,
+                 actor_id, participant=person.id, via=via)
+    db.session.commit()
+    return True
+
+
+def declare_present(person: Participant) -> bool:
+    """« Je suis présent·e »: allowed in the vote phase or while presence is open."""
+    congress = db.session.get(Congress, person.congress_id)
+    if not can_declare_presence(congress):
+        raise InputError("La présence ne peut pas être signalée maintenant : l'animation "
+                         "l'ouvrira au moment du vote.")
+    if person.role not in voting.VOTING_ROLES or not person.is_active:
+        raise InputError("Les observateur·rices ne votent pas.")
+    return set_present(person, True, person.id, via="self")
+
+
+def proxies_held(holder_id: int) -> list[Participant]:
+    return list(db.session.scalars(select(Participant).where(
+        Participant.proxy_for_id == holder_id).order_by(Participant.display_name)))
+
+
+def grant_proxy(giver: Participant, holder: Participant, actor_id: int | None) -> None:
+    """Register a procuration from an absent member to a present one (commits)."""
+    congress = db.session.get(Congress, giver.congress_id)
+    held = db.session.scalar(select(func.count()).select_from(Participant).where(
+        Participant.proxy_for_id == holder.id, Participant.id != giver.id)) or 0
+    voting.check_proxy_grant(voting.person_of(holder), voting.person_of(giver), held,
+                             congress.max_proxies)
+    if db.session.scalar(select(func.count()).select_from(Participant).where(
+            Participant.proxy_for_id == giver.id)):
+        raise InputError("Cette personne porte elle-même des procurations : elle ne peut pas "
+                         "donner la sienne.")
+    giver.proxy_for_id = holder.id
+    audit.record("proxy.granted", congress.id, actor_id, giver=giver.id, holder=holder.id)
+    db.session.commit()
+
+
+def revoke_proxy(giver: Participant, actor_id: int | None) -> None:
+    if giver.proxy_for_id is None:
+        return
+    holder = giver.proxy_for_id
+    giver.proxy_for_id = None
+    audit.record("proxy.revoked", giver.congress_id, actor_id, giver=giver.id, holder=holder)
+    db.session.commit()
+
+
+def set_max_proxies(congress: Congress, limit: Any, actor_id: int | None) -> None:
+    """Change the procurations limit (1 or 2); refused if someone already carries more."""
+    try:
+        limit = int(limit)
+    except (TypeError, ValueError):
+        limit = 0
+    if limit not in voting.MAX_PROXIES_CHOICES:
+        raise InputError("Le nombre de procurations par personne doit être 1 ou 2.")
+    most = db.session.scalar(
+        select(func.count()).select_from(Participant)
+        .where(Participant.congress_id == congress.id, Participant.proxy_for_id.is_not(None))
+        .group_by(Participant.proxy_for_id).order_by(func.count().desc()).limit(1)) or 0
+    if most > limit:
+        raise InputError(f"Une personne porte déjà {most} procurations : retirez-en avant "
+                         f"d'abaisser la limite à {limit}.")
+    if congress.max_proxies != limit:
+        congress.max_proxies = limit
+        audit.record("proxy.limit", congress.id, actor_id, limit=limit)
+        db.session.commit()
+
+
+def set_presence_open(congress: Congress, is_open: bool, actor_id: int | None) -> None:
+    if bool(congress.presence_open) != is_open:
+        congress.presence_open = is_open
+        audit.record("presence.opened" if is_open else "presence.closed", congress.id, actor_id)
+        db.session.commit()
+
+
+# --- coalesced progress ---------------------------------------------------------------
+
+_dirty: dict[int, int] = {}          # ballot id → congress id, waiting for a push
+_dirty_lock = threading.Lock()
+_worker_started = False
+
+
+def note_progress(ballot_id: int, congress_id: int) -> None:
+    """Remember that a ballot's count moved; the worker pushes it soon (never per vote)."""
+    app = current_app._get_current_object()
+    with _dirty_lock:
+        _dirty[ballot_id] = congress_id
+    if app.config.get("BALLOT_PROGRESS_IN_BACKGROUND", not app.testing):
+        _start_worker(app)
+
+
+def progress_payload(ballot_id: int) -> dict[str, Any] | None:
+    ballot = db.session.get(Ballot, ballot_id)
+    if ballot is None:
+        return None
+    return {"ballot": ballot.id, "state": ballot.state,
+            "cast": cast_count(ballot.id, ballot.secret),
+            "eligible": eligible(ballot.congress_id)}
+
+
+def flush_progress() -> int:
+    """Push `ballot.progress` for every ballot whose count moved (in an app context)."""
+    from . import live
+
+    with _dirty_lock:
+        due = dict(_dirty)
+        _dirty.clear()
+    sent = 0
+    for ballot_id, congress_id in due.items():
+        payload = progress_payload(ballot_id)
+        if payload is not None and payload["state"] == "open":
+            live.ballot_progress(congress_id, payload)
+            sent += 1
+    return sent
+
+
+def _start_worker(app: Flask) -> None:
+    global _worker_started
+    with _dirty_lock:
+        if _worker_started:
+            return
+        _worker_started = True
+    socketio.start_background_task(_worker, app)
+
+
+def _worker(app: Flask) -> None:
+    """Background loop: push the moved counts every interval, outside any request."""
+    interval = float(app.config.get("BALLOT_PROGRESS_INTERVAL_S", 0.25))
+    while True:
+        socketio.sleep(interval)
+        with _dirty_lock:
+            idle = not _dirty
+        if idle:
+            continue
+        with app.app_context():
+            try:
+                flush_progress()
+            except Exception:  # keep the worker alive; the next vote retries
+                db.session.rollback()
+                app.logger.exception("ballot progress push failed")
+            finally:
+                db.session.remove()
+
+
+def wait_idle(timeout: float = 2.0) -> None:  # pragma: no cover - used by benchmarks
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with _dirty_lock:
+            if not _dirty:
+                return
+        socketio.sleep(0.05)
+
+
+# --- verification (`python -m deliberation verify`) -----------------------------------
+
+def verify_report() -> tuple[list[str], list[str]]:
+    """Check the audit chain and recount every ballot. Returns (report lines, problems)."""
+    from .models import AuditEvent
+
+    lines: list[str] = []
+    problems = list(audit.verify_chain())
+    n_events = db.session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    lines.append(f"Journal d'audit : {n_events} entrée{'s' if n_events > 1 else ''}, "
+                 + ("chaîne intacte." if not problems else "chaîne ROMPUE."))
+    # What the audit log says about each ballot: voters, last nominal choice, frozen counts.
+    said: dict[int, dict[int, str | None]] = {}
+    closed_counts: dict[int, dict] = {}
+    for action, payload in db.session.execute(
+            select(AuditEvent.action, AuditEvent.payload)
+            .where(AuditEvent.action.in_(("vote.cast", "vote.changed", "ballot.closed")))
+            .order_by(AuditEvent.id)):
+        payload = payload or {}
+        ballot_id = payload.get("ballot")
+        if action == "ballot.closed":
+            closed_counts[ballot_id] = payload.get("counts") or {}
+        else:
+            said.setdefault(ballot_id, {})[payload.get("voter")] = payload.get("choice")
+    for ballot in db.session.scalars(select(Ballot).order_by(Ballot.id)):
+        name = f"Scrutin {ballot.id} « {ballot.title} »"
+        found = recompute(ballot)
+        if ballot.secret:
+            stored = {v: None for v in db.session.scalars(
+                select(BallotVoter.voter_id).where(BallotVoter.ballot_id == ballot.id))}
+        else:
+            stored = dict(db.session.execute(select(Vote.voter_id, Vote.choice)
+                                             .where(Vote.ballot_id == ballot.id)).all())
+        logged = said.get(ballot.id, {})
+        if set(stored) != set(logged):
+            found.append(f"{name} : {len(stored)} votant·es en base, {len(logged)} dans le "
+                         f"journal d'audit.")
+        elif not ballot.secret:
+            differing = [v for v, choice in stored.items() if logged.get(v) != choice]
+            if differing:
+                found.append(f"{name} : {len(differing)} vote(s) diffèrent du journal d'audit.")
+        if ballot.state == "draft" and stored:
+            found.append(f"{name} : des votes existent alors qu'il n'a jamais été ouvert.")
+        if ballot.results is not None and ballot.id in closed_counts and not voting.same_tally(
+                ballot.results, closed_counts[ballot.id]):
+            found.append(f"{name} : les résultats figés diffèrent de ceux du journal.")
+        if ballot.results is not None:
+            c = ballot.results["counts"]
+            summary = (f"pour {c['pour']}, contre {c['contre']}, abstention {c['abstention']} "
+                       f"— {ballot.results['outcome']}")
+        else:
+            summary = f"{len(stored)} vote{'s' if len(stored) > 1 else ''} à ce stade"
+        status = "ANOMALIE" if found else "conforme"
+        lines.append(f"{name} ({voting.STATE_LABELS[ballot.state].lower()}) : {summary} — "
+                     f"{status}.")
+        problems.extend(found)
+    return lines, problems

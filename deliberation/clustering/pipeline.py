@@ -1,0 +1,475 @@
+"""The one entry point the app calls: sort a congress, then assign live contributions.
+
+Why a single object: a full refit (themes + recurring points + map) runs in a
+debounced background task, while new contributions must be placed within
+20 ms.  ``SortingModel.fit`` does the former and keeps what the latter needs
+(the fitted vectorisers, the congress's vectors, group centroids), so
+``assign_one`` is a few sparse dot products and never refits anything.
+
+Why plain dataclasses for results: the app stores each run (parameters,
+timings, quality figures) as JSON and hands the previous one back, which is how
+groups keep their identity across refits and how a facilitator's corrections
+(``Locks``) are honoured: a refit never overwrites a confirmed theme, a manual
+membership or merge, or a renamed label.
+
+Map positions are laid out, not learnt: each theme owns a fixed sector, each
+recurring point a spot inside it derived from a hash of its (stable) id, each
+contribution a small offset from a hash of its own id.  Same seed and same
+group ids give the same map, so the projector never reshuffles after a refit,
+and a live contribution lands next to its group without any fitting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import scipy.sparse as sp
+
+from .neighbours import reduce
+from .points import RecurringPoints, match_groups, near_duplicates, stable_id
+from .text import FrenchAnalyser, TextVectorizer, surface_forms
+from .themes import HORS_THEME, ThemeAssigner, get_theme_model, themes_from_data
+
+LARGE = 3000  # above this many contributions, neighbour searches are blocked (see neighbours.py)
+
+
+@dataclass
+class Locks:
+    """A facilitator's corrections, which every refit must honour."""
+
+    themes: dict[str, str] = field(default_factory=dict)        # contribution id → theme
+    memberships: dict[str, str] = field(default_factory=dict)   # contribution id → group id
+    labels: dict[str, str] = field(default_factory=dict)        # group id → label
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> Locks:
+        data = data or {}
+        return cls(themes={str(k): str(v) for k, v in (data.get("themes") or {}).items()},
+                   memberships={str(k): str(v) for k, v in
+                                (data.get("memberships") or {}).items()},
+                   labels={str(k): str(v) for k, v in (data.get("labels") or {}).items()})
+
+
+@dataclass
+class ItemResult:
+    """Where one contribution was sorted."""
+
+    id: str
+    theme: str
+    alt_theme: str
+    confidence: float
+    cluster: str
+    x: float
+    y: float
+    review: bool = False        # « à vérifier »
+    confirmed: bool = False     # theme set by a facilitator
+
+
+@dataclass
+class Cluster:
+    """A recurring point (a group of one is a singleton)."""
+
+    id: str
+    theme: str
+    label: str
+    terms: list[str]
+    size: int
+    medoid: str
+    members: list[str]
+    x: float
+    y: float
+    label_locked: bool = False
+    manual: bool = False        # holds contributions placed by hand
+
+
+@dataclass
+class SortResult:
+    """One run: per-contribution results, groups, duplicates and what it cost."""
+
+    themes: list[str]
+    items: list[ItemResult]
+    clusters: list[Cluster]
+    duplicates: list[tuple[str, str, float]]
+    review: list[str]                      # « à vérifier », most uncertain first
+    params: dict = field(default_factory=dict)
+    timings: dict = field(default_factory=dict)
+    quality: dict = field(default_factory=dict)
+    changes: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["duplicates"] = [list(d) for d in self.duplicates]
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SortResult:
+        return cls(themes=list(data.get("themes", [])),
+                   items=[ItemResult(**i) for i in data.get("items", [])],
+                   clusters=[Cluster(**c) for c in data.get("clusters", [])],
+                   duplicates=[(str(a), str(b), float(s)) for a, b, s in
+                               data.get("duplicates", [])],
+                   review=list(data.get("review", [])), params=dict(data.get("params", {})),
+                   timings=dict(data.get("timings", {})), quality=dict(data.get("quality", {})),
+                   changes=dict(data.get("changes", {})))
+
+    def item(self, item_id: str) -> ItemResult | None:
+        for it in self.items:
+            if it.id == item_id:
+                return it
+        return None
+
+    def theme_counts(self) -> dict[str, int]:
+        counts = Counter(i.theme for i in self.items)
+        return {code: counts.get(code, 0) for code in [*self.themes, HORS_THEME]}
+
+
+@dataclass
+class LiveAssignment:
+    """A new contribution placed without refitting."""
+
+    theme: str
+    alt_theme: str
+    confidence: float
+    cluster: str | None        # existing group id, or None for a new singleton
+    similarity: float
+    x: float
+    y: float
+    review: bool
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# -- map layout ---------------------------------------------------------------------------
+
+def _unit_pair(key: str, seed: int) -> tuple[float, float]:
+    d = hashlib.blake2b(f"{seed}:{key}".encode(), digest_size=8).digest()
+    a = int.from_bytes(d[:4], "big") / 2**32
+    b = int.from_bytes(d[4:], "big") / 2**32
+    return a, b
+
+
+def _disc(key: str, seed: int, radius: float) -> tuple[float, float]:
+    a, b = _unit_pair(key, seed)
+    r = radius * math.sqrt(a)
+    return r * math.cos(2 * math.pi * b), r * math.sin(2 * math.pi * b)
+
+
+def theme_anchor(code: str, codes: list[str]) -> tuple[float, float]:
+    """Themes on a circle in their order; hors_theme in the middle."""
+    if code not in codes:
+        return 0.0, 0.0
+    angle = 2 * math.pi * codes.index(code) / max(len(codes), 1) - math.pi / 2
+    return math.cos(angle), math.sin(angle)
+
+
+def cluster_position(cluster_id, theme, codes, seed):
+    ax, ay = theme_anchor(theme, codes)
+    dx, dy = _disc(cluster_id, seed, 0.32)
+    return ax + dx, ay + dy
+
+
+def item_position(item_id, centre, size, seed):
+    dx, dy = _disc(item_id, seed, 0.012 + 0.01 * math.sqrt(max(size, 1)))
+    return round(centre[0] + dx, 5), round(centre[1] + dy, 5)
+
+
+# -- the model -----------------------------------------------------------------------------
+
+class SortingModel:
+    """Sort a congress (fit) and place new contributions live (assign_one).
+
+    Parameters
+    ----------
+    themes : the congress's themes (corpus/ format dicts or Theme objects).
+    random_state : seed for every random step (SVD, blocking, map).
+    theme_params : keyword arguments for ThemeAssigner.
+    point_params : keyword arguments for RecurringPoints.
+    duplicate_threshold : cosine from which two contributions are offered for merge.
+    theme_model : a fitted ThemeModel (default: built or loaded from cache).
+    """
+
+    def __init__(self, themes, random_state=0, theme_params=None, point_params=None,
+                 duplicate_threshold=0.85, theme_model=None):
+        self.themes = themes
+        self.random_state = random_state
+        self.theme_params = theme_params
+        self.point_params = point_params
+        self.duplicate_threshold = duplicate_threshold
+        self.theme_model = theme_model
+
+    def fit(self, items, confirmed=None, locks=None, previous=None, extra_labelled=None):
+        """Sort items [(id, text)]; confirmed {id: theme}; locks; previous run (dict or result).
+
+        extra_labelled: [(text, theme)] confirmed examples that are not contributions of
+        this congress (used as labels only).
+        """
+        t0 = time.perf_counter()
+        timings = {}
+        themes = themes_from_data(self.themes)
+        codes = [t.code for t in themes]
+        self.codes_ = codes
+        locks = locks if isinstance(locks, Locks) else Locks.from_dict(locks)
+        if isinstance(previous, dict):
+            previous = SortResult.from_dict(previous)
+        ids = [str(i) for i, _ in items]
+        texts = [t or "" for _, t in items]
+        if len(set(ids)) != len(ids):
+            raise ValueError("contribution ids must be unique")
+        valid = set(codes) | {HORS_THEME}
+        fixed = {str(k): v for k, v in (confirmed or {}).items() if v in valid}
+        fixed.update({k: v for k, v in locks.themes.items() if v in valid})
+        extra = [(t, y) for t, y in (extra_labelled or []) if y in valid and (t or "").strip()]
+
+        model = self.theme_model or get_theme_model(themes)
+        self.theme_model_ = model
+        timings["model_s"] = time.perf_counter() - t0
+
+        t = time.perf_counter()
+        self.analyser_ = FrenchAnalyser()
+        all_texts = texts + [e[0] for e in extra]
+        docs = self.analyser_.analyse_many(all_texts)
+        self.vectorizer_ = TextVectorizer(char_weight=0.4, min_df=1, max_df=0.5)
+        Xc = self.vectorizer_.fit_transform(docs)
+        n_all = len(docs)
+        Z = reduce(Xc, random_state=self.random_state) if n_all > LARGE else None
+        timings["vectorise_s"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        y = [fixed.get(i) for i in ids] + [e[1] for e in extra]
+        self.assigner_ = ThemeAssigner(themes, model=model, random_state=self.random_state,
+                                       **(self.theme_params or {}))
+        self.assigner_.fit(docs, y, X_graph=Xc, Z=Z)
+        timings["themes_s"] = time.perf_counter() - t
+
+        n = len(ids)
+        theme_of = [str(v) for v in self.assigner_.labels_[:n]]
+        t = time.perf_counter()
+        X = Xc[:n] if n else None
+        Zn = Z[:n] if Z is not None else None
+        self.points_ = RecurringPoints(random_state=self.random_state,
+                                       **(self.point_params or {}))
+        forms = surface_forms(docs[:n])
+        n_word = len(self.vectorizer_.word_.vocabulary_)
+        names = self.vectorizer_.word_.get_feature_names_out() if n else []
+        if n:
+            self.points_.fit(X, theme_of, word_block=(n_word, names, forms), Z=Zn)
+        timings["points_s"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        clusters, cluster_of = self._build_clusters(ids, theme_of, locks, previous, X, forms,
+                                                    names, n_word)
+        dups = []
+        if n >= 2:
+            if self.assigner_.knn_ is not None and n == n_all:
+                idx, sims = self.assigner_.knn_
+                dups = _pairs_from_knn(idx, sims, self.duplicate_threshold)
+            else:
+                dups = near_duplicates(X, self.duplicate_threshold, Z=Zn,
+                                       random_state=self.random_state)
+        duplicates = [(ids[a], ids[b], round(s, 4)) for a, b, s in dups]
+        timings["groups_s"] = time.perf_counter() - t
+
+        t = time.perf_counter()
+        result_items = []
+        size_of = {c.id: c.size for c in clusters}
+        centre_of = {c.id: (c.x, c.y) for c in clusters}
+        a = self.assigner_
+        review_set = set(int(i) for i in a.review_ if i < n)
+        for i, item_id in enumerate(ids):
+            cid = cluster_of[item_id]
+            x, yy = item_position(item_id, centre_of[cid], size_of[cid], self.random_state)
+            result_items.append(ItemResult(
+                id=item_id, theme=str(a.labels_[i]), alt_theme=str(a.alt_[i] or ""),
+                confidence=round(float(a.confidence_[i]), 4), cluster=cid, x=x, y=yy,
+                review=i in review_set, confirmed=item_id in fixed))
+        review = [ids[i] for i in a.review_ if i < n]
+        timings["map_s"] = time.perf_counter() - t
+        timings["total_s"] = time.perf_counter() - t0
+        timings = {k: round(v, 4) for k, v in timings.items()}
+
+        result = SortResult(
+            themes=codes, items=result_items, clusters=clusters, duplicates=duplicates,
+            review=review, params=self._params(model), timings=timings,
+            quality=_quality(result_items, clusters, duplicates),
+            changes=_changes(previous, result_items, clusters))
+        self.result_ = result
+        self._prepare_live(X, theme_of, cluster_of, ids, clusters)
+        return self
+
+    def _params(self, model):
+        return {"random_state": self.random_state, "theme_params": self.theme_params or {},
+                "point_params": self.point_params or {},
+                "duplicate_threshold": self.duplicate_threshold,
+                "theme_model": {"labelled_examples": int(model.n_labelled_),
+                                "prototype_docs": int(model.n_prototype_docs_),
+                                "classes": [str(c) for c in model.classes_]}}
+
+    def _build_clusters(self, ids, theme_of, locks, previous, X, forms, names, n_word):
+        """Groups with ids matched to the previous run, manual memberships and labels applied."""
+        from .points import distinctive_terms, medoid
+
+        p = self.points_
+        n = len(ids)
+        groups = [list(g) for g in getattr(p, "groups_", [])]
+        # Manual memberships win over the algorithm: pull those contributions out first.
+        manual_rows: dict[str, list[int]] = {}
+        index = {i: k for k, i in enumerate(ids)}
+        for item_id, cid in sorted(locks.memberships.items()):
+            if item_id in index:
+                manual_rows.setdefault(cid, []).append(index[item_id])
+        pinned = {r for rows in manual_rows.values() for r in rows}
+        groups = [[r for r in g if r not in pinned] for g in groups]
+        groups = [g for g in groups if g]
+        old = {}
+        if previous is not None:
+            old = {c.id: set(c.members) for c in previous.clusters}
+        new_sets = [{ids[r] for r in g} for g in groups]
+        matched = match_groups(new_sets, old)
+        final: list[tuple[str, list[int], bool]] = []
+        used = set()
+        for k, g in enumerate(groups):
+            cid = matched.get(k)
+            if cid is None or cid in used:
+                cid = stable_id("p", new_sets[k])
+                while cid in used:
+                    cid = stable_id("p", [cid, *new_sets[k]])
+            used.add(cid)
+            manual = cid in manual_rows
+            final.append((cid, sorted(g + manual_rows.pop(cid, [])), manual))
+        # Manual groups the algorithm did not find this time are kept as the facilitator made them.
+        for cid, rows in sorted(manual_rows.items()):
+            final.append((cid, sorted(rows), True))
+        theme_arr = np.asarray(theme_of, dtype=object)
+        row_groups = [np.array(g, dtype=np.int64) for _, g, _ in final]
+        terms = distinctive_terms(X, row_groups, theme_arr, (n_word, names, forms)) if n else []
+        clusters, cluster_of = [], {}
+        for (cid, rows, manual), g_terms in zip(final, terms, strict=True):
+            theme = Counter(theme_of[r] for r in rows).most_common(1)[0][0]
+            label = locks.labels.get(cid) or ", ".join(g_terms)
+            x, y = cluster_position(cid, theme, self.codes_, self.random_state)
+            members = [ids[r] for r in rows]
+            clusters.append(Cluster(
+                id=cid, theme=theme, label=label, terms=list(g_terms), size=len(rows),
+                medoid=ids[medoid(X, np.array(rows))], members=members,
+                x=round(x, 5), y=round(y, 5), label_locked=cid in locks.labels, manual=manual))
+            for m in members:
+                cluster_of[m] = cid
+        clusters.sort(key=lambda c: (self._theme_rank(c.theme), -c.size, c.id))
+        return clusters, cluster_of
+
+    def _theme_rank(self, code):
+        return self.codes_.index(code) if code in self.codes_ else len(self.codes_)
+
+    def _prepare_live(self, X, theme_of, cluster_of, ids, clusters):
+        self.X_ = X
+        self.item_theme_ = np.asarray(theme_of, dtype=object)
+        self.item_cluster_ = np.asarray([cluster_of[i] for i in ids], dtype=object)
+        self.clusters_ = {c.id: c for c in clusters}
+
+    # -- live --------------------------------------------------------------------------
+    def assign_one(self, text: str, item_id: str | None = None) -> LiveAssignment:
+        """Theme, alternative, confidence, nearest recurring point and map position of one text."""
+        doc = self.analyser_.analyse(text or "")
+        Xm = self.theme_model_.vectorizer_.transform_analysed([doc])
+        Xg = self.vectorizer_.transform_analysed([doc])
+        proba, max_sim = self.assigner_.predict_proba(None, X=Xm, X_graph=Xg)
+        a = self.assigner_
+        row = proba[0]
+        order = np.argsort(-row, kind="stable")
+        classes = a.classes_
+        n_themes = len(a.codes_)
+        top = int(order[0])
+        conf = float(row[top])
+        if max_sim[0] < a.hors_min_sim and row[:n_themes].max() < a.hors_max_proba:
+            top, conf = len(classes) - 1, 1.0 - conf
+        theme = str(classes[top])
+        second = int(order[1]) if len(order) > 1 else top
+        alt = str(classes[second]) if (second != top and row[second] >= a.alt_min and
+                                       second < n_themes and top < n_themes) else ""
+        cluster, sim = None, 0.0
+        key = item_id or hashlib.sha1((text or "").encode()).hexdigest()
+        if self.X_ is not None and self.X_.shape[0]:
+            same = np.flatnonzero(self.item_theme_ == theme)
+            if len(same):
+                s = (Xg @ self.X_[same].T)
+                s = s.toarray().ravel() if sp.issparse(s) else np.asarray(s).ravel()
+                best = int(np.argmax(s))
+                threshold = 1.0 - self.points_.distance_threshold
+                if s[best] >= threshold:
+                    cluster, sim = str(self.item_cluster_[same[best]]), float(s[best])
+        if cluster is not None:
+            c = self.clusters_[cluster]
+            x, y = item_position(key, (c.x, c.y), c.size + 1, self.random_state)
+        else:
+            x, y = cluster_position(stable_id("p", [key]), theme, self.codes_,
+                                    self.random_state)
+        return LiveAssignment(theme=theme, alt_theme=alt, confidence=round(conf, 4),
+                              cluster=cluster, similarity=round(sim, 4), x=round(x, 5),
+                              y=round(y, 5), review=conf < a.review_below)
+
+
+def _pairs_from_knn(idx, sims, threshold):
+    pairs = {}
+    for i in range(idx.shape[0]):
+        for j, s in zip(idx[i], sims[i], strict=True):
+            j = int(j)
+            if s >= threshold and i != j:
+                key = (i, j) if i < j else (j, i)
+                pairs[key] = max(pairs.get(key, 0.0), float(s))
+    return [(a, b, s) for (a, b), s in sorted(pairs.items())]
+
+
+def _quality(items, clusters, duplicates) -> dict:
+    n = len(items)
+    grouped = [c for c in clusters if c.size > 1]
+    return {
+        "contributions": n,
+        "mean_confidence": round(float(np.mean([i.confidence for i in items])), 4) if n else 0.0,
+        "to_review": sum(1 for i in items if i.review),
+        "hors_theme": sum(1 for i in items if i.theme == HORS_THEME),
+        "groups": len(grouped),
+        "singletons": sum(1 for c in clusters if c.size == 1),
+        "grouped_share": round(sum(c.size for c in grouped) / n, 4) if n else 0.0,
+        "largest_group": max((c.size for c in clusters), default=0),
+        "duplicate_pairs": len(duplicates),
+    }
+
+
+def _changes(previous, items, clusters) -> dict:
+    """What a facilitator should know changed since the previous run."""
+    if previous is None:
+        return {"first_run": True}
+    before = {i.id: i.theme for i in previous.items}
+    moved = [(i.id, before[i.id], i.theme) for i in items
+             if i.id in before and before[i.id] != i.theme]
+    old_ids = {c.id for c in previous.clusters}
+    new_ids = {c.id for c in clusters}
+    return {
+        "first_run": False,
+        "new_contributions": sum(1 for i in items if i.id not in before),
+        "theme_changed": len(moved),
+        "theme_changes": [list(m) for m in moved[:200]],
+        "groups_kept": len(old_ids & new_ids),
+        "groups_new": len(new_ids - old_ids),
+        "groups_gone": len(old_ids - new_ids),
+    }
+
+
+def sort_congress(themes, items, confirmed=None, locks=None, previous=None, random_state=0,
+                  extra_labelled=None, **params) -> SortResult:
+    """Sort a congress; the result keeps the fitted model in ``result.model`` for live use."""
+    model = SortingModel(themes, random_state=random_state, **params).fit(
+        items, confirmed=confirmed, locks=locks, previous=previous,
+        extra_labelled=extra_labelled)
+    result = model.result_
+    result.model = model  # not serialised by to_dict (not a dataclass field)
+    return result

@@ -1,0 +1,234 @@
+"""Recurring points: within each theme, the contributions that say the same thing.
+
+Why average-linkage agglomerative clustering with a distance threshold: the
+number of recurring points is unknown and most ideas are said once, so the
+method must leave singletons alone instead of forcing every contribution into
+one of k groups (k-means would).  Average linkage avoids single linkage's
+chaining, where A≈B≈C pulls A and C together although they differ.
+
+It needs the dense distance matrix, quadratic in a theme's size: fine for a few
+thousand, not for 6,000+.  Above ``dense_max`` contributions a theme is first
+cut into blocks of similar contributions (truncated SVD + MiniBatchKMeans, see
+neighbours.py) and clustered block by block — linear in size, and a group can
+only be missed if its members fall in two blocks.
+
+Labels are the cluster's most distinctive stems against its theme, shown in
+their most frequent surface form (never a stem).  Identity across refits is a
+maximum-overlap matching (Jaccard of member ids, Hungarian assignment on each
+connected component) between the new groups and the previous run's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import scipy.sparse as sp
+
+from .neighbours import cosine_knn, partition, reduce
+from .text import best_surface
+
+
+def stable_id(prefix: str, members) -> str:
+    """Deterministic id for a new group, from its sorted member ids."""
+    digest = hashlib.sha1("\x1f".join(sorted(map(str, members))).encode()).hexdigest()
+    return f"{prefix}{digest[:10]}"
+
+
+class RecurringPoints:
+    """Group similar contributions theme by theme.
+
+    Parameters
+    ----------
+    distance_threshold : cosine distance under which groups merge (average linkage).
+    dense_max : above this size a theme is blocked before clustering.
+    n_terms : terms in a label.
+    random_state : seed of the blocking for large themes.
+
+    Fitted attributes: ``labels_`` (group index per row), ``groups_`` (list of row
+    index arrays), ``medoids_`` (row index per group), ``terms_`` (label terms).
+    """
+
+    def __init__(self, distance_threshold=0.7, dense_max=2500, n_terms=3,
+                 random_state=0):
+        self.distance_threshold = distance_threshold
+        self.dense_max = dense_max
+        self.n_terms = n_terms
+        self.random_state = random_state
+
+    def fit(self, X, themes, word_block=None, Z=None):
+        """X: L2-normalised rows; themes: theme code per row; word_block: (n_word_cols, names)."""
+        n = X.shape[0]
+        themes = np.asarray(themes, dtype=object)
+        labels = np.full(n, -1, dtype=np.int64)
+        groups: list[np.ndarray] = []
+        for theme in sorted(set(themes.tolist())):
+            rows = np.flatnonzero(themes == theme)
+            for part in self._cluster_rows(X, rows, Z):
+                labels[part] = len(groups)
+                groups.append(part)
+        self.labels_ = labels
+        self.groups_ = groups
+        self.group_themes_ = [themes[g[0]] for g in groups]
+        self.medoids_ = [medoid(X, g) for g in groups]
+        self.terms_ = [[] for _ in groups]
+        if word_block is not None:
+            self.terms_ = distinctive_terms(X, groups, themes, word_block, self.n_terms)
+        return self
+
+    def _cluster_rows(self, X, rows, Z):
+        if len(rows) == 0:
+            return []
+        if len(rows) == 1:
+            return [rows]
+        if len(rows) <= self.dense_max:
+            return [rows[p] for p in self._agglomerate(X[rows])]
+        Zr = Z[rows] if Z is not None else reduce(X[rows], random_state=self.random_state)
+        out = []
+        for block in partition(Zr, block_size=self.dense_max // 2,
+                               random_state=self.random_state):
+            if len(block) == 1:
+                out.append(rows[block])
+                continue
+            for p in self._agglomerate(X[rows[block]]):
+                out.append(rows[block[p]])
+        return out
+
+    def _agglomerate(self, Xs):
+        from sklearn.cluster import AgglomerativeClustering
+
+        n = Xs.shape[0]
+        if n == 1:
+            return [np.arange(1)]
+        S = Xs @ Xs.T
+        S = S.toarray() if sp.issparse(S) else np.asarray(S)
+        D = np.clip(1.0 - S, 0.0, 2.0).astype(np.float64)
+        np.fill_diagonal(D, 0.0)
+        D = (D + D.T) / 2
+        model = AgglomerativeClustering(n_clusters=None, metric="precomputed",
+                                        linkage="average",
+                                        distance_threshold=self.distance_threshold)
+        lab = model.fit_predict(D)
+        parts = [np.flatnonzero(lab == c) for c in np.unique(lab)]
+        # Deterministic order: by first member.
+        return sorted(parts, key=lambda p: int(p[0]))
+
+
+def medoid(X, rows) -> int:
+    """Row of `rows` most similar on average to the others (centroid proxy when large)."""
+    if len(rows) <= 2:
+        return int(rows[0])
+    sub = X[rows]
+    if len(rows) <= 400:
+        S = sub @ sub.T
+        S = S.toarray() if sp.issparse(S) else np.asarray(S)
+        score = S.sum(axis=1)
+    else:
+        centroid = np.asarray(sub.mean(axis=0)).ravel()
+        score = np.asarray(sub @ centroid).ravel()
+    return int(rows[int(np.argmax(score))])
+
+
+def distinctive_terms(X, groups, themes, word_block, n_terms=3):
+    """Top stems of each group against its theme (a group of one: its own top stems)."""
+    n_word, names, forms = word_block
+    W = X[:, :n_word].tocsr() if sp.issparse(X) else sp.csr_matrix(X[:, :n_word])
+    theme_mean = {}
+    for theme in sorted(set(themes.tolist())):
+        rows = np.flatnonzero(themes == theme)
+        theme_mean[theme] = np.asarray(W[rows].mean(axis=0)).ravel()
+    out = []
+    for g in groups:
+        sub = W[g]
+        mean = np.asarray(sub.mean(axis=0)).ravel()
+        if len(g) > 1:
+            # Present in several members, and more present than in the theme at large.
+            df = np.asarray((sub > 0).sum(axis=0)).ravel() / len(g)
+            score = (mean - 0.5 * theme_mean[themes[g[0]]]) * (0.5 + df)
+        else:
+            score = mean
+        cand = np.flatnonzero(score > 0)
+        cand = cand[np.lexsort((cand, -score[cand]))][: 4 * n_terms]
+        chosen: list[str] = []
+        used: set[str] = set()
+        for j in cand:
+            name = names[j]
+            parts = name.split(" ")
+            if any(p in used for p in parts):
+                continue
+            chosen.append(" ".join(best_surface(p, forms) for p in parts))
+            used.update(parts)
+            if len(chosen) == n_terms:
+                break
+        out.append(chosen)
+    return out
+
+
+def near_duplicates(X, threshold=0.85, k=5, Z=None, random_state=0):
+    """Pairs (i, j, similarity), i < j, of near-identical rows across the whole congress."""
+    n = X.shape[0]
+    if n < 2:
+        return []
+    idx, sims = cosine_knn(X, k, random_state=random_state, Z=Z)
+    pairs = {}
+    for i in range(n):
+        for j, s in zip(idx[i], sims[i], strict=True):
+            if s >= threshold and i != j:
+                a, b = (i, int(j)) if i < j else (int(j), i)
+                pairs[(a, b)] = max(pairs.get((a, b), 0.0), float(s))
+    return [(a, b, s) for (a, b), s in sorted(pairs.items())]
+
+
+def match_groups(new_groups, old_groups, min_jaccard=0.3):
+    """Map new groups to previous ids by maximum Jaccard overlap of member ids.
+
+    new_groups: list of sets of member ids; old_groups: dict old_id -> set of ids.
+    Returns {new_index: old_id}.  Hungarian assignment per connected component of
+    the overlap graph keeps it exact and small even with thousands of groups.
+    """
+    from scipy.optimize import linear_sum_assignment
+    from scipy.sparse.csgraph import connected_components
+
+    if not new_groups or not old_groups:
+        return {}
+    old_ids = sorted(old_groups)
+    where = {}
+    for j, oid in enumerate(old_ids):
+        for m in old_groups[oid]:
+            where[m] = j
+    overlaps: dict[tuple[int, int], int] = {}
+    for i, members in enumerate(new_groups):
+        for m in members:
+            j = where.get(m)
+            if j is not None:
+                overlaps[(i, j)] = overlaps.get((i, j), 0) + 1
+    edges = []
+    for (i, j), inter in overlaps.items():
+        union = len(new_groups[i]) + len(old_groups[old_ids[j]]) - inter
+        jac = inter / union if union else 0.0
+        if jac >= min_jaccard:
+            edges.append((i, j, jac))
+    if not edges:
+        return {}
+    n_new, n_old = len(new_groups), len(old_ids)
+    rows = np.array([e[0] for e in edges])
+    cols = np.array([e[1] for e in edges]) + n_new
+    graph = sp.coo_matrix((np.ones(len(edges)), (rows, cols)),
+                          shape=(n_new + n_old, n_new + n_old))
+    _, comp = connected_components(graph, directed=False)
+    by_comp: dict[int, list] = {}
+    for e in edges:
+        by_comp.setdefault(int(comp[e[0]]), []).append(e)
+    result = {}
+    for c in sorted(by_comp):
+        es = by_comp[c]
+        ni = sorted({e[0] for e in es})
+        oj = sorted({e[1] for e in es})
+        M = np.zeros((len(ni), len(oj)))
+        for i, j, jac in es:
+            M[ni.index(i), oj.index(j)] = jac
+        r, col = linear_sum_assignment(-M)
+        for a, b in zip(r, col, strict=True):
+            if M[a, b] >= min_jaccard:
+                result[ni[a]] = old_ids[oj[b]]
+    return result

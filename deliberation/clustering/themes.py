@@ -1,0 +1,534 @@
+"""Theme assignment: every contribution under one theme of the congress.
+
+Why three sources of evidence rather than one classifier:
+
+* a **supervised model** (logistic regression on word + character TF-IDF) trained
+  on every labelled statement shipped in corpus/ (training statements and the
+  demo congress's *train* split, never its test split) *plus the themes' own
+  texts* (title, description, sub-points, each keyword as a tiny example).  The
+  labelled part is used only for theme codes that the congress shares with
+  corpus/; a congress with other themes gets a model trained on its themes'
+  texts alone, which is what makes it work zero-shot;
+* **prototype similarity**: cosine between a contribution and each theme's text
+  centroid, robust when the wording is far from the training data, and the
+  basis of ``hors_theme`` (nothing is close enough);
+* **label spreading** over the congress's own k-NN graph: contributions that say
+  the same thing end up under the same theme, and a facilitator's confirmations
+  (clamped nodes) pull their neighbours along — semi-supervised over the whole
+  congress.  Confirmed contributions also form a small classifier of their own
+  (a weighted centroid per theme) whose weight grows with their number.
+
+The fitted supervised model depends only on the themes and corpus files, so it
+is built at first use and cached (memory, then ``build/cache``), keyed by a hash
+of its inputs: a fresh clone works with nothing pre-built.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+import threading
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from .neighbours import cosine_knn, knn_graph
+from .text import CORPUS_DIR, TextVectorizer
+
+HORS_THEME = "hors_theme"
+MODEL_VERSION = "themes-1"
+_MEMORY_CACHE: dict[str, ThemeModel] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+class ThemesError(ValueError):
+    """A themes file or themes list that cannot be used."""
+
+
+@dataclass
+class Theme:
+    """One theme of a congress, as data (corpus/ format)."""
+
+    code: str
+    title: str
+    short_title: str = ""
+    description: str = ""
+    subpoints: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    order: int = 0
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Theme:
+        def text_list(value):
+            if value is None:
+                return []
+            if isinstance(value, str):
+                return [value]
+            return [str(v) for v in value if str(v).strip()]
+
+        return cls(code=str(data["code"]), title=str(data.get("title") or data["code"]),
+                   short_title=str(data.get("short_title") or ""),
+                   description=str(data.get("description") or ""),
+                   subpoints=text_list(data.get("subpoints")),
+                   keywords=text_list(data.get("keywords")),
+                   order=int(data.get("order") or 0))
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def prototype_docs(self) -> list[str]:
+        """The theme's own texts, one small document each (used as training examples)."""
+        head = " ".join(t for t in (self.title, self.short_title) if t)
+        docs = [head]
+        if self.description:
+            docs.append(f"{head}. {self.description}")
+        docs.extend(self.subpoints)
+        docs.extend(self.keywords)
+        return [d for d in docs if d.strip()]
+
+
+def themes_from_data(data) -> list[Theme]:
+    """Themes from a corpus/-format dict, a list of dicts or a list of Theme, validated."""
+    if isinstance(data, dict):
+        data = data.get("themes")
+    if not isinstance(data, list) or not data:
+        raise ThemesError("une liste « themes » non vide est attendue")
+    themes, seen = [], set()
+    for i, item in enumerate(data, start=1):
+        if isinstance(item, Theme):
+            theme = item
+        elif isinstance(item, dict) and item.get("code") and (item.get("title") or
+                                                              item.get("short_title")):
+            theme = Theme.from_dict(item)
+        else:
+            raise ThemesError(f"le thème n° {i} doit avoir un code et un titre")
+        if theme.code in seen or theme.code == HORS_THEME:
+            raise ThemesError(f"code de thème « {theme.code} » en double ou réservé")
+        seen.add(theme.code)
+        themes.append(theme)
+    return sorted(themes, key=lambda t: (t.order, t.code)) if all(
+        t.order for t in themes) else themes
+
+
+def load_themes(path: str | Path | None = None) -> list[Theme]:
+    """Read a themes file in the corpus/ format (default: corpus/themes.json)."""
+    path = Path(path) if path else CORPUS_DIR / "themes.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ThemesError(f"fichier de thèmes illisible ({path}) : {exc}") from None
+    return themes_from_data(data)
+
+
+def load_labelled(corpus_dir: str | Path | None = None) -> tuple[list[str], list[str]]:
+    """Every labelled text shipped in corpus/ except the demo congress's test split."""
+    base = Path(corpus_dir) if corpus_dir else CORPUS_DIR
+    texts, labels = [], []
+    sources = [(base / "training" / "statements.csv", None),
+               (base / "demo" / "contributions.csv", "train")]
+    for path, split in sources:
+        try:
+            with path.open(encoding="utf-8", newline="") as handle:
+                for row in csv.DictReader(handle):
+                    if split and row.get("split") != split:
+                        continue
+                    text, theme = (row.get("text") or "").strip(), (row.get("theme") or "").strip()
+                    if text and theme:
+                        texts.append(text)
+                        labels.append(theme)
+        except OSError:
+            continue
+    return texts, labels
+
+
+def _softmax(logits, axis=1):
+    z = logits - logits.max(axis=axis, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+class ThemeModel:
+    """The part that depends only on the themes and on corpus/: vectoriser, classifier, prototypes.
+
+    Parameters
+    ----------
+    C : inverse regularisation of the logistic regression.
+    char_weight : share of character n-grams in the representation.
+    proto_weight : sample weight of each theme text used as a training example.
+    use_corpus : train on corpus/ labelled statements whose theme code is a congress code.
+    """
+
+    def __init__(self, C=8.0, char_weight=0.45, proto_weight=0.3, vector_weight=0.0,
+                 use_corpus=True, corpus_dir=None, random_state=0):
+        self.C = C
+        self.char_weight = char_weight
+        self.proto_weight = proto_weight
+        self.vector_weight = vector_weight
+        self.use_corpus = use_corpus
+        self.corpus_dir = corpus_dir
+        self.random_state = random_state
+
+    def fit(self, themes, texts=None, labels=None):
+        """Fit on labelled texts (codes outside the themes are dropped) plus theme texts."""
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import normalize
+
+        themes = themes_from_data(themes)
+        codes = [t.code for t in themes]
+        if texts is None and self.use_corpus:
+            texts, labels = load_labelled(self.corpus_dir)
+        texts, labels = list(texts or []), list(labels or [])
+        allowed = set(codes) | {HORS_THEME}
+        pairs = [(t, y) for t, y in zip(texts, labels, strict=True) if y in allowed]
+        # hors_theme is learnt only when enough examples exist to say what it looks like.
+        if sum(1 for _, y in pairs if y == HORS_THEME) < 8:
+            pairs = [(t, y) for t, y in pairs if y != HORS_THEME]
+        proto_texts, proto_labels = [], []
+        for theme in themes:
+            for doc in theme.prototype_docs():
+                proto_texts.append(doc)
+                proto_labels.append(theme.code)
+        all_texts = [t for t, _ in pairs] + proto_texts
+        all_labels = [y for _, y in pairs] + proto_labels
+        weights = np.r_[np.ones(len(pairs)), np.full(len(proto_texts), self.proto_weight)]
+
+        self.themes_ = themes
+        self.codes_ = codes
+        self.n_labelled_ = len(pairs)
+        self.vectorizer_ = TextVectorizer(char_weight=self.char_weight, min_df=2,
+                                          max_df=0.5)
+        docs = self.vectorizer_.analyse(all_texts)
+        self.vectorizer_.fit(docs)
+        self._load_vectors()
+        X = self.transform(docs)
+        y = np.array(all_labels)
+        self.classes_ = np.array(codes + ([HORS_THEME] if HORS_THEME in set(y) else []))
+        self.clf_ = LogisticRegression(C=self.C, max_iter=2000, tol=1e-4,
+                                       random_state=self.random_state)
+        self.clf_.fit(X, y, sample_weight=weights)
+        # Kept so confirmed contributions can be added later with a cheap warm-started refit.
+        self.train_X_, self.train_y_, self.train_w_ = X, y, weights
+        # Prototype centroids: mean of a theme's own text vectors, each text counted once.
+        n_proto = len(proto_texts)
+        Xp = X[len(pairs):]
+        P = np.zeros((len(codes), X.shape[1]), dtype=np.float32)
+        lab = np.array(proto_labels)
+        for j, code in enumerate(codes):
+            rows = np.flatnonzero(lab == code)
+            if len(rows):
+                P[j] = np.asarray(Xp[rows].mean(axis=0)).ravel()
+        self.prototypes_ = sp.csr_matrix(normalize(P))
+        self.n_prototype_docs_ = n_proto
+        return self
+
+    def _load_vectors(self):
+        self.vectors_ = None
+        if self.vector_weight > 0:
+            from .vectors import load_word_vectors
+
+            self.vectors_ = load_word_vectors()
+
+    def __getstate__(self):  # the word vectors are shared, loaded once per process
+        state = dict(self.__dict__)
+        state.pop("vectors_", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._load_vectors()
+
+    def transform(self, texts):
+        """Texts (or Analysed) → TF-IDF rows, with the word-vector block when enabled."""
+        docs = self.vectorizer_.analyse(texts)
+        X = self.vectorizer_.transform_analysed(docs)
+        if self.vectors_ is None:
+            return X
+        w = float(self.vector_weight)
+        E = self.vectors_.embed([d.surfaces for d in docs])
+        return sp.hstack([X * float(np.sqrt(1 - w * w)), sp.csr_matrix(E * w)],
+                         format="csr", dtype=np.float32)
+
+    def refit_with(self, X_extra, y_extra, weight=3.0):
+        """A classifier trained on the corpus plus confirmed examples (warm start: fast)."""
+        from sklearn.linear_model import LogisticRegression
+
+        y_extra = np.asarray(y_extra)
+        keep = np.isin(y_extra, self.clf_.classes_)
+        if not keep.any():
+            return self.clf_
+        X = sp.vstack([self.train_X_, X_extra[np.flatnonzero(keep)]], format="csr")
+        y = np.r_[self.train_y_, y_extra[keep]]
+        w = np.r_[self.train_w_, np.full(int(keep.sum()), weight)]
+        clf = LogisticRegression(C=self.C, max_iter=300, tol=1e-3, warm_start=True,
+                                 random_state=self.random_state)
+        clf.coef_ = self.clf_.coef_.copy()
+        clf.intercept_ = self.clf_.intercept_.copy()
+        clf.classes_ = self.clf_.classes_
+        return clf.fit(X, y, sample_weight=w)
+
+    def scores(self, X, clf=None):
+        """(probabilities over classes_, cosine to each theme prototype) for vectors X."""
+        clf = clf or self.clf_
+        proba = clf.predict_proba(X)
+        # clf_.classes_ is sorted; reorder to classes_ (theme order, hors_theme last).
+        order = [list(clf.classes_).index(c) for c in self.classes_]
+        proba = proba[:, order]
+        sims = (X @ self.prototypes_.T).toarray()
+        return proba, sims
+
+
+def _file_digest(path: Path) -> str:
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return "absent"
+
+
+def model_key(themes, corpus_dir=None, params=None) -> str:
+    base = Path(corpus_dir) if corpus_dir else CORPUS_DIR
+    h = hashlib.sha256(MODEL_VERSION.encode())
+    h.update(json.dumps([t.to_dict() for t in themes_from_data(themes)], sort_keys=True,
+                        ensure_ascii=False).encode())
+    h.update(json.dumps(params or {}, sort_keys=True).encode())
+    for rel in ("training/statements.csv", "demo/contributions.csv", "stopwords_fr.txt"):
+        h.update(_file_digest(base / rel).encode())
+    return h.hexdigest()[:24]
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("MOTION_CACHE_DIR") or CORPUS_DIR.parent / "build" / "cache")
+
+
+def get_theme_model(themes, corpus_dir=None, cache_dir=None, use_disk=True, **params):
+    """The fitted ThemeModel for these themes, from memory, disk cache or trained now."""
+    themes = themes_from_data(themes)
+    key = model_key(themes, corpus_dir, params)
+    with _CACHE_LOCK:
+        model = _MEMORY_CACHE.get(key)
+        if model is not None:
+            return model
+        path = Path(cache_dir or default_cache_dir()) / f"theme-model-{key}.joblib"
+        if use_disk:
+            try:
+                import joblib
+
+                model = joblib.load(path)
+            except Exception:  # noqa: BLE001 - absent, stale or corrupt: retrain
+                model = None
+        if model is None:
+            model = ThemeModel(corpus_dir=corpus_dir, **params).fit(themes)
+            if use_disk:
+                try:
+                    import joblib
+
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+                    joblib.dump(model, tmp)
+                    os.replace(tmp, path)
+                except OSError:
+                    pass
+        _MEMORY_CACHE[key] = model
+        return model
+
+
+class ThemeAssigner:
+    """Assign themes to a whole congress at once (transductive), and to new texts live.
+
+    Parameters
+    ----------
+    themes : the congress's themes (list of Theme or dicts).
+    model : a fitted ThemeModel; default: get_theme_model(themes).
+    proto_temperature : softness of the prototype-similarity vote.
+    proto_share : weight of the prototype vote against the classifier (log-linear).
+    spread_alpha : how much a contribution listens to its neighbours (0 = not at all).
+    n_neighbors : size of the congress k-NN graph.
+    confirmed_weight : strength of the confirmed-examples vote per confirmed example.
+    hors_min_sim : below this cosine to every theme, and with a weak classifier, hors_theme.
+    alt_min : a second theme is reported when its probability reaches this.
+    review_below : contributions below this confidence are flagged « à vérifier ».
+    """
+
+    def __init__(self, themes, model=None, proto_temperature=0.05, proto_share=0.3,
+                 spread_alpha=0.5, n_neighbors=10, confirmed_weight=0.5,
+                 hors_min_sim=0.04, hors_max_proba=0.35, alt_min=0.22, review_below=0.55,
+                 confirmed_mode="refit", random_state=0):
+        self.confirmed_mode = confirmed_mode
+        self.themes = themes
+        self.model = model
+        self.proto_temperature = proto_temperature
+        self.proto_share = proto_share
+        self.spread_alpha = spread_alpha
+        self.n_neighbors = n_neighbors
+        self.confirmed_weight = confirmed_weight
+        self.hors_min_sim = hors_min_sim
+        self.hors_max_proba = hors_max_proba
+        self.alt_min = alt_min
+        self.review_below = review_below
+        self.random_state = random_state
+
+    # -- evidence -------------------------------------------------------------
+    def _prior(self, X):
+        """Classifier and prototype votes combined: (probabilities, max prototype cosine)."""
+        proba, sims = self.model_.scores(X, self.clf_)
+        n_themes = len(self.codes_)
+        logp = np.log(np.clip(proba, 1e-9, None))
+        proto = sims / self.proto_temperature
+        logits = (1 - self.proto_share) * logp
+        logits[:, :n_themes] += self.proto_share * (proto - proto.max(axis=1, keepdims=True))
+        if logits.shape[1] > n_themes:  # hors_theme: the classifier's own say only
+            logits[:, n_themes:] += self.proto_share * np.log(0.5)
+        return _softmax(logits), sims.max(axis=1) if sims.size else np.zeros(X.shape[0])
+
+    def _confirmed_vote(self, X):
+        """Similarity-weighted vote of the confirmed examples (log-space boost)."""
+        if self.confirmed_X_ is None:
+            return np.zeros((X.shape[0], len(self.classes_)))
+        S = (X @ self.confirmed_X_.T)
+        S = S.toarray() if sp.issparse(S) else np.asarray(S)
+        boost = np.zeros((X.shape[0], len(self.classes_)))
+        for j in range(len(self.classes_)):
+            cols = np.flatnonzero(self.confirmed_y_ == j)
+            if len(cols):
+                top = np.sort(S[:, cols], axis=1)[:, -3:]
+                boost[:, j] = top.mean(axis=1)
+        return boost
+
+    # -- fitting --------------------------------------------------------------
+    def fit(self, texts, y=None, X_graph=None, Z=None):
+        """Assign every text; y holds confirmed theme codes (None where unknown).
+
+        X_graph: the congress's own vectors for the neighbour graph (default: the
+        model's); Z: their reduced copy for blocked k-NN on large congresses.
+        """
+        self.model_ = self.model if self.model is not None else get_theme_model(self.themes)
+        self.codes_ = list(self.model_.codes_)
+        self.classes_ = np.array(list(self.model_.classes_) + (
+            [] if HORS_THEME in self.model_.classes_ else [HORS_THEME]))
+        index = {c: j for j, c in enumerate(self.classes_)}
+        n = len(texts)
+        y = list(y) if y is not None else [None] * n
+        X = self.model_.transform(texts) if n else None
+        self.X_graph_ = X_graph if X_graph is not None else X
+        self.knn_ = None
+        if n == 0:
+            self._empty()
+            return self
+        confirmed = np.array([index.get(v, -1) if v else -1 for v in y])
+        known = confirmed >= 0
+        self.clf_ = None
+        if known.any() and self.confirmed_mode == "refit":
+            rows = np.flatnonzero(known)
+            self.clf_ = self.model_.refit_with(X[rows], self.classes_[confirmed[rows]],
+                                               weight=self.confirmed_weight)
+        prior, max_sim = self._prior(X)
+        # Pad a hors_theme column when the classifier does not have one.
+        if prior.shape[1] < len(self.classes_):
+            prior = np.c_[prior, np.zeros((n, 1))]
+        if known.any() and self.confirmed_mode == "vote":
+            self.confirmed_X_ = X[np.flatnonzero(known)]
+            self.confirmed_y_ = confirmed[known]
+            boost = self._confirmed_vote(X)
+            strength = self.confirmed_weight * np.log1p(known.sum())
+            prior = _softmax(np.log(np.clip(prior, 1e-9, None)) + strength * 10 * boost)
+        else:
+            self.confirmed_X_, self.confirmed_y_ = None, None
+        proba = self._spread(self.X_graph_, prior, confirmed, Z)
+        self._finish(proba, max_sim, confirmed)
+        return self
+
+    def _spread(self, X, prior, confirmed, Z=None):
+        """Label spreading over the congress k-NN graph, confirmed rows clamped."""
+        n = X.shape[0]
+        Y0 = prior.copy()
+        known = confirmed >= 0
+        Y0[known] = 0.0
+        Y0[np.flatnonzero(known), confirmed[known]] = 1.0
+        if self.spread_alpha <= 0 or n < 3:
+            return Y0
+        idx, sims = cosine_knn(X, self.n_neighbors, random_state=self.random_state, Z=Z)
+        self.knn_ = (idx, sims)
+        W = knn_graph(idx, sims, n)
+        d = np.asarray(W.sum(axis=1)).ravel()
+        d[d == 0] = 1.0
+        dinv = sp.diags(1.0 / np.sqrt(d))
+        S = (dinv @ W @ dinv).tocsr()
+        F = Y0.copy()
+        a = self.spread_alpha
+        for _ in range(30):
+            F_new = a * (S @ F) + (1 - a) * Y0
+            F_new[known] = Y0[known]
+            if np.abs(F_new - F).max() < 1e-5:
+                F = F_new
+                break
+            F = F_new
+        F = np.clip(F, 0, None)
+        s = F.sum(axis=1, keepdims=True)
+        s[s == 0] = 1.0
+        return F / s
+
+    def _finish(self, proba, max_sim, confirmed):
+        n_themes = len(self.codes_)
+        hors = len(self.classes_) - 1
+        order = np.argsort(-proba, axis=1, kind="stable")
+        top, second = order[:, 0], order[:, 1] if proba.shape[1] > 1 else order[:, 0]
+        conf = proba[np.arange(len(top)), top]
+        # hors_theme when nothing is close and the classifier hesitates.
+        far = (max_sim < self.hors_min_sim) & (proba[:, :n_themes].max(axis=1) <
+                                              self.hors_max_proba)
+        top = np.where(far & (confirmed < 0), hors, top)
+        known = confirmed >= 0
+        top[known] = confirmed[known]
+        conf = np.where(known, 1.0, np.where(far, 1.0 - conf, conf))
+        alt = np.where((proba[np.arange(len(top)), second] >= self.alt_min) & (second != top)
+                       & (second < n_themes) & (top < n_themes) & ~known, second, -1)
+        self.proba_ = proba
+        self.labels_ = self.classes_[top]
+        self.alt_ = np.array([self.classes_[a] if a >= 0 else "" for a in alt], dtype=object)
+        self.confidence_ = np.clip(conf, 0.0, 1.0)
+        margin = proba[np.arange(len(top)), order[:, 0]] - proba[np.arange(len(top)), second]
+        self.margin_ = np.where(known, 1.0, margin)
+        unsure = np.flatnonzero((self.confidence_ < self.review_below) & ~known)
+        # Most uncertain first: a facilitator's few confirmations help most there.
+        self.review_ = unsure[np.lexsort((unsure, self.margin_[unsure]))]
+
+    def _empty(self):
+        self.clf_ = None
+        self.proba_ = np.zeros((0, len(self.classes_)))
+        self.labels_ = np.array([], dtype=object)
+        self.alt_ = np.array([], dtype=object)
+        self.confidence_ = np.zeros(0)
+        self.margin_ = np.zeros(0)
+        self.review_ = np.zeros(0, dtype=np.int64)
+        self.confirmed_X_, self.confirmed_y_ = None, None
+
+    # -- live -----------------------------------------------------------------
+    def predict_proba(self, texts, X=None, X_graph=None):
+        """Probabilities for new texts, with their nearest fitted neighbours' say.
+
+        X: the texts in the model's space; X_graph: in the space given to fit.
+        """
+        X = self.model_.transform(texts) if X is None else X
+        X_graph = X if X_graph is None else X_graph
+        prior, max_sim = self._prior(X)
+        if prior.shape[1] < len(self.classes_):
+            prior = np.c_[prior, np.zeros((X.shape[0], 1))]
+        if self.confirmed_X_ is not None and self.confirmed_mode == "vote":
+            strength = self.confirmed_weight * np.log1p(len(self.confirmed_y_))
+            prior = _softmax(np.log(np.clip(prior, 1e-9, None)) +
+                             strength * 10 * self._confirmed_vote(X))
+        if self.X_graph_ is not None and self.X_graph_.shape[0] and self.spread_alpha > 0:
+            S = X_graph @ self.X_graph_.T
+            S = S.toarray() if sp.issparse(S) else np.asarray(S)
+            k = min(self.n_neighbors, S.shape[1])
+            idx = np.argpartition(-S, k - 1, axis=1)[:, :k]
+            w = np.clip(np.take_along_axis(S, idx, axis=1), 0, None)
+            neigh = np.einsum("nk,nkc->nc", w, self.proba_[idx])
+            tot = w.sum(axis=1, keepdims=True)
+            neigh = np.where(tot > 0, neigh / np.where(tot > 0, tot, 1), prior)
+            a = self.spread_alpha
+            prior = (1 - a) * prior + a * neigh
+        return prior, max_sim

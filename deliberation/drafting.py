@@ -1,0 +1,629 @@
+"""Drafting the motion: article versions, the extractive draft, sources, diff and restore,
+reordering, and amendments.
+
+Data in, data out: the functions take database objects and the acting participant,
+add what they change to the session and audit it; the caller commits, then pushes.
+Bad input raises `InputError` (or `PhaseError`, `PermissionDenied`) with a French
+message and changes nothing.
+
+Rules chosen:
+
+* The motion is a title, a preamble (always first) and one article per theme, in
+  an order the facilitator sets. Every save of an article is a numbered version;
+  restoring an old version saves it again as a new version, so nothing is lost.
+* « Proposer un brouillon » is extractive and local: the largest recurring points
+  of the theme (size ≥ 2 when there are any), each represented by its medoid
+  contribution; sentences are trimmed, capitalised and end with a period; a
+  sentence nearly identical to one already kept is dropped. The article then
+  draws on every contribution of the points used (a dropped sentence's point is
+  still in the text through its twin), recorded as `ArticleSource` rows.
+* Amendments are received while the facilitator keeps the text open for them and
+  the congress is in the drafting or vote phase. Only officials (role
+  participant) propose them. The facilitator accepts (a new version, authored by
+  the official), rejects, or puts it to a vote (a ballot through
+  `voting.create_ballot`); an amendment whose ballot is closed is settled:
+  adopted → applied as a new version, otherwise rejected.
+* Once a ballot on an article (or on the whole text) has opened, that text is
+  frozen for the facilitator: no more edits, drafts, restores or acceptances.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from collections.abc import Iterable
+
+from markupsafe import Markup, escape
+from sqlalchemy import func, select
+
+from . import audit
+from .contributions import clean_line, clean_text
+from .errors import InputError, PermissionDenied, PhaseError
+from .extensions import db
+from .models import (
+    AMENDMENT_RATIONALE_MAX,
+    AMENDMENT_TEXT_MAX,
+    ARTICLE_BODY_MAX,
+    Amendment,
+    Article,
+    ArticleSource,
+    ArticleVersion,
+    Ballot,
+    Cluster,
+    Congress,
+    Contribution,
+    Motion,
+    Participant,
+    Theme,
+    utcnow,
+)
+
+#: Contributions an article may draw on (hidden and withdrawn ones never count).
+SOURCE_STATUSES = ("visible", "duplicate")
+AMENDMENT_PHASES = ("drafting", "vote")
+#: How many recurring points a proposed draft uses, at most.
+DRAFT_POINTS = 8
+#: How many sentences of one representative contribution a draft keeps, at most.
+DRAFT_SENTENCES = 3
+#: Two sentences this similar (0–1) are the same sentence for the draft.
+NEAR_DUPLICATE = 0.8
+#: An official may have this many amendments waiting for a decision at once.
+MAX_PENDING_AMENDMENTS = 20
+FROZEN_STATES = ("open", "closed", "published")
+
+
+# --- the motion and its articles ---------------------------------------------------
+
+def motion_for(congress: Congress) -> Motion:
+    """The congress's motion, created with a default title on first use."""
+    motion = db.session.scalar(select(Motion).filter_by(congress_id=congress.id))
+    if motion is None:
+        motion = Motion(congress_id=congress.id, title=f"Motion — {congress.title}"[:300])
+        db.session.add(motion)
+        db.session.flush()
+    return motion
+
+
+def set_title(congress: Congress, raw: str | None, actor: Participant) -> Motion:
+    title = clean_line(raw, limit=300, what="Le titre de la motion", required=True)
+    motion = motion_for(congress)
+    if title != motion.title:
+        previous, motion.title = motion.title, title
+        audit.record("motion.title", congress.id, actor.id, previous=previous, title=title)
+    return motion
+
+
+def set_amendments_open(congress: Congress, is_open: bool, actor: Participant) -> Motion:
+    motion = motion_for(congress)
+    if motion.amendments_open != bool(is_open):
+        motion.amendments_open = bool(is_open)
+        audit.record("motion.amendments", congress.id, actor.id, open=bool(is_open))
+    return motion
+
+
+def amendments_open(congress: Congress) -> bool:
+    motion = db.session.scalar(select(Motion).filter_by(congress_id=congress.id))
+    return bool(motion and motion.amendments_open and congress.phase in AMENDMENT_PHASES)
+
+
+def articles(congress: Congress) -> list[Article]:
+    """The motion's articles in reading order: the preamble, then the themes' articles."""
+    rows = db.session.scalars(select(Article).filter_by(congress_id=congress.id))
+    return sorted(rows, key=lambda a: (a.kind != "preamble", a.position, a.id))
+
+
+def labels(items: Iterable[Article]) -> dict[int, str]:
+    """« Préambule », « Article 1 », « Article 2 »… by reading order."""
+    out, n = {}, 0
+    for article in items:
+        if article.kind == "preamble":
+            out[article.id] = "Préambule"
+        else:
+            n += 1
+            out[article.id] = f"Article {n}"
+    return out
+
+
+def article_of(congress: Congress, article_id: int | str | None) -> Article:
+    """An article of this congress, or a French refusal (another congress's article is refused)."""
+    try:
+        article = db.session.get(Article, int(article_id))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        article = None
+    if article is None or article.congress_id != congress.id:
+        raise InputError("Cet article n'existe pas dans ce congrès.", field="article_id")
+    return article
+
+
+def move(article: Article, direction: str, actor: Participant) -> bool:
+    """Move a theme's article one place up or down; False when already at that end."""
+    if direction not in ("up", "down"):
+        raise InputError("Direction inconnue : « monter » ou « descendre ».")
+    if article.kind == "preamble":
+        raise InputError("Le préambule reste en tête de la motion.")
+    congress = db.session.get(Congress, article.congress_id)
+    items = [a for a in articles(congress) if a.kind == "theme"]
+    i = items.index(article)
+    j = i - 1 if direction == "up" else i + 1
+    if not 0 <= j < len(items):
+        return False
+    items[i], items[j] = items[j], items[i]
+    _renumber(items)
+    audit.record("article.moved", article.congress_id, actor.id, article_id=article.id,
+                 direction=direction, order=[a.id for a in items])
+    return True
+
+
+def set_order(congress: Congress, ids: list, actor: Participant) -> list[Article]:
+    """Put the themes' articles in the given order (every one of them, each once)."""
+    items = {a.id: a for a in articles(congress) if a.kind == "theme"}
+    try:
+        wanted = [int(i) for i in ids]
+    except (TypeError, ValueError):
+        raise InputError("L'ordre doit être une liste d'identifiants d'articles.") from None
+    if sorted(wanted) != sorted(items):
+        raise InputError("L'ordre doit contenir chaque article de thème une seule fois.")
+    ordered = [items[i] for i in wanted]
+    _renumber(ordered)
+    audit.record("article.reordered", congress.id, actor.id, order=wanted)
+    return ordered
+
+
+def _renumber(items: list[Article]) -> None:
+    for position, article in enumerate(items, start=1):
+        article.position = position
+
+
+# --- versions, diff and restore --------------------------------------------------------
+
+def versions(article: Article) -> list[ArticleVersion]:
+    """Every saved version, newest first."""
+    return list(db.session.scalars(select(ArticleVersion).filter_by(article_id=article.id)
+                                   .order_by(ArticleVersion.number.desc())))
+
+
+def version(article: Article, number: int | str | None) -> ArticleVersion:
+    try:
+        n = int(number)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        n = 0
+    row = db.session.scalar(select(ArticleVersion).filter_by(article_id=article.id, number=n))
+    if row is None:
+        raise InputError(f"La version n° {number} de cet article n'existe pas.")
+    return row
+
+
+def frozen_reason(article: Article) -> str | None:
+    """Why this article's text can no longer be changed by the facilitator, or None."""
+    ballots = db.session.scalars(
+        select(Ballot).filter_by(congress_id=article.congress_id)
+        .where(Ballot.state.in_(FROZEN_STATES)))
+    for ballot in ballots:
+        if ballot.kind == "text":
+            return "Le vote sur l'ensemble du texte est ouvert ou terminé : le texte est figé."
+        if ballot.kind == "article" and ballot.article_id == article.id:
+            return "Le vote sur cet article est ouvert ou terminé : son texte est figé."
+    return None
+
+
+def _require_editable(article: Article) -> None:
+    reason = frozen_reason(article)
+    if reason:
+        raise PhaseError(reason)
+
+
+def clean_body(raw: str | None, *, limit: int = ARTICLE_BODY_MAX,
+               what: str = "Le texte de l'article", required: bool = False) -> str:
+    if not required and not (raw or "").strip():
+        return ""
+    return clean_text(raw, limit=limit, what=what)
+
+
+def save_version(article: Article, title: str | None, body_md: str | None,
+                 author: Participant | None, note: str = "", *,
+                 amendment: Amendment | None = None, actor: Participant | None = None,
+                 check_frozen: bool = True) -> ArticleVersion | None:
+    """Save the article's new text as its next version; None when nothing changed."""
+    if check_frozen:
+        _require_editable(article)
+    title = clean_line(title if title is not None else article.title, limit=300,
+                       what="Le titre de l'article", required=True)
+    body = clean_body(body_md)
+    note = clean_line(note, limit=300, what="La note de version")
+    if title == article.title and body == (article.body_md or "") and _has_versions(article):
+        return None
+    last = db.session.scalar(select(func.max(ArticleVersion.number))
+                             .filter_by(article_id=article.id)) or 0
+    if last == 0 and (article.body_md or "").strip():
+        # Text written before versions existed (import, demo) is kept as version 1.
+        db.session.add(ArticleVersion(article_id=article.id, number=1, title=article.title,
+                                      body_md=article.body_md, note="Texte initial"))
+        last = 1
+    row = ArticleVersion(article_id=article.id, number=last + 1, title=title, body_md=body,
+                         author_id=author.id if author else None, note=note,
+                         amendment_id=amendment.id if amendment else None)
+    db.session.add(row)
+    article.title, article.body_md = title, body
+    article.updated_at = utcnow()
+    db.session.flush()
+    who = actor or author
+    audit.record("article.version", article.congress_id, who.id if who else None,
+                 article_id=article.id, number=row.number, note=note,
+                 amendment_id=amendment.id if amendment else None)
+    return row
+
+
+def _has_versions(article: Article) -> bool:
+    return db.session.scalar(select(func.count()).select_from(ArticleVersion)
+                             .filter_by(article_id=article.id)) > 0
+
+
+def restore(article: Article, number: int | str, actor: Participant) -> ArticleVersion:
+    """Bring back an old version's text as a new version (history is never rewritten)."""
+    old = version(article, number)
+    row = save_version(article, old.title, old.body_md, actor,
+                       note=f"Restauration de la version {old.number}")
+    if row is None:
+        raise InputError(f"La version {old.number} est déjà le texte actuel.")
+    return row
+
+
+_TOKENS = re.compile(r"\s+|[^\s]+")
+
+
+def diff_html(old: str, new: str) -> Markup:
+    """A word diff of two texts as safe HTML: removed words in <del>, added ones in <ins>."""
+    a, b = _TOKENS.findall(old or ""), _TOKENS.findall(new or "")
+    parts: list[Markup] = []
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            parts.append(escape("".join(a[i1:i2])))
+            continue
+        if op in ("delete", "replace"):
+            parts.append(Markup('<del><span class="visually-hidden">[supprimé : </span>{}'
+                                '<span class="visually-hidden">]</span></del>')
+                         .format("".join(a[i1:i2])))
+        if op in ("insert", "replace"):
+            parts.append(Markup('<ins><span class="visually-hidden">[ajouté : </span>{}'
+                                '<span class="visually-hidden">]</span></ins>')
+                         .format("".join(b[j1:j2])))
+    return Markup('<div class="diff">{}</div>').format(Markup("").join(parts))
+
+
+# --- sources (traceability) -----------------------------------------------------------
+
+def sources(article: Article) -> list[Contribution]:
+    """The contributions the article draws on (hidden or withdrawn ones left out)."""
+    return list(db.session.scalars(
+        select(Contribution).join(ArticleSource, ArticleSource.contribution_id == Contribution.id)
+        .where(ArticleSource.article_id == article.id)
+        .where(Contribution.status.in_(SOURCE_STATUSES))
+        .order_by(Contribution.id)))
+
+
+def source_ids(article: Article) -> set[int]:
+    return set(db.session.scalars(select(ArticleSource.contribution_id)
+                                  .filter_by(article_id=article.id)))
+
+
+def link(article: Article, contribution_id: int | str | None, actor: Participant | None,
+         origin: str = "manual") -> bool:
+    """Record that the article draws on a contribution; False when already linked."""
+    try:
+        contribution = db.session.get(Contribution, int(contribution_id))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        contribution = None
+    if contribution is None or contribution.congress_id != article.congress_id:
+        raise InputError("Cette contribution n'existe pas dans ce congrès.")
+    if contribution.status not in SOURCE_STATUSES:
+        raise InputError("Une contribution masquée ou retirée ne peut pas servir de source.")
+    if contribution.id in source_ids(article):
+        return False
+    db.session.add(ArticleSource(article_id=article.id, contribution_id=contribution.id,
+                                 origin=origin))
+    if origin == "manual":
+        audit.record("article.source_linked", article.congress_id,
+                     actor.id if actor else None, article_id=article.id,
+                     contribution_id=contribution.id)
+    return True
+
+
+def unlink(article: Article, contribution_id: int | str | None, actor: Participant) -> bool:
+    try:
+        cid = int(contribution_id)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError("Contribution inconnue.") from None
+    row = db.session.scalar(select(ArticleSource).filter_by(article_id=article.id,
+                                                            contribution_id=cid))
+    if row is None:
+        return False
+    db.session.delete(row)
+    audit.record("article.source_unlinked", article.congress_id, actor.id,
+                 article_id=article.id, contribution_id=cid)
+    return True
+
+
+# --- recurring points and the extractive draft -----------------------------------------
+
+def recurring_points(theme: Theme | None) -> list[Cluster]:
+    """The theme's recurring points, largest first."""
+    if theme is None:
+        return []
+    return list(db.session.scalars(
+        select(Cluster).filter_by(congress_id=theme.congress_id, theme_id=theme.id)
+        .where(Cluster.size > 0).order_by(Cluster.size.desc(), Cluster.id)))
+
+
+def members(cluster: Cluster) -> list[Contribution]:
+    return list(db.session.scalars(
+        select(Contribution).filter_by(cluster_id=cluster.id)
+        .where(Contribution.status.in_(SOURCE_STATUSES))
+        .order_by(Contribution.supports.desc(), Contribution.id)))
+
+
+def representative(cluster: Cluster, items: list[Contribution]) -> Contribution | None:
+    """The point's medoid when it is still shown, else its most supported contribution."""
+    visible = [c for c in items if c.status == "visible"]
+    for c in visible:
+        if c.id == cluster.medoid_id:
+            return c
+    return visible[0] if visible else None
+
+
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|\n+")
+_MARKUP = re.compile(r"(\*\*|__|`|^#+\s*|^>\s*)")
+_EDGE = " \t-–—•*>\"'«»“”‘’"
+
+
+def split_sentences(text: str) -> list[str]:
+    return [s for s in (p.strip() for p in _SENTENCE_BREAK.split(text or "")) if s]
+
+
+def normalise_sentence(sentence: str) -> str:
+    """Trim, drop list marks and stray markdown, capitalise, end with a period."""
+    s = " ".join(_MARKUP.sub("", sentence).split()).strip(_EDGE)
+    s = re.sub(r"\s+([,.;:!?])", r"\1", s)
+    s = re.sub(r"(\.\.\.|…)$", "", s).rstrip(" ,;:")
+    if not s:
+        return ""
+    s = s[0].upper() + s[1:]
+    if s[-1] not in ".!?":
+        s += "."
+    return s
+
+
+def _key(sentence: str) -> list[str]:
+    flat = unicodedata.normalize("NFKD", sentence.lower())
+    flat = "".join(ch for ch in flat if not unicodedata.combining(ch))
+    return re.findall(r"\w+", flat)
+
+
+def near_duplicate(a: str, b: str, threshold: float = NEAR_DUPLICATE) -> bool:
+    """Nearly the same sentence: same words up to case, accents, punctuation or a few words."""
+    ka, kb = _key(a), _key(b)
+    if not ka or not kb:
+        return ka == kb
+    if ka == kb:
+        return True
+    sa, sb = set(ka), set(kb)
+    jaccard = len(sa & sb) / len(sa | sb)
+    ratio = difflib.SequenceMatcher(None, ka, kb, autojunk=False).ratio()
+    return max(jaccard, ratio) >= threshold
+
+
+def extractive_draft(points: list[tuple[Cluster, list[Contribution]]],
+                     limit: int = DRAFT_POINTS) -> tuple[str, list[Cluster], list[int]]:
+    """Build the draft text from (point, members) pairs, largest first.
+
+    Returns (markdown, points used, ids of the contributions it draws on).
+    """
+    chosen = [(c, m) for c, m in points if c.size >= 2] or points
+    kept: list[str] = []
+    lines: list[str] = []
+    used: list[Cluster] = []
+    linked: list[int] = []
+    for cluster, items in chosen[:limit]:
+        rep = representative(cluster, items)
+        if rep is None:
+            continue
+        fresh, twin = [], False
+        for raw in split_sentences(rep.text)[:DRAFT_SENTENCES]:
+            sentence = normalise_sentence(raw)
+            if len(_key(sentence)) < 3:
+                continue
+            if any(near_duplicate(sentence, other) for other in kept):
+                twin = True
+                continue
+            kept.append(sentence)
+            fresh.append(sentence)
+        if fresh:
+            lines.append("- " + " ".join(fresh))
+        if fresh or twin:
+            used.append(cluster)
+            linked.extend(c.id for c in items if c.id not in linked)
+    return "\n".join(lines), used, linked
+
+
+def propose_draft(article: Article, actor: Participant) -> ArticleVersion:
+    """« Proposer un brouillon »: save an extractive draft as a new version, with its sources."""
+    _require_editable(article)
+    if article.kind == "preamble" or article.theme is None:
+        raise InputError("Le brouillon automatique ne concerne que les articles d'un thème.")
+    points = [(c, members(c)) for c in recurring_points(article.theme)]
+    body, used, linked = extractive_draft(points)
+    if not body:
+        raise InputError("Aucun point récurrent pour ce thème : lancez le classement des "
+                         "contributions ou rédigez l'article à la main.")
+    n_points = len(used)
+    note = (f"Brouillon proposé à partir de {n_points} point{'s' if n_points > 1 else ''} "
+            f"récurrent{'s' if n_points > 1 else ''} ({len(linked)} contributions)")
+    row = save_version(article, article.title, body, actor, note=note)
+    if row is None:
+        raise InputError("Le brouillon proposé est identique au texte actuel.")
+    for cid in linked:
+        link(article, cid, actor, origin="draft")
+    db.session.flush()
+    return row
+
+
+# --- amendments ------------------------------------------------------------------------
+
+def amendment_of(congress: Congress, amendment_id: int | str | None) -> Amendment:
+    try:
+        row = db.session.get(Amendment, int(amendment_id))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        row = None
+    if row is None or row.congress_id != congress.id:
+        raise InputError("Cet amendement n'existe pas dans ce congrès.")
+    return row
+
+
+def propose_amendment(congress: Congress, article_id: int | str | None,
+                      author: Participant, body_md: str | None,
+                      rationale: str | None = "") -> tuple[Amendment, bool]:
+    """An official proposes a replacement text; returns (amendment, created).
+
+    The same pending text sent twice by the same official (a double tap, a retry)
+    is stored once.
+    """
+    if author.congress_id != congress.id or author.role != "participant":
+        raise PermissionDenied("Seul·es les élu·es participant au congrès peuvent proposer "
+                               "un amendement.")
+    if not amendments_open(congress):
+        raise PhaseError("Le texte n'est pas ouvert aux amendements en ce moment.")
+    article = article_of(congress, article_id)
+    body = clean_text(body_md, limit=AMENDMENT_TEXT_MAX, what="Le texte de l'amendement")
+    why = clean_body(rationale, limit=AMENDMENT_RATIONALE_MAX, what="L'exposé des motifs")
+    if body == (article.body_md or "").strip():
+        raise InputError("Le texte proposé est identique au texte actuel de l'article : "
+                         "modifiez-le avant de l'envoyer.", field="text")
+    pending = list(db.session.scalars(select(Amendment).filter_by(
+        congress_id=congress.id, author_id=author.id, state="proposed")))
+    for row in pending:
+        if row.article_id == article.id and row.body_md == body:
+            return row, False
+    if len(pending) >= MAX_PENDING_AMENDMENTS:
+        raise InputError(f"Vous avez déjà {len(pending)} amendements en attente de décision ; "
+                         "attendez qu'ils soient examinés.")
+    row = Amendment(congress_id=congress.id, article_id=article.id, author_id=author.id,
+                    body_md=body, rationale=why, base_number=_last_number(article))
+    db.session.add(row)
+    db.session.flush()
+    audit.record("amendment.proposed", congress.id, author.id, amendment_id=row.id,
+                 article_id=article.id)
+    return row, True
+
+
+def _last_number(article: Article) -> int | None:
+    return db.session.scalar(select(func.max(ArticleVersion.number))
+                             .filter_by(article_id=article.id))
+
+
+def amendments(congress: Congress, state: str | None = None,
+               article: Article | None = None) -> list[Amendment]:
+    query = select(Amendment).filter_by(congress_id=congress.id).order_by(Amendment.id)
+    if state:
+        query = query.filter_by(state=state)
+    if article is not None:
+        query = query.filter_by(article_id=article.id)
+    return list(db.session.scalars(query))
+
+
+def _require_state(amendment: Amendment, *states: str) -> None:
+    if amendment.state not in states:
+        raise InputError(f"Cet amendement est déjà {amendment.state_label} : "
+                         "cette décision n'est plus possible.")
+
+
+def _apply(amendment: Amendment, actor: Participant | None, note: str,
+           check_frozen: bool) -> ArticleVersion | None:
+    author = db.session.get(Participant, amendment.author_id) if amendment.author_id else None
+    return save_version(amendment.article, amendment.article.title, amendment.body_md, author,
+                        note=note, amendment=amendment, actor=actor, check_frozen=check_frozen)
+
+
+def _author_name(amendment: Amendment) -> str:
+    return amendment.author.display_name if amendment.author else "un·e élu·e"
+
+
+def accept(amendment: Amendment, actor: Participant) -> ArticleVersion | None:
+    """The facilitator accepts: the text becomes the article's new version, author noted."""
+    _require_state(amendment, "proposed")
+    row = _apply(amendment, actor,
+                 f"Amendement n° {amendment.id} de {_author_name(amendment)} accepté",
+                 check_frozen=True)
+    amendment.state, amendment.decided_at, amendment.decided_by_id = (
+        "accepted", utcnow(), actor.id)
+    audit.record("amendment.accepted", amendment.congress_id, actor.id,
+                 amendment_id=amendment.id, version=row.number if row else None)
+    return row
+
+
+def reject(amendment: Amendment, actor: Participant) -> None:
+    _require_state(amendment, "proposed")
+    amendment.state, amendment.decided_at, amendment.decided_by_id = (
+        "rejected", utcnow(), actor.id)
+    audit.record("amendment.rejected", amendment.congress_id, actor.id,
+                 amendment_id=amendment.id)
+
+
+def put_to_vote(amendment: Amendment, actor: Participant, *, secret: bool = False,
+                majority: str = "simple", quorum: int | None = None) -> Ballot:
+    """Create a (draft) ballot on the amendment; the vote screens take it from there."""
+    from . import voting
+
+    _require_state(amendment, "proposed")
+    _require_editable(amendment.article)
+    congress = db.session.get(Congress, amendment.congress_id)
+    label = labels(articles(congress)).get(amendment.article_id, "Article")
+    title = f"Amendement n° {amendment.id} ({label}) de {_author_name(amendment)}"[:300]
+    ballot = voting.create_ballot(congress, title, article=amendment.article,
+                                  amendment_id=amendment.id, secret=secret,
+                                  majority=majority, quorum=quorum, actor_id=actor.id)
+    amendment.state = "put_to_vote"
+    audit.record("amendment.put_to_vote", amendment.congress_id, actor.id,
+                 amendment_id=amendment.id, ballot_id=getattr(ballot, "id", None))
+    return ballot
+
+
+def ballot_of(amendment: Amendment) -> Ballot | None:
+    return db.session.scalar(select(Ballot).filter_by(amendment_id=amendment.id)
+                             .order_by(Ballot.id.desc()).limit(1))
+
+
+def settle(amendment: Amendment) -> bool:
+    """Apply the outcome of a closed ballot on an amendment; True when something changed."""
+    from . import voting
+
+    if amendment.state != "put_to_vote":
+        return False
+    ballot = ballot_of(amendment)
+    if ballot is None or ballot.state not in ("closed", "published"):
+        return False
+    outcome = voting.results(ballot)
+    if outcome.get("adopted"):
+        # The assembly's vote wins over any freeze: the adopted text is applied.
+        _apply(amendment, None, f"Amendement n° {amendment.id} de {_author_name(amendment)} "
+                                "adopté par vote", check_frozen=False)
+        amendment.state = "adopted"
+    else:
+        amendment.state = "rejected"
+    amendment.decided_at = utcnow()
+    audit.record(f"amendment.{amendment.state}", amendment.congress_id, None,
+                 amendment_id=amendment.id, ballot_id=ballot.id, by="vote")
+    return True
+
+
+def settle_all(congress: Congress) -> int:
+    """Settle every amendment whose ballot has closed (idempotent; the caller commits)."""
+    return sum(settle(a) for a in amendments(congress, state="put_to_vote"))
+
+
+def on_ballot_closed(ballot: Ballot) -> bool:
+    """Hook for the ballots module: settle the amendment a closing ballot was about."""
+    if ballot.amendment_id is None:
+        return False
+    amendment = db.session.get(Amendment, ballot.amendment_id)
+    return settle(amendment) if amendment is not None else False

@@ -1,0 +1,68 @@
+"""The room's big screen: public and read-only, driven by the facilitator.
+
+`/projecteur/<code>` renders the current state from the database (so it is right
+after a restart, and useful even before its script runs); static/js/projector.js then
+follows the congress over Socket.IO. `/projecteur/<code>/etat.json` is the same
+snapshot as JSON, for a screen that wants to resync (mode change, refit).
+"""
+
+from __future__ import annotations
+
+import math
+
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+
+from . import live
+from .models import OFF_TOPIC
+from .queries import congress_by_code
+
+bp = Blueprint("projector", __name__, url_prefix="/projecteur")
+
+#: How many ideas the ticker shows.
+TICKER = 3
+
+
+def join_url(code: str) -> str:
+    """The short address officials type or scan to join."""
+    base = current_app.config.get("PUBLIC_URL") or request.host_url
+    return base.rstrip("/") + url_for("participant.join", code=code)
+
+
+def qr_data_uri(url: str) -> str:
+    """A QR code drawn here (segno, SVG): no external service sees the join link."""
+    import segno
+
+    return segno.make(url, error="m").svg_data_uri(scale=10, border=2, dark="#000",
+                                                   light="#fff")
+
+
+def anchors(codes: list[str]) -> list[dict]:
+    """Where each theme sits on the idea map (same circle as the sorting engine's layout)."""
+    n = max(len(codes), 1)
+    result = []
+    for i, code in enumerate(codes):
+        angle = 2 * math.pi * i / n - math.pi / 2
+        result.append({"code": code, "index": i, "x": round(math.cos(angle) * 1.3, 3),
+                       "y": round(math.sin(angle) * 1.3, 3)})
+    return result
+
+
+@bp.get("/<code>")
+def screen(code: str):
+    congress = congress_by_code(code)
+    state = live.snapshot(congress, "projector")
+    codes = [t["code"] for t in state["picture"]["themes"]]
+    url = join_url(congress.join_code)
+    short = url.split("://", 1)[-1]
+    return render_template("projector/screen.html", congress=congress, state=state,
+                           colour={c: i for i, c in enumerate(codes)}, off_topic=OFF_TOPIC,
+                           anchors=anchors(codes), join_url=url, short_url=short,
+                           qr=qr_data_uri(url), ticker=state["latest"][:TICKER])
+
+
+@bp.get("/<code>/etat.json")
+def state(code: str):
+    congress = congress_by_code(code)
+    response = jsonify(live.snapshot(congress, "projector"))
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,538 @@
+"""The adopted motion in public: its page, its exports, the results and the « relevé des idées ».
+
+The motion is public once the ballot on the whole text is published (before
+that, a French « pas encore publiée » page and no export). Each article shows
+its vote results (from `voting.results`) and its traceability: how many
+contributions it draws on, from how many communes and departments, the rural
+share, online and live.
+
+Rural rule: a commune of fewer than 2,000 inhabitants counts as rural. It is the
+historical INSEE threshold of the « unité urbaine » (a commune is urban when it
+belongs to a built-up area of at least 2,000 inhabitants); INSEE's newer density
+grid would need data we do not collect. We know the population of an official's
+commune when they gave it; contributions and officials whose population is not
+known are counted apart (« inconnue ») and left out of the rural share.
+
+Exports: Markdown, standalone HTML (the document CSS inlined, no script, no
+external URL), PDF (WeasyPrint renders that same standalone HTML), full results
+as CSV and JSON (published ballots only).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from markupsafe import Markup
+from sqlalchemy import func, select
+
+from . import drafting
+from .csv_io import write_rows
+from .extensions import db
+from .filters import french_date
+from .models import (
+    Amendment,
+    Article,
+    ArticleSource,
+    Ballot,
+    Cluster,
+    Congress,
+    Contribution,
+    Motion,
+    Participant,
+)
+from .queries import congress_by_code, counts
+from .rendering import render_markdown
+
+bp = Blueprint("publication", __name__, url_prefix="/motion")
+
+RURAL_MAX_POPULATION = 2000  # fewer than 2,000 inhabitants: rural (INSEE « unité urbaine »)
+SHOWN_STATUSES = drafting.SOURCE_STATUSES
+KIND_LABELS = {"text": "Ensemble du texte", "article": "Article", "amendment": "Amendement"}
+CHOICE_LABELS = {"pour": "Pour", "contre": "Contre", "abstention": "Abstention"}
+CSS_FILE = Path(__file__).resolve().parent.parent / "static" / "css" / "print.css"
+
+
+# --- traceability ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Origin:
+    """Where one contribution came from, as traceability needs it."""
+
+    channel: str
+    commune: str = ""
+    department: str = ""
+    population: int | None = None
+
+
+def is_rural(population: int | None) -> bool | None:
+    """True below 2,000 inhabitants, False from 2,000, None when unknown."""
+    if population is None:
+        return None
+    return population < RURAL_MAX_POPULATION
+
+
+def _percent(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def traceability(origins: Iterable[Origin]) -> dict[str, Any]:
+    """Counts over contributions: communes, departments, rural share, online and live."""
+    origins = list(origins)
+    communes = {(o.commune.casefold().strip(), o.department) for o in origins
+                if o.commune.strip()}
+    departments = {o.department for o in origins if o.department}
+    kinds = Counter(is_rural(o.population) for o in origins)
+    known = kinds[True] + kinds[False]
+    channels = Counter(o.channel for o in origins)
+    return {
+        "contributions": len(origins),
+        "communes": len(communes),
+        "departments": len(departments),
+        "rural": kinds[True],
+        "urban": kinds[False],
+        "unknown": kinds[None],
+        "rural_share": _percent(kinds[True], known),
+        "online": channels.get("online", 0),
+        "live": channels.get("live", 0),
+    }
+
+
+def origins(contribution_ids: Iterable[int] | None = None, *,
+            article: Article | None = None, congress: Congress | None = None) -> list[Origin]:
+    """Origins of an article's sources, or of every shown contribution of a congress."""
+    query = (select(Contribution.channel, Contribution.speaker_commune, Participant.commune,
+                    Participant.department_code, Participant.population)
+             .outerjoin(Participant, Participant.id == Contribution.author_id)
+             .where(Contribution.status.in_(SHOWN_STATUSES)))
+    if article is not None:
+        query = query.join(ArticleSource, ArticleSource.contribution_id == Contribution.id) \
+            .where(ArticleSource.article_id == article.id)
+    if congress is not None:
+        query = query.where(Contribution.congress_id == congress.id)
+    if contribution_ids is not None:
+        query = query.where(Contribution.id.in_(list(contribution_ids)))
+    return [Origin(channel=r.channel, commune=(r.commune or r.speaker_commune or ""),
+                   department=r.department_code or "", population=r.population)
+            for r in db.session.execute(query)]
+
+
+# --- ballots and results ------------------------------------------------------------------
+
+def text_ballot(congress: Congress, published_only: bool = True) -> Ballot | None:
+    """The latest ballot on the whole text (published only, by default)."""
+    query = select(Ballot).filter_by(congress_id=congress.id, article_id=None,
+                                     amendment_id=None).order_by(Ballot.id.desc())
+    if published_only:
+        query = query.filter_by(state="published")
+    return db.session.scalars(query).first()
+
+
+def outcome(ballot: Ballot) -> dict[str, Any]:
+    from . import voting
+
+    return voting.results(ballot)
+
+
+def published_ballots(congress: Congress) -> list[Ballot]:
+    return list(db.session.scalars(select(Ballot).filter_by(congress_id=congress.id,
+                                                            state="published")
+                                   .order_by(Ballot.id)))
+
+
+@dataclass
+class ArticleView:
+    article: Article
+    label: str
+    html: Markup
+    trace: dict[str, Any]
+    ballot: Ballot | None = None
+    results: dict[str, Any] | None = None
+    amendments: list[tuple[Amendment, Ballot | None, dict[str, Any] | None]] = field(
+        default_factory=list)
+
+
+def motion_view(congress: Congress) -> dict[str, Any]:
+    """Everything the motion's page and its exports show."""
+    drafting.settle_all(congress)
+    db.session.commit()
+    motion = drafting.motion_for(congress)
+    db.session.commit()
+    items = drafting.articles(congress)
+    names = drafting.labels(items)
+    published = published_ballots(congress)
+    views = []
+    all_sources: set[int] = set()
+    for article in items:
+        ids = [c.id for c in drafting.sources(article)]
+        all_sources.update(ids)
+        article_ballots = [b for b in published if b.article_id == article.id
+                           and b.amendment_id is None]
+        ballot = article_ballots[-1] if article_ballots else None
+        view = ArticleView(article=article, label=names[article.id],
+                           html=render_markdown(article.body_md),
+                           trace=traceability(origins(article=article)),
+                           ballot=ballot, results=outcome(ballot) if ballot else None)
+        for amendment in drafting.amendments(congress, article=article):
+            if amendment.state not in ("accepted", "adopted", "put_to_vote", "rejected"):
+                continue
+            b = drafting.ballot_of(amendment)
+            shown = b if b is not None and b.state == "published" else None
+            if amendment.state == "rejected" and shown is None:
+                continue  # rejected by the facilitator without a vote: not part of the record
+            view.amendments.append((amendment, shown, outcome(shown) if shown else None))
+        views.append(view)
+    whole = text_ballot(congress)
+    return {
+        "congress": congress,
+        "motion": motion,
+        "articles": views,
+        "ballot": whole,
+        "results": outcome(whole) if whole else None,
+        "trace": traceability(origins(all_sources)) if all_sources else traceability([]),
+        "rural_max": RURAL_MAX_POPULATION,
+    }
+
+
+def ballot_rows(congress: Congress) -> list[dict[str, Any]]:
+    """Every published ballot with its full results, in the motion's order."""
+    names = drafting.labels(drafting.articles(congress))
+    order = {aid: i for i, aid in enumerate(names)}
+    rows = []
+    for ballot in published_ballots(congress):
+        r = outcome(ballot)
+        rows.append({
+            "id": ballot.id,
+            "kind": ballot.kind,
+            "kind_label": KIND_LABELS.get(ballot.kind, ballot.kind),
+            "title": ballot.title,
+            "article": names.get(ballot.article_id) if ballot.article_id else None,
+            "article_id": ballot.article_id,
+            "amendment": ballot.amendment_id,
+            "secret": ballot.secret,
+            "majority": ballot.majority,
+            "quorum": ballot.quorum,
+            "opened_at": _iso(ballot.opened_at),
+            "closed_at": _iso(ballot.closed_at),
+            "published_at": _iso(ballot.published_at),
+            "counts": r.get("counts", {}),
+            "eligible": r.get("eligible"),
+            "voters": r.get("voters", r.get("cast")),
+            "cast": r.get("cast"),
+            "expressed": r.get("expressed"),
+            "participation": r.get("participation"),
+            "percent_expressed": r.get("percent_expressed", {}),
+            "percent_cast": r.get("percent_cast", {}),
+            "quorum_reached": r.get("quorum_reached"),
+            "adopted": bool(r.get("adopted")),
+            "outcome": r.get("outcome"),
+            "reason": r.get("reason"),
+        })
+    kinds = {"article": 0, "amendment": 0, "text": 1}
+    rows.sort(key=lambda row: (kinds.get(row["kind"], 1),
+                               order.get(row["article_id"], 10**6),
+                               row["kind"] != "amendment", row["id"]))
+    return rows
+
+
+def _iso(value) -> str | None:
+    return value.isoformat(timespec="seconds") if value else None
+
+
+RESULT_COLUMNS = ("scrutin", "type", "objet", "article", "amendement", "secret", "majorite",
+                  "quorum", "inscrits", "votants", "exprimes", "pour", "contre", "abstention",
+                  "pour_pct", "contre_pct", "resultat", "motif", "clos_le", "publie_le")
+
+
+def results_csv(congress: Congress) -> str:
+    def cells(row):
+        c = row["counts"]
+        return (row["id"], row["kind_label"], row["title"], row["article"] or "",
+                row["amendment"] or "", "oui" if row["secret"] else "non", row["majority"],
+                "" if row["quorum"] is None else row["quorum"], row["eligible"], row["voters"],
+                row["expressed"], c.get("pour", 0), c.get("contre", 0), c.get("abstention", 0),
+                row["percent_expressed"].get("pour", ""),
+                row["percent_expressed"].get("contre", ""), row["outcome"], row["reason"],
+                row["closed_at"] or "", row["published_at"] or "")
+
+    return write_rows(RESULT_COLUMNS, (cells(r) for r in ballot_rows(congress)))
+
+
+def results_json(congress: Congress) -> dict[str, Any]:
+    motion = drafting.motion_for(congress)
+    whole = text_ballot(congress)
+    return {
+        "congress": {"code": congress.join_code, "title": congress.title,
+                     "place": congress.place},
+        "motion": {"title": motion.title, "published": whole is not None,
+                   "adopted": bool(whole and outcome(whole).get("adopted"))},
+        "ballots": ballot_rows(congress),
+    }
+
+
+# --- exports ---------------------------------------------------------------------------
+
+def _trace_sentence(trace: dict[str, Any]) -> str:
+    n = trace["contributions"]
+    if not n:
+        return "Aucune contribution liée."
+    parts = [f"S'appuie sur {n} contribution{'s' if n > 1 else ''}",
+             f"de {trace['communes']} commune{'s' if trace['communes'] > 1 else ''}",
+             f"et {trace['departments']} département{'s' if trace['departments'] > 1 else ''}"]
+    text = " ".join(parts)
+    if trace["rural_share"] is not None:
+        text += f" ; {_fr_number(trace['rural_share'])} % venues de communes rurales"
+    text += f" ; {trace['online']} en ligne, {trace['live']} en séance."
+    return text
+
+
+def _fr_number(value) -> str:
+    if isinstance(value, float):
+        text = f"{value:.1f}".rstrip("0").rstrip(".")
+        return text.replace(".", ",")
+    return str(value)
+
+
+def _result_sentence(results: dict[str, Any] | None) -> str:
+    if not results:
+        return ""
+    c = results.get("counts", {})
+    return (f"Vote : {c.get('pour', 0)} pour, {c.get('contre', 0)} contre, "
+            f"{c.get('abstention', 0)} abstention{'s' if c.get('abstention', 0) > 1 else ''} — "
+            f"{results.get('outcome', '')}.")
+
+
+def motion_markdown(view: dict[str, Any]) -> str:
+    congress, motion = view["congress"], view["motion"]
+    lines = [f"# {motion.title}", ""]
+    lines.append(_dates_line(congress))
+    if view["results"]:
+        lines += ["", f"**{_result_sentence(view['results'])}**"]
+    for item in view["articles"]:
+        heading = item.label if item.article.kind == "preamble" else \
+            f"{item.label} — {item.article.title}"
+        lines += ["", f"## {heading}", "", (item.article.body_md or "").strip() or "_(vide)_"]
+        if item.results:
+            lines += ["", f"*{_result_sentence(item.results)}*"]
+        for amendment, _ballot, res in item.amendments:
+            if res:
+                lines += ["", f"*Amendement n° {amendment.id} : {_result_sentence(res)}*"]
+            elif amendment.state == "accepted":
+                lines += ["", f"*Amendement n° {amendment.id} intégré par l'animation.*"]
+        if item.article.kind != "preamble":
+            lines += ["", f"*{_trace_sentence(item.trace)}*"]
+    lines += ["", "---", "", f"*{_trace_sentence(view['trace'])}*",
+              f"*Commune rurale : moins de {RURAL_MAX_POPULATION} habitants (seuil INSEE).*", ""]
+    return "\n".join(lines)
+
+
+def _dates_line(congress: Congress) -> str:
+    parts = [congress.title]
+    if congress.place:
+        parts.append(congress.place)
+    if congress.starts_on:
+        parts.append(french_date(congress.starts_on))
+    return " — ".join(parts)
+
+
+@lru_cache(maxsize=1)
+def _css_cached(mtime: float) -> str:  # noqa: ARG001 - the key invalidates the cache
+    return CSS_FILE.read_text(encoding="utf-8")
+
+
+def document_css() -> str:
+    """The document stylesheet, read from static/css/print.css (inlined in the exports)."""
+    return _css_cached(CSS_FILE.stat().st_mtime)
+
+
+def standalone_html(view: dict[str, Any]) -> str:
+    """One self-contained HTML file: inline CSS, no script, no external URL."""
+    return render_template("publication/standalone.html", css=Markup(document_css()),
+                           trace_sentence=_trace_sentence, result_sentence=_result_sentence,
+                           **view)
+
+
+def motion_pdf(view: dict[str, Any]) -> bytes:
+    """The standalone HTML printed to PDF by WeasyPrint (no network: no URL is fetched)."""
+    import weasyprint
+
+    def no_fetch(url: str, *args, **kwargs):
+        raise ValueError(f"ressource externe refusée : {url}")
+
+    html = weasyprint.HTML(string=standalone_html(view), base_url=None, url_fetcher=no_fetch)
+    return html.write_pdf()
+
+
+# --- the relevé des idées --------------------------------------------------------------
+
+def report(congress: Congress) -> dict[str, Any]:
+    """Participation, contributions per theme and recurring points, for the report page."""
+    officials = list(db.session.execute(
+        select(Participant.id, Participant.commune, Participant.department_code,
+               Participant.population)
+        .filter_by(congress_id=congress.id, role="participant")))
+    contributors = db.session.scalar(
+        select(func.count(func.distinct(Contribution.author_id)))
+        .filter_by(congress_id=congress.id)
+        .where(Contribution.status.in_(SHOWN_STATUSES), Contribution.author_id.is_not(None)))
+    people = traceability(Origin(channel="", commune=o.commune or "",
+                                 department=o.department_code or "", population=o.population)
+                          for o in officials)
+    ideas = traceability(origins(congress=congress))
+    stats = counts(congress)
+    themes = []
+    for theme in congress.themes:
+        points = drafting.recurring_points(theme)
+        themes.append({"theme": theme, "count": stats["by_theme"].get(theme.code, 0),
+                       "points": [(p.display_label or "Point sans titre", p.size)
+                                  for p in points]})
+    unsorted = stats["by_theme"].get("non_classe", 0)
+    loose_points = list(db.session.scalars(
+        select(Cluster).filter_by(congress_id=congress.id, theme_id=None)
+        .where(Cluster.size > 0).order_by(Cluster.size.desc())))
+    return {
+        "congress": congress,
+        "officials": len(officials),
+        "contributors": contributors or 0,
+        "people": people,
+        "ideas": ideas,
+        "contributions": stats["contributions"],
+        "by_channel": stats["by_channel"],
+        "themes": themes,
+        "unsorted": unsorted,
+        "loose_points": [(p.display_label or "Point sans titre", p.size) for p in loose_points],
+        "rural_max": RURAL_MAX_POPULATION,
+    }
+
+
+def bars(items: Iterable[tuple[str, int]]) -> list[dict[str, Any]]:
+    """Rows for a bar chart: label, value and the bar's width in % of the largest value."""
+    items = list(items)
+    top = max((v for _, v in items), default=0)
+    return [{"label": label, "value": value,
+             "width": round(100.0 * value / top, 1) if top else 0.0} for label, value in items]
+
+
+# --- routes ------------------------------------------------------------------------------
+
+def _not_published(congress: Congress, what: str = "page"):
+    message = ("La motion de ce congrès n'est pas encore publiée : elle le sera dès que le "
+               "résultat du vote sur l'ensemble du texte aura été publié.")
+    if what == "json":
+        return jsonify(error=message), 404
+    if what == "file":
+        return Response(message + "\n", status=404, mimetype="text/plain; charset=utf-8")
+    return render_template("publication/not_published.html", congress=congress,
+                           message=message), 404
+
+
+def _published(code: str) -> tuple[Congress, dict | None]:
+    congress = congress_by_code(code)
+    drafting.settle_all(congress)
+    db.session.commit()
+    if text_ballot(congress) is None:
+        return congress, None
+    return congress, motion_view(congress)
+
+
+def _download(body: str | bytes, mimetype: str, filename: str, csp: str | None = None):
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if csp:
+        response.headers["Content-Security-Policy"] = csp
+    return response
+
+
+def _slug(congress: Congress) -> str:
+    return f"motion-{congress.join_code.lower()}"
+
+
+@bp.get("/<code>")
+def motion_page(code: str):
+    congress, view = _published(code)
+    if view is None:
+        return _not_published(congress)
+    return render_template("publication/motion.html", preview=False,
+                           trace_sentence=_trace_sentence, **view)
+
+
+@bp.get("/<code>/motion.md")
+def export_markdown(code: str):
+    congress, view = _published(code)
+    if view is None:
+        return _not_published(congress, "file")
+    return _download(motion_markdown(view), "text/markdown; charset=utf-8",
+                     f"{_slug(congress)}.md")
+
+
+@bp.get("/<code>/motion.html")
+def export_html(code: str):
+    congress, view = _published(code)
+    if view is None:
+        return _not_published(congress, "file")
+    # A downloaded document: its own inline CSS may apply, nothing else may load.
+    return _download(standalone_html(view), "text/html; charset=utf-8",
+                     f"{_slug(congress)}.html",
+                     csp="default-src 'none'; style-src 'unsafe-inline'; img-src data:")
+
+
+@bp.get("/<code>/motion.pdf")
+def export_pdf(code: str):
+    congress, view = _published(code)
+    if view is None:
+        return _not_published(congress, "file")
+    try:
+        pdf = motion_pdf(view)
+    except ImportError:  # pragma: no cover - WeasyPrint is pinned
+        current_app.logger.error("WeasyPrint is not installed")
+        return Response("L'export PDF n'est pas disponible sur ce serveur.\n", status=503,
+                        mimetype="text/plain; charset=utf-8")
+    return _download(pdf, "application/pdf", f"{_slug(congress)}.pdf")
+
+
+@bp.get("/<code>/resultats.csv")
+def export_results_csv(code: str):
+    congress, view = _published(code)
+    if view is None:
+        return _not_published(congress, "file")
+    return _download(results_csv(congress), "text/csv; charset=utf-8",
+                     f"{_slug(congress)}-resultats.csv")
+
+
+@bp.get("/<code>/resultats.json")
+def export_results_json(code: str):
+    congress, view = _published(code)
+    if view is None:
+        return _not_published(congress, "json")
+    body = json.dumps(results_json(congress), ensure_ascii=False, indent=2)
+    response = _download(body, "application/json", f"{_slug(congress)}-resultats.json")
+    if request.args.get("inline"):
+        del response.headers["Content-Disposition"]
+    return response
+
+
+@bp.get("/<code>/releve")
+def report_page(code: str):
+    """The « relevé des idées »: public, live figures (no vote needed)."""
+    congress = congress_by_code(code)
+    data = report(congress)
+    charts = {
+        "themes": bars([(t["theme"].short_title, t["count"]) for t in data["themes"]]
+                       + ([("Non classées / hors thème", data["unsorted"])]
+                          if data["unsorted"] else [])),
+        "channels": bars([("En ligne", data["by_channel"]["online"]),
+                          ("En séance", data["by_channel"]["live"])]),
+        "rurality": bars([("Communes rurales", data["people"]["rural"]),
+                          ("Communes urbaines", data["people"]["urban"]),
+                          ("Population inconnue", data["people"]["unknown"])]),
+        "points": {t["theme"].code: bars(t["points"]) for t in data["themes"]},
+    }
+    return render_template("publication/report.html", charts=charts,
+                           motion=db.session.scalar(select(Motion).filter_by(
+                               congress_id=congress.id)), **data)

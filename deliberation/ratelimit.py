@@ -1,0 +1,112 @@
+"""Rate limits on the doors a script would hammer: staff login, joining, contributing, voting.
+
+Flask-Limiter, storage `memory://` in one process and Redis (`REDIS_URL`) when
+several processes serve the same congress, so a limit holds whichever process a
+request reaches. A Redis outage never blocks anyone: errors are swallowed and
+limits fall back to memory until Redis is back. A refused request gets a 429 with
+the French message of `errorpages` (JSON under `/api`) and a `Retry-After` header.
+
+Limits are keyed per person where one is known (a logged-in participant, a bearer
+token) and per address otherwise: 220 officials behind the venue's Wi-Fi share one
+address, so the per-address limits are generous and the per-person ones strict.
+Every limit is a config value (`RATELIMIT_LOGIN`, ...) so an operator can tune it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Flask, current_app, request
+from flask_limiter import Limiter
+from flask_login import current_user
+
+DEFAULTS = {
+    # Staff password login, per address: stops guessing, not a busy team.
+    "RATELIMIT_LOGIN": "10 per minute; 60 per hour",
+    # Joining with the congress code, per address (a whole room may share one address).
+    "RATELIMIT_JOIN": "120 per minute",
+    # Contributions, per participant (web form) or per invite token (API).
+    "RATELIMIT_CONTRIBUTE": "10 per minute; 120 per hour",
+    # Votes, per participant: retries over a flaky connection are fine, scripts are not.
+    "RATELIMIT_VOTE": "30 per minute",
+}
+
+
+def client_address() -> str:
+    """The caller's address (nginx's X-Forwarded-For is applied by ProxyFix in wsgi.py)."""
+    return request.remote_addr or "inconnu"
+
+
+def _digest(value: str) -> str:
+    # Limiter keys live in Redis: store a digest, never a token or an e-mail address.
+    return hashlib.sha256(value.encode()).hexdigest()[:24]
+
+
+def person_or_address() -> str:
+    """The logged-in participant, or the address for anonymous callers."""
+    try:
+        if current_user.is_authenticated:
+            return f"participant:{current_user.id}"
+    except Exception:  # noqa: BLE001 - no database: fall back to the address
+        pass
+    return f"ip:{client_address()}"
+
+
+def bearer_or_address() -> str:
+    """The API's bearer token (as a digest), or the address."""
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer ") and header[7:].strip():
+        return f"token:{_digest(header[7:].strip())}"
+    return person_or_address()
+
+
+def _limit(name: str):
+    return lambda: current_app.config.get(name) or DEFAULTS[name]
+
+
+limiter = Limiter(
+    key_func=client_address,
+    swallow_errors=True,
+    in_memory_fallback_enabled=True,
+    headers_enabled=True,
+)
+
+#: Decorators applied on the views (facilitator.login, participant.join/contribute,
+#: api.create_contribution, the vote endpoints).
+login_limit = limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"],
+                            key_func=client_address)
+join_limit = limiter.limit(_limit("RATELIMIT_JOIN"), methods=["POST"], key_func=client_address)
+contribute_limit = limiter.limit(_limit("RATELIMIT_CONTRIBUTE"), methods=["POST"],
+                                 key_func=person_or_address)
+api_contribute_limit = limiter.limit(_limit("RATELIMIT_CONTRIBUTE"), methods=["POST"],
+                                     key_func=bearer_or_address)
+vote_limit = limiter.limit(_limit("RATELIMIT_VOTE"), methods=["POST"], key_func=person_or_address)
+
+
+def socket_allowed(action: str, key: str, limit_name: str = "RATELIMIT_VOTE") -> bool:
+    """For Socket.IO handlers (no HTTP request to decorate): count one hit of `action`
+    by `key` and say whether it is within the limit. Never raises."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return True
+    from limits import parse_many
+
+    try:
+        strategy = limiter.limiter
+        items = parse_many(current_app.config.get(limit_name) or DEFAULTS[limit_name])
+        return all(strategy.hit(item, "motion-socket", action, _digest(key)) for item in items)
+    except Exception:  # noqa: BLE001 - storage down: never block a vote for that
+        return True
+
+
+def init_app(app: Flask) -> None:
+    for name, value in DEFAULTS.items():
+        app.config.setdefault(name, value)
+    # Off in tests unless a test switches it on (tests post fast, from one address).
+    app.config.setdefault("RATELIMIT_ENABLED", not app.testing)
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", "motion")
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+    if app.config["RATELIMIT_STORAGE_URI"].startswith("redis"):
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {
+            "socket_timeout": 1, "socket_connect_timeout": 1})
+    limiter.init_app(app)

@@ -1,0 +1,426 @@
+"""Voting pages: the phone voting screen, the facilitator's ballot control and presence
+sheet, and the projector's vote mode.
+
+Every action is a plain form post (works without JavaScript); `static/js/vote.js`
+enhances the phone screen with fetch, retries under the same idempotency key and
+live updates. A vote post asked for JSON (`Accept: application/json`) answers JSON.
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from . import ballots, live, voting
+from .errors import InputError
+from .extensions import db
+from .models import Article, Ballot, Congress, Participant
+from .queries import congress_by_code
+from .security import roles_required
+from .voting import VoteRefused
+
+bp = Blueprint("vote", __name__)
+
+STATUS_MESSAGES = {
+    "counted": "Votre vote est enregistré.",
+    "repeat": "Votre vote est enregistré.",
+    "changed": "Votre vote a été modifié.",
+    "unchanged": "Votre vote est inchangé.",
+}
+
+
+# --- helpers shared with templates -------------------------------------------------------
+
+def projector_state(congress: Congress) -> dict | None:
+    """What the projector's vote mode shows: the open ballot, else the last closed one."""
+    ballot = db.session.scalar(
+        select(Ballot).where(Ballot.congress_id == congress.id, Ballot.state == "open")
+        .order_by(Ballot.opened_at.desc(), Ballot.id.desc()).limit(1))
+    if ballot is None:
+        ballot = db.session.scalar(
+            select(Ballot).where(Ballot.congress_id == congress.id,
+                                 Ballot.state.in_(("closed", "published")))
+            .order_by(Ballot.closed_at.desc(), Ballot.id.desc()).limit(1))
+    if ballot is None:
+        return None
+    payload = live.ballot_payload(ballot)
+    if ballot.state == "open":
+        payload.update(cast=ballots.cast_count(ballot.id, ballot.secret),
+                       eligible=ballots.eligible(congress.id))
+    return payload
+
+
+@bp.app_template_global("vote_projector")
+def vote_projector(congress: Congress) -> dict | None:
+    return projector_state(congress)
+
+
+@bp.app_template_filter("pct")
+def percent_filter(value) -> str:
+    """12.5 → "12,5" (French decimal comma)."""
+    try:
+        return f"{float(value):.1f}".replace(".", ",")
+    except (TypeError, ValueError):
+        return ""
+
+
+@bp.app_context_processor
+def vote_labels():
+    return {"CHOICES": voting.CHOICES, "CHOICE_LABELS": voting.CHOICE_LABELS,
+            "BALLOT_STATE_LABELS": voting.STATE_LABELS,
+            "MAJORITY_LABELS": voting.MAJORITY_LABELS}
+
+
+def _wants_json() -> bool:
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > \
+        request.accept_mimetypes["text/html"]
+
+
+def _member_congress(code: str) -> Congress:
+    congress = congress_by_code(code)
+    if current_user.congress_id != congress.id:
+        abort(403)
+    return congress
+
+
+def _voters_for(me: Participant) -> list[Participant]:
+    """Me, then the absent members whose procuration I carry (within the limit)."""
+    congress = db.session.get(Congress, me.congress_id)
+    givers = [p for p in ballots.proxies_held(me.id)
+              if not p.present and p.is_active and p.role in voting.VOTING_ROLES]
+    return [me, *givers[:congress.max_proxies]]
+
+
+# --- phone voting screen -------------------------------------------------------------
+
+@bp.get("/c/<code>/vote")
+@login_required
+def phone(code: str):
+    congress = _member_congress(code)
+    me = current_user._get_current_object()
+    voters = _voters_for(me) if me.present else []
+    open_ballots = list(db.session.scalars(
+        select(Ballot).where(Ballot.congress_id == congress.id, Ballot.state == "open")
+        .order_by(Ballot.opened_at, Ballot.id)))
+    done_ballots = list(db.session.scalars(
+        select(Ballot).where(Ballot.congress_id == congress.id,
+                             Ballot.state.in_(("closed", "published")))
+        .order_by(Ballot.closed_at.desc(), Ballot.id.desc()).limit(10)))
+    mine = ballots.my_votes([b.id for b in open_ballots + done_ballots],
+                            [v.id for v in voters] or [me.id])
+    progress = {b.id: ballots.cast_count(b.id, b.secret) for b in open_ballots}
+    return render_template(
+        "vote/phone.html", congress=congress, me=me, voters=voters,
+        can_vote_role=me.role in voting.VOTING_ROLES,
+        can_declare=ballots.can_declare_presence(congress),
+        open_ballots=open_ballots, done_ballots=done_ballots, mine=mine, progress=progress,
+        eligible=ballots.eligible(congress.id) if open_ballots else 0)
+
+
+@bp.post("/c/<code>/vote/<int:ballot_id>")
+@login_required
+def cast(code: str, ballot_id: int):
+    congress = _member_congress(code)
+    form = request.form
+    giver = form.get("for") or None
+    holder_id = None
+    voter_id = current_user.id
+    try:
+        if giver is not None:
+            if not giver.isdigit():
+                raise VoteRefused("Procuration inconnue.", "no_proxy")
+            if int(giver) != current_user.id:
+                voter_id, holder_id = int(giver), current_user.id
+        ballot = db.session.get(Ballot, ballot_id)
+        if ballot is None or ballot.congress_id != congress.id:
+            raise VoteRefused("Ce scrutin n'existe pas.", "unknown_ballot")
+        outcome = ballots.cast_vote(ballot_id, voter_id, form.get("choice"),
+                                    holder_id=holder_id, client_key=form.get("key"))
+    except VoteRefused as exc:
+        db.session.rollback()
+        if _wants_json():
+            return jsonify(ok=False, error=exc.message, code=exc.code), 422
+        flash(exc.message, "error")
+        return redirect(url_for("vote.phone", code=congress.join_code) + f"#scrutin-{ballot_id}")
+    except SQLAlchemyError:
+        db.session.rollback()
+        message = "Vote non enregistré (serveur occupé) : réessayez."
+        if _wants_json():
+            return jsonify(ok=False, error=message, code="retry"), 503
+        flash(message, "error")
+        return redirect(url_for("vote.phone", code=congress.join_code))
+    message = STATUS_MESSAGES[outcome["status"]]
+    if outcome.get("choice"):
+        message += f" Choix : {voting.CHOICE_LABELS[outcome['choice']]}."
+    message += f" Reçu : {outcome['receipt']}."
+    if _wants_json():
+        return jsonify(ok=True, message=message, **outcome)
+    flash(message, "success")
+    return redirect(url_for("vote.phone", code=congress.join_code) + f"#scrutin-{ballot_id}")
+
+
+@bp.post("/c/<code>/presence")
+@login_required
+def declare_presence(code: str):
+    congress = _member_congress(code)
+    try:
+        ballots.declare_present(current_user._get_current_object())
+    except InputError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash("Présence enregistrée : vous pouvez voter.", "success")
+        _push_open_progress(congress.id)
+    return redirect(url_for("vote.phone", code=congress.join_code))
+
+
+@bp.get("/c/<code>/recu")
+def receipt(code: str):
+    """Check a receipt: was a vote with this receipt recorded at this ballot?"""
+    congress = congress_by_code(code)
+    done = list(db.session.scalars(select(Ballot).where(
+        Ballot.congress_id == congress.id, Ballot.state != "draft").order_by(Ballot.id)))
+    answer = None
+    ballot_id = request.args.get("ballot", "")
+    code_typed = request.args.get("code", "")[:40]
+    if ballot_id and code_typed:
+        ballot = next((b for b in done if str(b.id) == ballot_id), None)
+        if ballot is None:
+            answer = ("error", "Choisissez un scrutin de la liste.")
+        elif ballots.check_receipt(ballot, code_typed):
+            answer = ("success", f"Ce reçu correspond à un vote enregistré au scrutin "
+                                 f"« {ballot.title} ».")
+        else:
+            answer = ("error", f"Aucun vote avec ce reçu au scrutin « {ballot.title} ».")
+    return render_template("vote/receipt.html", congress=congress, ballots=done,
+                           answer=answer, ballot_id=ballot_id, code_typed=code_typed)
+
+
+def _push_open_progress(congress_id: int) -> None:
+    """Eligible counts moved (presence, proxies): refresh open ballots' progress."""
+    for ballot_id in db.session.scalars(select(Ballot.id).where(
+            Ballot.congress_id == congress_id, Ballot.state == "open")):
+        ballots.note_progress(ballot_id, congress_id)
+
+
+# --- projector ----------------------------------------------------------------------------
+
+@bp.get("/projecteur/<code>/vote")
+def projector(code: str):
+    """The projector's vote mode on its own page (the live projector includes the same part)."""
+    congress = congress_by_code(code)
+    return render_template("vote/projector.html", congress=congress)
+
+
+# --- facilitator: ballots -------------------------------------------------------------
+
+def _staff_congress() -> Congress:
+    return db.session.get(Congress, current_user.congress_id)
+
+
+def _own_ballot(ballot_id: int) -> Ballot:
+    ballot = db.session.get(Ballot, ballot_id)
+    if ballot is None or ballot.congress_id != current_user.congress_id:
+        abort(404)
+    return ballot
+
+
+def _ballot_page(congress: Congress, form=None, error: str | None = None, status: int = 200):
+    items = list(db.session.scalars(select(Ballot).where(Ballot.congress_id == congress.id)
+                                    .order_by(Ballot.id)))
+    articles = list(db.session.scalars(select(Article).where(Article.congress_id == congress.id)
+                                       .order_by(Article.position, Article.id)))
+    live_counts = {b.id: ballots.cast_count(b.id, b.secret) for b in items if b.state == "open"}
+    return render_template("vote/facilitator.html", congress=congress, ballots=items,
+                           articles=articles, live_counts=live_counts,
+                           eligible=ballots.eligible(congress.id), form=form or {},
+                           error=error, MAJORITY_RULES=voting.MAJORITY_RULES), status
+
+
+@bp.get("/animation/scrutins")
+@roles_required("facilitator")
+def ballot_list():
+    return _ballot_page(_staff_congress())
+
+
+@bp.post("/animation/scrutins")
+@roles_required("facilitator")
+def ballot_create():
+    congress = _staff_congress()
+    form = request.form
+    try:
+        article = None
+        if form.get("article"):
+            if not form["article"].isdigit():
+                raise InputError("Article inconnu.")
+            article = db.session.get(Article, int(form["article"]))
+            if article is None or article.congress_id != congress.id:
+                raise InputError("Article inconnu.")
+        quorum_raw = (form.get("quorum") or "").strip()
+        if quorum_raw and not quorum_raw.isdigit():
+            raise InputError("Le quorum doit être un nombre entier positif.", field="quorum")
+        title = form.get("title") or (article.title if article else "")
+        ballot = voting.create_ballot(
+            congress, title, article=article, secret=form.get("secret") == "1",
+            allow_change=form.get("allow_change") == "1",
+            majority=form.get("majority") or "simple",
+            quorum=int(quorum_raw) if quorum_raw else None, actor_id=current_user.id)
+        db.session.commit()
+    except InputError as exc:
+        db.session.rollback()
+        return _ballot_page(congress, form, exc.message, 422)
+    flash(f"Scrutin « {ballot.title} » créé. Ouvrez-le au moment du vote.", "success")
+    return redirect(url_for("vote.ballot_list") + f"#scrutin-{ballot.id}")
+
+
+ACTIONS = {
+    "ouvrir": (ballots.open_ballot, "Scrutin ouvert : les téléphones peuvent voter."),
+    "clore": (ballots.close_ballot, "Scrutin clos : les résultats sont figés et projetés."),
+    "publier": (ballots.publish_ballot, "Résultats publiés."),
+}
+
+
+@bp.post("/animation/scrutins/<int:ballot_id>/<action>")
+@roles_required("facilitator")
+def ballot_action(ballot_id: int, action: str):
+    ballot = _own_ballot(ballot_id)
+    try:
+        if action == "supprimer":
+            ballots.delete_draft(ballot.id, current_user.id)
+            flash("Scrutin supprimé.", "success")
+            return redirect(url_for("vote.ballot_list"))
+        if action not in ACTIONS:
+            abort(404)
+        step, message = ACTIONS[action]
+        ballot = step(ballot.id, current_user.id)
+    except InputError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("vote.ballot_list") + f"#scrutin-{ballot_id}")
+    if action == "ouvrir" and request.form.get("project") == "1":
+        _project_vote(ballot)
+    live.ballot_changed(ballot)
+    flash(message, "success")
+    return redirect(url_for("vote.ballot_list") + f"#scrutin-{ballot.id}")
+
+
+def _project_vote(ballot: Ballot) -> None:
+    """Switch the projector to its vote mode when a ballot opens (if asked)."""
+    congress = db.session.get(Congress, ballot.congress_id)
+    if congress.projector_mode != "vote":
+        from . import audit
+
+        congress.projector_mode = "vote"
+        audit.record("projector.mode", congress.id, current_user.id, mode="vote")
+        db.session.commit()
+        notify = getattr(live, "projector_mode_changed", None)
+        if callable(notify):
+            notify(congress)
+        else:
+            live.push("projector.mode", {"mode": "vote", "theme": None}, congress.id)
+
+
+# --- facilitator: presence and proxies ----------------------------------------------------
+
+def _presence_page(congress: Congress, error: str | None = None, status: int = 200):
+    people = list(db.session.scalars(select(Participant).where(
+        Participant.congress_id == congress.id).order_by(Participant.display_name)))
+    by_id = {p.id: p for p in people}
+    voters = [p for p in people if p.role in voting.VOTING_ROLES and p.is_active]
+    present = sum(1 for p in voters if p.present)
+    return render_template("vote/presence.html", congress=congress, people=people,
+                           voters=voters, by_id=by_id, present=present,
+                           eligible=ballots.eligible(congress.id), error=error), status
+
+
+@bp.get("/animation/presence")
+@roles_required("facilitator")
+def presence():
+    return _presence_page(_staff_congress())
+
+
+def _member(pid: int) -> Participant:
+    person = db.session.get(Participant, pid)
+    if person is None or person.congress_id != current_user.congress_id:
+        abort(404)
+    return person
+
+
+@bp.post("/animation/presence/<int:pid>")
+@roles_required("facilitator")
+def mark_presence(pid: int):
+    person = _member(pid)
+    try:
+        ballots.set_present(person, request.form.get("present") == "1", current_user.id)
+    except InputError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        _push_open_progress(person.congress_id)
+    return redirect(url_for("vote.presence") + f"#p-{pid}")
+
+
+@bp.post("/animation/presence/ouverture")
+@roles_required("facilitator")
+def presence_opening():
+    congress = _staff_congress()
+    is_open = request.form.get("open") == "1"
+    ballots.set_presence_open(congress, is_open, current_user.id)
+    flash("Les élu·es peuvent signaler leur présence depuis leur téléphone." if is_open
+          else "Signalement de présence fermé.", "success")
+    return redirect(url_for("vote.presence"))
+
+
+@bp.post("/animation/procurations")
+@roles_required("facilitator")
+def proxy_grant():
+    congress = _staff_congress()
+    giver_id, holder_id = request.form.get("giver", ""), request.form.get("holder", "")
+    try:
+        if not giver_id.isdigit() or not holder_id.isdigit():
+            raise InputError("Choisissez la personne absente et celle qui porte sa "
+                             "procuration.")
+        giver, holder = _member(int(giver_id)), _member(int(holder_id))
+        ballots.grant_proxy(giver, holder, current_user.id)
+    except InputError as exc:
+        db.session.rollback()
+        return _presence_page(congress, exc.message, 422)
+    flash(f"Procuration de {giver.display_name} à {holder.display_name} enregistrée.",
+          "success")
+    _push_open_progress(congress.id)
+    return redirect(url_for("vote.presence") + "#procurations")
+
+
+@bp.post("/animation/procurations/<int:pid>/retirer")
+@roles_required("facilitator")
+def proxy_revoke(pid: int):
+    giver = _member(pid)
+    ballots.revoke_proxy(giver, current_user.id)
+    flash(f"Procuration de {giver.display_name} retirée.", "success")
+    _push_open_progress(giver.congress_id)
+    return redirect(url_for("vote.presence") + "#procurations")
+
+
+@bp.post("/animation/procurations/limite")
+@roles_required("facilitator")
+def proxy_limit():
+    congress = _staff_congress()
+    try:
+        ballots.set_max_proxies(congress, request.form.get("limit"), current_user.id)
+    except InputError as exc:
+        db.session.rollback()
+        return _presence_page(congress, exc.message, 422)
+    flash(f"Limite : {congress.max_proxies} procuration(s) par personne présente.", "success")
+    return redirect(url_for("vote.presence") + "#procurations")

@@ -1,0 +1,176 @@
+// Projector: follows the congress live and redraws the mosaic, ticker, map and modes.
+// No interaction: the facilitator drives the mode from the board.
+(function () {
+  "use strict";
+  var body = document.body;
+  var live = window.MotionLive;
+  var stateUrl = body.dataset.stateUrl;
+  var tickerSize = 3;
+  var themeIndex = {};
+  var latest = [];
+  var mode = body.dataset.mode || "overview";
+  var focusTheme = null;
+  var SVGNS = "http://www.w3.org/2000/svg";
+
+  function colourClass(code) {
+    return Object.prototype.hasOwnProperty.call(themeIndex, code) ? "t" + themeIndex[code] : "t-hors";
+  }
+
+  function plural(n, word) { return n + " " + word + (n > 1 ? "s" : ""); }
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) { node.className = cls; }
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+
+  function pointItems(list, points) {
+    list.textContent = "";
+    points.forEach(function (p) {
+      var li = el("li");
+      li.appendChild(el("span", "point-label", p.label));
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(el("span", "point-size", String(p.size)));
+      list.appendChild(li);
+    });
+  }
+
+  function renderPicture(picture) {
+    if (!picture) { return; }
+    themeIndex = {};
+    picture.themes.forEach(function (t, i) { themeIndex[t.code] = i; });
+    var total = document.getElementById("total");
+    total.textContent = picture.total;
+    total.parentNode.lastChild.textContent = picture.total > 1 ? " idées" : " idée";
+    picture.themes.forEach(function (t) {
+      var tile = document.querySelector('.tile[data-theme="' + t.code + '"]');
+      if (!tile) { return; }
+      tile.querySelector("[data-count]").textContent = t.count;
+      tile.querySelector(".tile-unit").textContent = t.count > 1 ? "idées" : "idée";
+      pointItems(tile.querySelector("[data-points]"), t.points.slice(0, 3));
+    });
+  }
+
+  function renderTicker(fresh) {
+    var list = document.getElementById("ticker");
+    list.textContent = "";
+    latest.slice(0, tickerSize).forEach(function (c, i) {
+      var li = el("li", colourClass(c.theme));
+      li.dataset.id = c.id;
+      li.appendChild(el("span", "ticker-text", c.text));
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(el("span", "ticker-who", c.speaker + (c.commune ? ", " + c.commune : "")));
+      if (fresh && i === 0) { li.classList.add("arrived"); }
+      list.appendChild(li);
+    });
+    if (!latest.length) {
+      list.appendChild(el("li", "ticker-empty", "Les premières idées apparaîtront ici."));
+    }
+  }
+
+  function dot(id) { return document.querySelector('#map-points circle[data-id="' + id + '"]'); }
+
+  function placeDot(c, fresh) {
+    if (c.x === null || c.x === undefined) { return; }
+    var circle = dot(c.id);
+    if (!circle) {
+      circle = document.createElementNS(SVGNS, "circle");
+      circle.setAttribute("r", "0.03");
+      circle.dataset.id = c.id;
+      document.getElementById("map-points").appendChild(circle);
+    }
+    circle.setAttribute("cx", c.x);
+    circle.setAttribute("cy", c.y);
+    circle.setAttribute("class", "dot " + colourClass(c.theme) + (fresh ? " fresh" : ""));
+    if (fresh) {
+      window.setTimeout(function () { circle.classList.remove("fresh"); }, 4000);
+    }
+  }
+
+  function renderMap(map) {
+    if (!map) { return; }
+    var group = document.getElementById("map-points");
+    group.textContent = "";
+    map.forEach(function (p) { placeDot({ id: p[0], x: p[1], y: p[2], theme: p[3] }); });
+  }
+
+  function renderFocus(f) {
+    var section = document.getElementById("theme-mode");
+    focusTheme = f ? f.theme : null;
+    section.className = "focus " + (f ? colourClass(f.theme) : "");
+    document.getElementById("focus-title").textContent = f ? f.label : "";
+    document.getElementById("focus-count").textContent = f ? f.count : 0;
+    pointItems(document.getElementById("focus-points"), f ? f.points : []);
+    var list = document.getElementById("focus-latest");
+    list.textContent = "";
+    (f ? f.latest : []).forEach(function (c) { list.appendChild(el("li", colourClass(c.theme), c.text)); });
+  }
+
+  function setMode(next) {
+    mode = next || "overview";
+    body.dataset.mode = mode;
+    document.getElementById("overview-mode").hidden = mode !== "overview";
+    document.getElementById("theme-mode").hidden = mode !== "theme";
+    document.getElementById("vote-mode").hidden = mode !== "vote";
+    var map = document.getElementById("map");
+    map.setAttribute("class", "map" + (mode === "theme" && focusTheme !== null &&
+      Object.prototype.hasOwnProperty.call(themeIndex, focusTheme) ? " dim-t" + themeIndex[focusTheme] : ""));
+    document.dispatchEvent(new CustomEvent("projector:mode", { detail: { mode: mode } }));
+  }
+
+  function applySnapshot(s) {
+    if (!s) { return; }
+    renderPicture(s.picture);
+    latest = (s.latest || []).slice();
+    renderTicker(false);
+    renderMap(s.map);
+    renderFocus(s.focus);
+    document.getElementById("phase").textContent = s.congress.phase_label;
+    setMode(s.projector.mode);
+  }
+
+  var refetch = live.debounce(function () {
+    fetch(stateUrl, { headers: { "Accept": "application/json" }, cache: "no-store" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(applySnapshot)
+      .catch(function () { /* the next event or reconnection resyncs */ });
+  }, 250);
+
+  function isShown(c) { return c.status === "visible"; }
+
+  live.connect({
+    congress: body.dataset.congress,
+    audience: "projector",
+    onSnapshot: applySnapshot,
+    on: {
+      "contribution.created": function (c) {
+        latest = [c].concat(latest.filter(function (x) { return x.id !== c.id; })).slice(0, 12);
+        renderTicker(true);
+        placeDot(c, true);
+      },
+      "contribution.updated": function (c) {
+        if (!isShown(c)) {
+          latest = latest.filter(function (x) { return x.id !== c.id; });
+          var circle = dot(c.id);
+          if (circle) { circle.remove(); }
+        } else {
+          latest = latest.map(function (x) { return x.id === c.id ? c : x; });
+          placeDot(c, false);
+        }
+        renderTicker(false);
+      },
+      "points.updated": function (p) {
+        renderPicture(p.picture);
+        (p.changed || []).forEach(function (c) {
+          latest = latest.map(function (x) { return x.id === c.id ? Object.assign({}, x, c) : x; });
+          if (c.status === "visible") { placeDot(c, false); }
+        });
+        if (p.changed) { renderTicker(false); }
+        if (p.reason === "refit" || mode === "theme") { refetch(); }
+      },
+      "projector.mode": function () { refetch(); },
+      "phase.changed": function (p) { document.getElementById("phase").textContent = p.label; }
+    }
+  });
+})();

@@ -1,0 +1,128 @@
+// Projector vote mode: "N votes sur M votant·es" while a ballot is open, then counts,
+// percentages, a bar chart and ADOPTÉ / REJETÉ in huge type once it closes.
+// Listens to ballot.opened / ballot.progress / ballot.closed; asks ballot.state on every
+// (re)connection so a dropped connection never leaves a stale picture.
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-vote-projector]");
+  if (!root) { return; }
+  var congress = root.getAttribute("data-congress");
+  var SVG = "http://www.w3.org/2000/svg";
+  var CHOICES = ["pour", "contre", "abstention"];
+  var LABELS = { pour: "Pour", contre: "Contre", abstention: "Abstention" };
+  var current = null;
+  try { current = JSON.parse(root.getAttribute("data-state") || "null"); } catch (e) { current = null; }
+
+  function pct(x) { return (Math.round((x || 0) * 10) / 10).toFixed(1).replace(".", ","); }
+  function plural(n, word) { return n + " " + word + (n > 1 ? "s" : ""); }
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) { node.className = cls; }
+    if (text !== undefined) { node.textContent = text; }
+    return node;
+  }
+  function svgBar(cls, width, height) {
+    var svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("class", cls);
+    svg.setAttribute("viewBox", "0 0 100 " + height);
+    svg.setAttribute("preserveAspectRatio", "none");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    return svg;
+  }
+  function rect(cls, width, height) {
+    var r = document.createElementNS(SVG, "rect");
+    r.setAttribute("class", cls);
+    r.setAttribute("x", "0");
+    r.setAttribute("y", "0");
+    r.setAttribute("width", String(Math.max(0, Math.min(100, width))));
+    r.setAttribute("height", String(height));
+    return r;
+  }
+
+  function meterWidth(b) { return b.eligible ? 100 * b.cast / b.eligible : 0; }
+
+  function render(b) {
+    root.textContent = "";
+    if (!b) { root.appendChild(el("p", "pv-empty", "Aucun scrutin en cours.")); return; }
+    if (b.state === "open") {
+      root.appendChild(el("p", "pv-kicker", "Vote en cours" + (b.secret ? " — scrutin secret" : "")));
+      root.appendChild(el("h2", "pv-title", b.title));
+      var count = el("p", "pv-count");
+      count.appendChild(el("span", "pv-cast", String(b.cast || 0)));
+      count.appendChild(document.createTextNode((b.cast > 1 ? " votes" : " vote") + " sur "));
+      count.appendChild(el("span", "pv-eligible", String(b.eligible || 0)));
+      count.appendChild(document.createTextNode(" votant·es"));
+      root.appendChild(count);
+      var meter = svgBar("pv-meter", 0, 4);
+      meter.appendChild(rect("pv-meter-track", 100, 4));
+      meter.appendChild(rect("pv-meter-fill", meterWidth(b), 4));
+      root.appendChild(meter);
+      root.appendChild(el("p", "pv-hint", "Votez sur votre téléphone : Pour, Contre ou Abstention."));
+      return;
+    }
+    var r = b.results;
+    if (!r) { root.appendChild(el("p", "pv-empty", "Aucun scrutin en cours.")); return; }
+    root.appendChild(el("p", "pv-kicker", "Résultat du vote"));
+    root.appendChild(el("h2", "pv-title", b.title));
+    root.appendChild(el("p", "pv-outcome pv-outcome-" + (r.adopted ? "adopted" : "rejected"),
+      r.adopted ? "ADOPTÉ" : "REJETÉ"));
+    var bars = el("div", "pv-bars");
+    CHOICES.forEach(function (c) {
+      var row = el("div", "pv-bar pv-bar-" + c);
+      row.appendChild(el("span", "pv-bar-label", LABELS[c]));
+      var svg = svgBar("pv-bar-svg", 0, 10);
+      svg.appendChild(rect("pv-bar-fill", r.percent_cast[c], 10));
+      row.appendChild(svg);
+      var value = String(r.counts[c]);
+      if (c !== "abstention") { value += " · " + pct(r.percent_expressed[c]) + " %"; }
+      row.appendChild(el("span", "pv-bar-value", value));
+      bars.appendChild(row);
+    });
+    root.appendChild(bars);
+    root.appendChild(el("p", "pv-detail", plural(r.cast, "vote") + " sur " + r.eligible +
+      " votant·es — " + plural(r.expressed, "suffrage") + " exprimé" + (r.expressed > 1 ? "s" : "") +
+      ". " + r.reason));
+  }
+
+  function progress(p) {
+    if (!current || current.id !== p.ballot || current.state !== "open" || p.state !== "open") {
+      return;
+    }
+    current.cast = p.cast;
+    current.eligible = p.eligible;
+    var cast = root.querySelector(".pv-cast");
+    var eligible = root.querySelector(".pv-eligible");
+    var fill = root.querySelector(".pv-meter-fill");
+    if (!cast || !eligible || !fill) { render(current); return; }
+    cast.textContent = String(p.cast);
+    eligible.textContent = String(p.eligible);
+    cast.nextSibling.textContent = (p.cast > 1 ? " votes" : " vote") + " sur ";
+    fill.setAttribute("width", String(Math.max(0, Math.min(100, meterWidth(current)))));
+  }
+
+  function pick(list) {
+    var open = list.filter(function (b) { return b.state === "open"; });
+    if (open.length) { return open[open.length - 1]; }
+    var done = list.filter(function (b) { return b.results; });
+    return done.length ? done[done.length - 1] : null;
+  }
+
+  render(current);
+  if (typeof window.io !== "function") { return; }
+  var socket = window.io({ auth: { congress: congress, audience: "projector" },
+    transports: ["websocket", "polling"] });
+  socket.on("connect", function () {
+    socket.emit("ballot.state", {}, function (answer) {
+      if (answer && answer.ok) { current = pick(answer.ballots); render(current); }
+    });
+  });
+  socket.on("ballot.opened", function (b) { current = b; render(current); });
+  socket.on("ballot.progress", progress);
+  socket.on("ballot.closed", function (b) {
+    if (!current || current.state !== "open" || current.id === b.id) { current = b; render(current); }
+  });
+  socket.on("ballot.published", function (b) {
+    if (current && current.id === b.id) { current = b; render(current); }
+  });
+})();

@@ -1,0 +1,179 @@
+// Phone voting screen (and the facilitator's ballot list): progressive enhancement.
+// Without JavaScript every vote is a plain form post. With it: the confirm button names
+// the choice, the vote is sent with fetch and retried under the same idempotency key
+// when the connection drops (the server applies it once), and counts update live.
+(function () {
+  "use strict";
+  var app = document.getElementById("vote-app");
+  if (!app) { return; }
+  var congress = app.getAttribute("data-congress");
+  var audience = app.getAttribute("data-audience") || "participants";
+  var live = document.getElementById("vote-live");
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  var csrf = csrfMeta ? csrfMeta.getAttribute("content") : "";
+  var LABELS = { pour: "Pour", contre: "Contre", abstention: "Abstention" };
+  var RETRY_DELAYS = [500, 1000, 2000, 4000, 4000, 4000];
+  var busy = 0;
+
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) {
+      return ("0" + b.toString(16)).slice(-2);
+    }).join("");
+  }
+
+  function say(node, text, kind) {
+    node.textContent = text;
+    node.className = node.className.replace(/\s*is-(ok|error|wait)/g, "") + (kind ? " is-" + kind : "");
+  }
+
+  function pending() {
+    // A choice tapped but not yet confirmed, or a vote on its way: do not reload under it.
+    if (busy > 0) { return true; }
+    return Array.prototype.some.call(document.querySelectorAll("form.vote-form"), function (f) {
+      var picked = f.querySelector("input[name=choice]:checked");
+      return picked && !picked.defaultChecked;
+    });
+  }
+
+  function refreshSoon(message) {
+    if (audience === "participants" && !pending()) {
+      window.location.reload();
+      return;
+    }
+    if (!live) { return; }
+    live.textContent = "";
+    var text = document.createElement("span");
+    text.textContent = message + " ";
+    var link = document.createElement("a");
+    link.href = window.location.pathname;
+    link.textContent = "Actualiser la page";
+    live.appendChild(text);
+    live.appendChild(link);
+  }
+
+  // --- voting forms ------------------------------------------------------------------
+  function setUp(form) {
+    var button = form.querySelector(".vote-confirm");
+    var feedback = form.querySelector(".vote-feedback");
+    var keyInput = form.querySelector("input[name=key]");
+    var base = button.textContent;
+
+    form.addEventListener("change", function (event) {
+      if (event.target.name !== "choice") { return; }
+      button.textContent = "Confirmer : " + LABELS[event.target.value];
+      say(feedback, "Vous avez choisi « " + LABELS[event.target.value] +
+        " ». Appuyez sur le bouton pour confirmer votre vote.", "wait");
+    });
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var picked = form.querySelector("input[name=choice]:checked");
+      if (!picked) {
+        say(feedback, "Choisissez Pour, Contre ou Abstention, puis confirmez.", "error");
+        return;
+      }
+      button.disabled = true;
+      busy += 1;
+      say(feedback, "Envoi du vote…", "wait");
+      send(form, 0, function (ok, data) {
+        busy -= 1;
+        button.disabled = false;
+        if (!ok) {
+          say(feedback, data, "error");
+          return;
+        }
+        say(feedback, data.message, "ok");
+        Array.prototype.forEach.call(form.querySelectorAll("input[name=choice]"), function (input) {
+          input.defaultChecked = input.checked;
+        });
+        button.textContent = base;
+        keyInput.value = newKey();  // the next change is a new request
+        if (form.getAttribute("data-allow-change") !== "1") {
+          var done = document.createElement("p");
+          done.className = "vote-done";
+          done.setAttribute("tabindex", "-1");
+          done.textContent = data.message;
+          form.parentNode.replaceChild(done, form);
+          done.focus();
+        }
+      });
+    });
+  }
+
+  function send(form, attempt, done) {
+    var feedback = form.querySelector(".vote-feedback");
+    var body = new URLSearchParams(new FormData(form));
+    fetch(form.action, {
+      method: "POST",
+      body: body,
+      credentials: "same-origin",
+      headers: { "Accept": "application/json", "X-CSRFToken": csrf }
+    }).then(function (response) {
+      if (response.status >= 500) { throw new Error("server " + response.status); }
+      return response.json().then(function (data) {
+        if (data && data.ok) { done(true, data); return; }
+        if (response.status === 400) {
+          done(false, "Votre session a expiré : rechargez la page puis votez de nouveau.");
+          return;
+        }
+        done(false, (data && data.error) || "Vote refusé.");
+      }, function () {
+        done(false, "Réponse illisible du serveur : rechargez la page.");
+      });
+    }).catch(function () {
+      if (attempt >= RETRY_DELAYS.length) {
+        done(false, "Vote non confirmé : vérifiez votre connexion puis appuyez de nouveau " +
+          "sur Confirmer (il ne sera pas compté deux fois).");
+        return;
+      }
+      say(feedback, "Connexion instable : nouvel essai… (" + (attempt + 1) + ")", "wait");
+      window.setTimeout(function () { send(form, attempt + 1, done); }, RETRY_DELAYS[attempt]);
+    });
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("form.vote-form"), setUp);
+
+  // --- live counts -----------------------------------------------------------------------
+  function setCount(id, cast, eligible) {
+    Array.prototype.forEach.call(document.querySelectorAll('[data-cast-for="' + id + '"]'),
+      function (node) { node.textContent = String(cast); });
+    Array.prototype.forEach.call(document.querySelectorAll('[data-eligible-for="' + id + '"]'),
+      function (node) { node.textContent = String(eligible); });
+  }
+
+  function openIdsOnPage() {
+    var ids = {};
+    Array.prototype.forEach.call(document.querySelectorAll("[data-cast-for]"), function (node) {
+      ids[node.getAttribute("data-cast-for")] = true;
+    });
+    return Object.keys(ids).sort().join(",");
+  }
+
+  if (typeof window.io !== "function" || !congress) { return; }
+  var socket = window.io({ auth: { congress: congress, audience: audience },
+    transports: ["websocket", "polling"] });
+  socket.on("connect", function () {
+    // (Re)connected: catch up with anything missed while offline.
+    socket.emit("ballot.state", {}, function (answer) {
+      if (!answer || !answer.ok) { return; }
+      var open = [];
+      answer.ballots.forEach(function (b) {
+        if (b.state === "open") { open.push(String(b.id)); setCount(b.id, b.cast, b.eligible); }
+      });
+      if (open.sort().join(",") !== openIdsOnPage()) {
+        refreshSoon("La liste des scrutins ouverts a changé.");
+      }
+    });
+  });
+  socket.on("ballot.progress", function (p) {
+    if (p && p.state === "open") { setCount(p.ballot, p.cast, p.eligible); }
+  });
+  socket.on("ballot.opened", function (b) {
+    refreshSoon("Un scrutin vient d'ouvrir : « " + b.title + " ».");
+  });
+  socket.on("ballot.closed", function (b) {
+    refreshSoon("Le scrutin « " + b.title + " » est clos.");
+  });
+})();

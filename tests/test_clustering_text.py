@@ -1,0 +1,95 @@
+"""French text handling: elisions, accents, stems, character n-grams, stopwords."""
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from deliberation.clustering.text import (
+    FrenchAnalyser,
+    TextVectorizer,
+    best_surface,
+    char_ngrams,
+    load_stopwords,
+    normalise,
+    stem,
+    strip_accents,
+    surface_forms,
+    words,
+)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("l'école", ["école"]),
+    ("d’accès", ["accès"]),
+    ("qu'il", ["il"]),
+    ("j'ai", ["ai"]),
+    ("jusqu'au", ["au"]),
+    ("L’ÉCOLE d'aujourd'hui", ["école", "aujourd", "hui"]),
+])
+def test_elisions_are_cut(text, expected):
+    assert words(text) == expected
+
+
+def test_accents_are_stripped_but_letters_kept():
+    assert strip_accents("éàçôœ") == "eacoœ"
+    assert normalise("Cœur") == "coeur"
+
+
+def test_stems_are_accent_free_and_shared_by_inflections():
+    assert stem("numérique") == stem("numériques") == stem("numerique") == "numer"
+    assert stem("formés") == stem("former") == stem("formées")
+    assert all(ch.isascii() for ch in stem("médiation"))
+
+
+def test_stem_cache_is_used():
+    stem.cache_clear()
+    stem("collectivités")
+    stem("collectivités")
+    assert stem.cache_info().hits >= 1
+
+
+def test_char_ngrams_match_misspellings():
+    right, wrong = set(char_ngrams("numérique")), set(char_ngrams("numerrique"))
+    assert " nu" in right and "que " in right
+    assert len(right & wrong) / len(right | wrong) > 0.4
+
+
+def test_stopwords_are_dropped_with_their_inflections():
+    analyser = FrenchAnalyser(stopwords={"le", "de", "nous", "sommes"})
+    doc = analyser.analyse("Nous sommes le cœur de la commune")
+    assert "nous" not in doc.surfaces and "sommes" not in doc.surfaces
+    assert "commun" in doc.stems
+
+
+def test_stopwords_file_is_read(tmp_path):
+    path = tmp_path / "stop.txt"
+    path.write_text("# comment\nle\nÉté\n\n", encoding="utf-8")
+    assert load_stopwords(path) == frozenset({"le", "ete"})
+    assert "le" in load_stopwords(tmp_path / "missing.txt")  # built-in fallback
+
+
+def test_surface_forms_are_real_words_never_stems():
+    analyser = FrenchAnalyser(stopwords=set())
+    docs = analyser.analyse_many(["Les données publiques", "une donnée", "des données"])
+    forms = surface_forms(docs)
+    assert forms[stem("données")] == Counter({"données": 2, "donnée": 1})
+    assert best_surface(stem("données"), forms) == "données"
+
+
+@pytest.mark.parametrize("texts", [[], ["seul"], ["le la les", "", "un"], ["a", "b", "c"]])
+def test_vectorizer_survives_tiny_and_empty_corpora(texts):
+    vec = TextVectorizer(min_df=2, max_df=0.5)
+    X = vec.fit_transform(texts) if texts else vec.fit([]).transform([])
+    assert X.shape[0] == len(texts)
+
+
+def test_vectorizer_rows_are_unit_length_and_deterministic():
+    texts = ["La fibre optique arrive enfin", "Former les élus au numérique", "fibre optique"]
+    X1 = TextVectorizer().fit_transform(texts)
+    X2 = TextVectorizer().fit_transform(texts)
+    norms = np.sqrt(np.asarray(X1.multiply(X1).sum(axis=1)).ravel())
+    assert np.allclose(norms, 1.0, atol=1e-5)
+    assert (X1 != X2).nnz == 0
+    sim = (X1 @ X1.T).toarray()
+    assert sim[0, 2] > sim[0, 1]

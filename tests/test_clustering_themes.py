@@ -1,0 +1,149 @@
+"""Theme assignment: zero-shot on custom themes, confirmed labels, hors_theme, themes files."""
+
+import json
+
+import numpy as np
+import pytest
+
+from deliberation.clustering import themes as themes_mod
+from deliberation.clustering.themes import (
+    HORS_THEME,
+    ThemeAssigner,
+    ThemeModel,
+    ThemesError,
+    get_theme_model,
+    load_labelled,
+    load_themes,
+    themes_from_data,
+)
+
+CUSTOM = [
+    {"code": "mobilite", "order": 1, "title": "Mobilités du quotidien",
+     "description": "Transports en commun, bus, train, vélo, covoiturage, routes.",
+     "subpoints": ["Des bus plus fréquents", "Des pistes cyclables sûres"],
+     "keywords": ["bus", "car scolaire", "train", "gare", "vélo", "piste cyclable",
+                  "covoiturage", "transport à la demande", "route", "stationnement"]},
+    {"code": "culture", "order": 2, "title": "Culture et patrimoine",
+     "description": "Bibliothèques, musées, festivals, patrimoine, spectacles.",
+     "subpoints": ["Ouvrir la médiathèque le dimanche"],
+     "keywords": ["bibliothèque", "médiathèque", "musée", "festival", "concert", "théâtre",
+                  "patrimoine", "église", "exposition", "lecture"]},
+    {"code": "sport", "order": 3, "title": "Sport pour tous",
+     "description": "Équipements sportifs, clubs, piscine, stades.",
+     "subpoints": ["Rénover la piscine"],
+     "keywords": ["piscine", "stade", "gymnase", "club de foot", "sport", "terrain",
+                  "natation", "randonnée", "équipement sportif", "licence"]},
+]
+
+TEXTS = [
+    ("Plus de bus le matin pour aller à la gare", "mobilite"),
+    ("Une piste cyclable entre le bourg et le collège", "mobilite"),
+    ("Le covoiturage devrait être encouragé par la commune", "mobilite"),
+    ("Ouvrir la médiathèque le dimanche après-midi", "culture"),
+    ("Un festival de théâtre dans la cour du château", "culture"),
+    ("Restaurer l'église et son patrimoine", "culture"),
+    ("La piscine municipale est trop petite et vétuste", "sport"),
+    ("Un nouveau gymnase pour les clubs", "sport"),
+    ("Rénover le stade et son terrain synthétique", "sport"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _cache_in_tmp(tmp_path, monkeypatch):
+    monkeypatch.setenv("MOTION_CACHE_DIR", str(tmp_path / "cache"))
+
+
+def fit(texts, y=None, **params):
+    model = ThemeModel(use_corpus=False).fit(CUSTOM)
+    return ThemeAssigner(CUSTOM, model=model, **params).fit(texts, y)
+
+
+def test_zero_shot_on_custom_themes():
+    a = fit([t for t, _ in TEXTS])
+    assert list(a.labels_) == [y for _, y in TEXTS]
+    assert a.proba_.shape == (len(TEXTS), 4)
+    assert np.allclose(a.proba_.sum(axis=1), 1.0)
+    assert ((a.confidence_ >= 0) & (a.confidence_ <= 1)).all()
+
+
+def test_confirmed_labels_are_kept_and_pull_similar_texts():
+    texts = ["Les navettes du samedi vers le marché de Loches",
+             "Une navette le samedi matin vers le marché",
+             "navette du samedi pour le marché"]
+    base = fit(texts)
+    conf = fit(texts, y=["sport", None, None])
+    assert conf.labels_[0] == "sport" and conf.confidence_[0] == 1.0
+    j = list(conf.classes_).index("sport")
+    assert (conf.proba_[1:, j] > base.proba_[1:, j]).all()
+    assert conf.labels_[1] == "sport"
+
+
+def test_hors_theme_when_nothing_fits():
+    a = fit([t for t, _ in TEXTS] + ["zzzz qwxv plouf"])
+    assert a.labels_[-1] == HORS_THEME
+
+
+def test_review_queue_is_most_uncertain_first():
+    a = fit([t for t, _ in TEXTS] + ["Le bus pour la piscine et le musée"],
+            review_below=1.01)
+    margins = a.margin_[a.review_]
+    assert list(margins) == sorted(margins)
+
+
+def test_alt_theme_is_a_different_theme_or_empty():
+    a = fit(["Un bus pour emmener les enfants à la piscine et au stade"], alt_min=0.05)
+    assert a.alt_[0] in {"", *[t["code"] for t in CUSTOM]}
+    assert a.alt_[0] != a.labels_[0]
+
+
+def test_empty_congress():
+    a = fit([])
+    assert a.labels_.shape == (0,) and a.review_.shape == (0,)
+
+
+def test_corpus_labels_are_mapped_by_code_only(tmp_path):
+    (tmp_path / "training").mkdir()
+    (tmp_path / "training" / "statements.csv").write_text(
+        "id,text,theme,alt_theme,voice\n1,Des bus partout,mobilite,,maire\n"
+        "2,Des données ouvertes,donnees,,maire\n", encoding="utf-8")
+    texts, labels = load_labelled(tmp_path)
+    assert labels == ["mobilite", "donnees"]
+    model = ThemeModel(corpus_dir=tmp_path).fit(CUSTOM)
+    assert model.n_labelled_ == 1  # the donnees statement is not a theme of this congress
+    assert set(model.classes_) == {"mobilite", "culture", "sport"}
+
+
+def test_demo_test_split_is_never_read(tmp_path):
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "contributions.csv").write_text(
+        "id,author_id,channel,text,theme,alt_theme,split\n1,,online,Appris,sport,,train\n"
+        "2,,online,Secret,culture,,test\n", encoding="utf-8")
+    texts, labels = load_labelled(tmp_path)
+    assert texts == ["Appris"]
+
+
+def test_model_is_cached_in_memory_and_on_disk(tmp_path):
+    themes_mod._MEMORY_CACHE.clear()
+    m1 = get_theme_model(CUSTOM, cache_dir=tmp_path, use_corpus=False)
+    assert get_theme_model(CUSTOM, cache_dir=tmp_path, use_corpus=False) is m1
+    assert list(tmp_path.glob("theme-model-*.joblib"))
+    themes_mod._MEMORY_CACHE.clear()
+    m2 = get_theme_model(CUSTOM, cache_dir=tmp_path, use_corpus=False)
+    assert m2 is not m1 and list(m2.classes_) == list(m1.classes_)
+
+
+@pytest.mark.parametrize("content", [
+    "{not json", json.dumps({"themes": []}), json.dumps({"themes": [{"title": "x"}]}),
+    json.dumps({"themes": [{"code": "a", "title": "A"}, {"code": "a", "title": "B"}]}),
+    json.dumps({"themes": [{"code": "hors_theme", "title": "A"}]}),
+])
+def test_bad_themes_files_are_refused(tmp_path, content):
+    path = tmp_path / "themes.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ThemesError):
+        load_themes(path)
+
+
+def test_themes_keep_their_order():
+    shuffled = [CUSTOM[2], CUSTOM[0], CUSTOM[1]]
+    assert [t.code for t in themes_from_data(shuffled)] == ["mobilite", "culture", "sport"]
