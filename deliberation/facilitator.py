@@ -69,8 +69,10 @@ def login():
 @roles_required("facilitator", "scribe")
 def dashboard():
     congress = _congress()
+    from .sorting import dashboard_summary
+
     return render_template("facilitator/dashboard.html", congress=congress,
-                           stats=counts(congress))
+                           stats=counts(congress), sorting=dashboard_summary(congress))
 
 
 @bp.post("/phase")

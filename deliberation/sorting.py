@@ -249,3 +249,27 @@ def similar(congress_id: int, text: str, limit: int = 5,
     found = [(int(ids[i]), round(float(scores[i]), 4)) for i in order
              if scores[i] >= min_similarity]
     return found[: limit * 3]
+
+
+def dashboard_summary(congress: Congress, points_per_theme: int = 5,
+                      review_limit: int = 12) -> dict:
+    """What the facilitator's dashboard shows of the sorting: last run, queue, points."""
+    run = db.session.scalar(select(SortRun).filter_by(congress_id=congress.id)
+                            .order_by(SortRun.id.desc()).limit(1))
+    review = list(db.session.scalars(
+        select(Contribution).filter_by(congress_id=congress.id, confirmed=False)
+        .where(Contribution.review_rank.is_not(None),
+               Contribution.status.in_(SORTED_STATUSES))
+        .order_by(Contribution.review_rank).limit(review_limit)))
+    review_total = db.session.scalar(
+        select(db.func.count()).select_from(Contribution)
+        .filter_by(congress_id=congress.id, confirmed=False)
+        .where(Contribution.review_rank.is_not(None),
+               Contribution.status.in_(SORTED_STATUSES))) or 0
+    points: dict[int, list[Cluster]] = {}
+    for theme in congress.themes:
+        points[theme.id] = list(db.session.scalars(
+            select(Cluster).filter_by(congress_id=congress.id, theme_id=theme.id)
+            .where(Cluster.size > 1).order_by(Cluster.size.desc(), Cluster.id)
+            .limit(points_per_theme)))
+    return {"run": run, "review": review, "review_total": review_total, "points": points}

@@ -76,6 +76,37 @@ def test_dashboard_counts(client, congress, facilitator, official):
     assert 'data-theme-count="non_classe">1<' in html
 
 
+def test_dashboard_shows_the_stored_sorting_run(client, congress, facilitator, official):
+    """Theme counts, the « à vérifier » queue and recurring points come from the stored run."""
+    from deliberation import sorting
+
+    texts = ["La fibre optique doit arriver dans tous les hameaux de la commune.",
+             "Fibre optique pour tous les hameaux : on attend toujours.",
+             "Former les seniors au numérique dans des ateliers à la médiathèque.",
+             "Des ateliers de formation au numérique pour les seniors.",
+             "Le marché du dimanche manque de places de stationnement."]
+    for text in texts:
+        db.session.add(Contribution(congress_id=congress.id, author_id=official.id, text=text))
+    db.session.commit()
+    sorting.refit(congress.id)
+    staff_login(client, "anim@example.org")
+    page = text_of(client.get("/animation/"))
+    assert "Tri automatique" in page and "Dernier tri : 5 contributions" in page
+    assert "Premier tri de ce congrès" in page
+    assert "À vérifier (" in page
+    assert "Points récurrents par thème" in page
+    summary = sorting.dashboard_summary(congress)
+    assert summary["run"].n_contributions == 5
+    ranks = [c.review_rank for c in summary["review"]]
+    assert ranks == sorted(ranks)  # most uncertain first
+    largest = [p for pts in summary["points"].values() for p in pts]
+    assert all(p.size > 1 for p in largest)
+    for point in largest:
+        assert point.display_label in page
+    sorting.refit(congress.id)
+    assert "Changements depuis le tri précédent" in text_of(client.get("/animation/"))
+
+
 def test_add_revoke_and_reissue_participant(client, congress, facilitator):
     staff_login(client, "anim@example.org")
     bad = client.post("/animation/participants", data={"display_name": "", "role": "participant"})

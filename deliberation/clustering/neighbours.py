@@ -13,8 +13,13 @@ import numpy as np
 import scipy.sparse as sp
 
 
-def reduce(X, n_components=96, random_state=0):
-    """Dense, L2-normalised low-rank copy of X (TruncatedSVD) for fast similarity."""
+def reduce(X, n_components=64, random_state=0, fit_rows=2000):
+    """Dense, L2-normalised low-rank copy of X (TruncatedSVD) for fast similarity.
+
+    The SVD is fitted on a fixed sample of at most ``fit_rows`` rows and applied to
+    all of them: the axes of a congress's vocabulary are found long before its
+    50,000th contribution, and the projection itself is one sparse product.
+    """
     from sklearn.decomposition import TruncatedSVD
     from sklearn.preprocessing import normalize
 
@@ -22,9 +27,15 @@ def reduce(X, n_components=96, random_state=0):
     k = int(min(n_components, n - 1, m - 1))
     if k < 2:
         return normalize(X.toarray() if sp.issparse(X) else np.asarray(X)).astype(np.float32)
-    svd = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=4,
+    svd = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=3,
                        random_state=random_state)
-    Z = svd.fit_transform(X).astype(np.float32)
+    if n > fit_rows:
+        sample = np.sort(np.random.default_rng(random_state).choice(n, fit_rows,
+                                                                    replace=False))
+        svd.fit(X[sample])
+        Z = svd.transform(X).astype(np.float32)
+    else:
+        Z = svd.fit_transform(X).astype(np.float32)
     return normalize(Z)
 
 
@@ -36,8 +47,10 @@ def partition(Z, block_size=1500, random_state=0):
     n_blocks = int(np.ceil(n / block_size))
     if n_blocks <= 1:
         return [np.arange(n)]
+    # A few epochs are enough for blocking: the blocks only need to keep neighbours
+    # together, not to be optimal clusters.
     km = MiniBatchKMeans(n_clusters=n_blocks, random_state=random_state, n_init=1,
-                         batch_size=4096, max_iter=50)
+                         batch_size=4096, max_iter=3, max_no_improvement=3)
     labels = km.fit_predict(Z)
     blocks = []
     for b in range(n_blocks):

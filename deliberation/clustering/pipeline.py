@@ -261,7 +261,8 @@ class SortingModel:
         n_word = len(self.vectorizer_.word_.vocabulary_)
         names = self.vectorizer_.word_.get_feature_names_out() if n else []
         if n:
-            self.points_.fit(X, theme_of, word_block=(n_word, names, forms), Z=Zn)
+            # labels are computed once, in _build_clusters, on the final (locked) groups
+            self.points_.fit(X, theme_of, Z=Zn)
         timings["points_s"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -315,7 +316,7 @@ class SortingModel:
 
     def _build_clusters(self, ids, theme_of, locks, previous, X, forms, names, n_word):
         """Groups with ids matched to the previous run, manual memberships and labels applied."""
-        from .points import distinctive_terms, medoid
+        from .points import distinctive_terms, medoids
 
         p = self.points_
         n = len(ids)
@@ -351,15 +352,16 @@ class SortingModel:
         theme_arr = np.asarray(theme_of, dtype=object)
         row_groups = [np.array(g, dtype=np.int64) for _, g, _ in final]
         terms = distinctive_terms(X, row_groups, theme_arr, (n_word, names, forms)) if n else []
+        centres = medoids(X, row_groups) if n else []
         clusters, cluster_of = [], {}
-        for (cid, rows, manual), g_terms in zip(final, terms, strict=True):
+        for (cid, rows, manual), g_terms, centre in zip(final, terms, centres, strict=True):
             theme = Counter(theme_of[r] for r in rows).most_common(1)[0][0]
             label = locks.labels.get(cid) or ", ".join(g_terms)
             x, y = cluster_position(cid, theme, self.codes_, self.random_state)
             members = [ids[r] for r in rows]
             clusters.append(Cluster(
                 id=cid, theme=theme, label=label, terms=list(g_terms), size=len(rows),
-                medoid=ids[medoid(X, np.array(rows))], members=members,
+                medoid=ids[centre], members=members,
                 x=round(x, 5), y=round(y, 5), label_locked=cid in locks.labels, manual=manual))
             for m in members:
                 cluster_of[m] = cid

@@ -70,7 +70,7 @@ class RecurringPoints:
         self.labels_ = labels
         self.groups_ = groups
         self.group_themes_ = [themes[g[0]] for g in groups]
-        self.medoids_ = [medoid(X, g) for g in groups]
+        self.medoids_ = medoids(X, groups)
         self.terms_ = [[] for _ in groups]
         if word_block is not None:
             self.terms_ = distinctive_terms(X, groups, themes, word_block, self.n_terms)
@@ -115,43 +115,88 @@ class RecurringPoints:
 
 
 def medoid(X, rows) -> int:
-    """Row of `rows` most similar on average to the others (centroid proxy when large)."""
-    if len(rows) <= 2:
-        return int(rows[0])
-    sub = X[rows]
-    if len(rows) <= 400:
-        S = sub @ sub.T
-        S = S.toarray() if sp.issparse(S) else np.asarray(S)
-        score = S.sum(axis=1)
-    else:
-        centroid = np.asarray(sub.mean(axis=0)).ravel()
-        score = np.asarray(sub @ centroid).ravel()
-    return int(rows[int(np.argmax(score))])
+    """Row of `rows` most similar on average to the others (the first on a tie)."""
+    return medoids(X, [rows])[0]
+
+
+def medoids(X, groups) -> list[int]:
+    """Medoid row of every group at once.
+
+    Each member's summed cosine to its group is its dot product with the group's
+    vector sum (rows are L2-normalised), so one sparse product replaces a
+    similarity matrix per group.
+    """
+    if not groups:
+        return []
+    X = X.tocsr() if sp.issparse(X) else sp.csr_matrix(X)
+    sizes = np.array([len(g) for g in groups], dtype=np.int64)
+    rows = np.concatenate([np.asarray(g, dtype=np.int64) for g in groups])
+    owner = np.repeat(np.arange(len(groups)), sizes)
+    G = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (owner, rows)),
+                      shape=(len(groups), X.shape[0]))
+    sums = (G @ X).tocsr()
+    score = np.asarray(X[rows].multiply(sums[owner]).sum(axis=1)).ravel()
+    out, start = [], 0
+    for size in sizes.tolist():
+        part = score[start:start + size]
+        out.append(int(rows[start + int(np.argmax(part))]))
+        start += size
+    return out
 
 
 def distinctive_terms(X, groups, themes, word_block, n_terms=3):
-    """Top stems of each group against its theme (a group of one: its own top stems)."""
+    """Top stems of each group against its theme (a group of one: its own top stems).
+
+    Means and document frequencies of every group come from two sparse products
+    with a group-indicator matrix, and only each group's own non-zero columns are
+    scored, so the cost grows with the congress's size, not groups × vocabulary.
+    """
     n_word, names, forms = word_block
     W = X[:, :n_word].tocsr() if sp.issparse(X) else sp.csr_matrix(X[:, :n_word])
-    theme_mean = {}
-    for theme in sorted(set(themes.tolist())):
-        rows = np.flatnonzero(themes == theme)
-        theme_mean[theme] = np.asarray(W[rows].mean(axis=0)).ravel()
+    n = W.shape[0]
+    if not groups or n == 0:
+        return [[] for _ in groups]
+    theme_codes = sorted(set(themes.tolist()))
+    theme_index = {t: k for k, t in enumerate(theme_codes)}
+    row_theme = np.array([theme_index[t] for t in themes.tolist()], dtype=np.int64)
+    counts = np.bincount(row_theme, minlength=len(theme_codes)).astype(np.float64)
+    T = sp.csr_matrix((1.0 / counts[row_theme], (row_theme, np.arange(n))),
+                      shape=(len(theme_codes), n))
+    theme_mean = (T @ W).toarray() if len(theme_codes) * W.shape[1] <= 5e7 else None
+    sizes = np.array([len(g) for g in groups], dtype=np.float64)
+    g_rows = np.repeat(np.arange(len(groups)), sizes.astype(np.int64))
+    g_cols = np.concatenate([np.asarray(g, dtype=np.int64) for g in groups])
+    G = sp.csr_matrix((np.ones(len(g_cols)), (g_rows, g_cols)), shape=(len(groups), n))
+    means = sp.csr_matrix(G @ W)
+    means = sp.diags(1.0 / sizes) @ means
+    means = means.tocsr()
+    Wb = W.copy()
+    Wb.data = np.ones_like(Wb.data)
+    df = (G @ Wb).tocsr()
     out = []
-    for g in groups:
-        sub = W[g]
-        mean = np.asarray(sub.mean(axis=0)).ravel()
+    for k, g in enumerate(groups):
+        lo, hi = means.indptr[k], means.indptr[k + 1]
+        cols, mean = means.indices[lo:hi], means.data[lo:hi]
         if len(g) > 1:
             # Present in several members, and more present than in the theme at large.
-            df = np.asarray((sub > 0).sum(axis=0)).ravel() / len(g)
-            score = (mean - 0.5 * theme_mean[themes[g[0]]]) * (0.5 + df)
+            t = theme_index[themes[g[0]]]
+            if theme_mean is not None:
+                base = theme_mean[t, cols]
+            else:
+                base = np.asarray(T[t] @ W[:, cols].toarray()).ravel()
+            dlo, dhi = df.indptr[k], df.indptr[k + 1]
+            frac = dict(zip(df.indices[dlo:dhi].tolist(), df.data[dlo:dhi].tolist(),
+                            strict=True))
+            share = np.array([frac.get(int(c), 0.0) for c in cols]) / len(g)
+            score = (mean - 0.5 * base) * (0.5 + share)
         else:
             score = mean
-        cand = np.flatnonzero(score > 0)
-        cand = cand[np.lexsort((cand, -score[cand]))][: 4 * n_terms]
+        keep = score > 0
+        cols, score = cols[keep], score[keep]
+        order = np.lexsort((cols, -score))[: 4 * n_terms]
         chosen: list[str] = []
         used: set[str] = set()
-        for j in cand:
+        for j in cols[order]:
             name = names[j]
             parts = name.split(" ")
             if any(p in used for p in parts):

@@ -40,7 +40,7 @@ from .neighbours import cosine_knn, knn_graph
 from .text import CORPUS_DIR, TextVectorizer
 
 HORS_THEME = "hors_theme"
-MODEL_VERSION = "themes-1"
+MODEL_VERSION = "themes-2"
 _MEMORY_CACHE: dict[str, ThemeModel] = {}
 _CACHE_LOCK = threading.Lock()
 
@@ -296,6 +296,11 @@ def model_key(themes, corpus_dir=None, params=None) -> str:
     h.update(json.dumps(params or {}, sort_keys=True).encode())
     for rel in ("training/statements.csv", "demo/contributions.csv", "stopwords_fr.txt"):
         h.update(_file_digest(base / rel).encode())
+    # The code that builds the model is part of its identity: a cached model pickled by
+    # an older vectoriser must never be loaded by a newer one.
+    here = Path(__file__).resolve().parent
+    for name in ("text.py", "themes.py", "vectors.py"):
+        h.update(_file_digest(here / name).encode())
     return h.hexdigest()[:24]
 
 
