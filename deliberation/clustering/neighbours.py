@@ -14,29 +14,76 @@ import scipy.sparse as sp
 
 
 def reduce(X, n_components=64, random_state=0, fit_rows=2000):
-    """Dense, L2-normalised low-rank copy of X (TruncatedSVD) for fast similarity.
+    """Dense, L2-normalised low-rank copy of X (randomised SVD) for fast similarity.
 
     The SVD is fitted on a fixed sample of at most ``fit_rows`` rows and applied to
     all of them: the axes of a congress's vocabulary are found long before its
-    50,000th contribution, and the projection itself is one sparse product.
+    50,000th contribution, and the projection itself is one sparse product.  The
+    range finder works on the sample's side (no transpose), so every dense
+    factorisation is sample-sized rather than vocabulary-sized (tens of thousands
+    of character n-grams).
     """
-    from sklearn.decomposition import TruncatedSVD
     from sklearn.preprocessing import normalize
 
     n, m = X.shape
     k = int(min(n_components, n - 1, m - 1))
     if k < 2:
         return normalize(X.toarray() if sp.issparse(X) else np.asarray(X)).astype(np.float32)
-    svd = TruncatedSVD(n_components=k, algorithm="randomized", n_iter=3,
-                       random_state=random_state)
+    rng = np.random.default_rng(random_state)
+    sample = X
     if n > fit_rows:
-        sample = np.sort(np.random.default_rng(random_state).choice(n, fit_rows,
-                                                                    replace=False))
-        svd.fit(X[sample])
-        Z = svd.transform(X).astype(np.float32)
-    else:
-        Z = svd.fit_transform(X).astype(np.float32)
+        sample = X[np.sort(rng.choice(n, fit_rows, replace=False))]
+    sample = sample.astype(np.float64)
+    width = min(k + 10, min(sample.shape))
+    Y = sample @ rng.standard_normal((m, width))
+    for _ in range(2):  # power iterations, re-orthonormalised (sample-sized, cheap)
+        Y, _ = np.linalg.qr(Y)
+        Y = sample @ (sample.T @ Y)
+    Q, _ = np.linalg.qr(Y)
+    B = np.asarray((sample.T @ Q).T)          # width × m
+    w, U = np.linalg.eigh(B @ B.T)           # B = U S Vt  ⇒  B Bᵀ = U S² Uᵀ
+    top = np.argsort(-w, kind="stable")[:k]
+    keep = w[top] > 1e-12
+    top = top[keep]
+    vt = (U[:, top].T @ B) / np.sqrt(w[top])[:, None]
+    # A sign convention makes the projection independent of the eigensolver's.
+    signs = np.sign(vt[np.arange(len(top)), np.argmax(np.abs(vt), axis=1)])
+    vt *= signs[:, None]
+    Z = np.asarray(X @ vt.T.astype(np.float32), dtype=np.float32)
     return normalize(Z)
+
+
+def prune_rows(X, keep=40):
+    """Each row's `keep` largest weights, re-normalised: a sparser copy for similarity.
+
+    A contribution's character n-grams give its row a few hundred non-zeros, and
+    sparse products between such rows dominate neighbour search on a national
+    consultation.  Most of a row's norm sits in its strongest features, so
+    cosines between pruned rows stay close to the exact ones at a fraction of
+    the cost.  Used only above the pipeline's LARGE threshold.
+    """
+    from sklearn.preprocessing import normalize
+
+    X = X.tocsr().astype(np.float32)
+    counts = np.diff(X.indptr)
+    if counts.max(initial=0) <= keep:
+        return X
+    indptr = [0]
+    indices, data = [], []
+    for i in range(X.shape[0]):
+        lo, hi = X.indptr[i], X.indptr[i + 1]
+        row = X.data[lo:hi]
+        cols = X.indices[lo:hi]
+        if hi - lo > keep:
+            top = np.argpartition(-row, keep - 1)[:keep]
+            top.sort()
+            row, cols = row[top], cols[top]
+        data.append(row)
+        indices.append(cols)
+        indptr.append(indptr[-1] + len(row))
+    pruned = sp.csr_matrix((np.concatenate(data), np.concatenate(indices), np.asarray(indptr)),
+                           shape=X.shape)
+    return normalize(pruned)
 
 
 def partition(Z, block_size=1500, random_state=0):

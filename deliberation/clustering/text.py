@@ -218,13 +218,13 @@ def _count(feature_lists, vocab: dict[str, int], grow: bool) -> sp.csr_matrix:
     indptr, indices = [0], []
     get = vocab.get
     for feats in feature_lists:
-        for f in feats:
-            j = get(f)
-            if j is None:
-                if not grow:
-                    continue
-                j = vocab[f] = len(vocab)
-            indices.append(j)
+        if grow:
+            for f in feats:
+                if f not in vocab:
+                    vocab[f] = len(vocab)
+            indices.extend(map(vocab.__getitem__, feats))
+        else:
+            indices.extend(j for j in map(get, feats) if j is not None)
         indptr.append(len(indices))
     data = np.ones(len(indices), dtype=np.float32)
     m = sp.csr_matrix((data, np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
@@ -250,7 +250,7 @@ class _Block:
         keep = (df >= low) & (df <= high)
         if not keep.any():  # never an empty vocabulary: keep everything instead
             keep = df > 0
-        names = np.array(sorted(vocab, key=vocab.__getitem__), dtype=object)
+        names = np.array(list(vocab), dtype=object)  # insertion order is index order
         cols = np.flatnonzero(keep)
         if max_features is not None and len(cols) > max_features:
             totals = np.asarray(counts.sum(axis=0)).ravel()[cols]
@@ -317,7 +317,7 @@ class TextVectorizer:
         """Documents × n-grams counts, as (documents × words) @ (words × n-grams)."""
         words_vocab: dict[str, int] = {}
         per_doc = _count([d.surfaces for d in docs], words_vocab, grow=True)
-        word_list = sorted(words_vocab, key=words_vocab.__getitem__)
+        word_list = list(words_vocab)  # insertion order is index order
         grams = _count([char_ngrams(w) for w in word_list], vocab, grow)
         if grams.shape[1] < len(vocab):
             grams.resize((grams.shape[0], len(vocab)))
@@ -361,10 +361,10 @@ class TextVectorizer:
     def transform_analysed(self, docs):
         if not docs:
             return sp.csr_matrix((0, self.n_features_out_), dtype=np.float32)
-        word_vocab = dict(self.word_.vocabulary_)
-        w = _count([d.word_features(self.bigrams) for d in docs], word_vocab, grow=False)
+        w = _count([d.word_features(self.bigrams) for d in docs], self.word_.vocabulary_,
+                   grow=False)
         w.resize((w.shape[0], len(self.word_.vocabulary_)))
-        c = self._char_counts(docs, dict(self.char_.vocabulary_), grow=False)
+        c = self._char_counts(docs, self.char_.vocabulary_, grow=False)
         c.resize((c.shape[0], len(self.char_.vocabulary_)))
         return self._stack(self.word_.weigh(w), self.char_.weigh(c))
 

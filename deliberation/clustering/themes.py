@@ -325,7 +325,10 @@ def get_theme_model(themes, corpus_dir=None, cache_dir=None, use_disk=True, **pa
             except Exception:  # noqa: BLE001 - absent, stale or corrupt: retrain
                 model = None
         if model is None:
-            model = ThemeModel(corpus_dir=corpus_dir, **params).fit(themes)
+            from threadpoolctl import threadpool_limits
+
+            with threadpool_limits(limits=1, user_api="blas"):  # see SortingModel.fit
+                model = ThemeModel(corpus_dir=corpus_dir, **params).fit(themes)
             if use_disk:
                 try:
                     import joblib
