@@ -93,3 +93,50 @@ def test_vectorizer_rows_are_unit_length_and_deterministic():
     assert (X1 != X2).nnz == 0
     sim = (X1 @ X1.T).toarray()
     assert sim[0, 2] > sim[0, 1]
+
+
+def test_vectorizer_blocks_match_scikit_learn_tfidf():
+    """The hand-counted blocks weigh exactly like TfidfVectorizer(sublinear_tf=True)."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from deliberation.clustering.text import FrenchAnalyser, TextVectorizer
+
+    texts = ["La fibre arrive enfin dans les hameaux de la commune.",
+             "Les hameaux attendent toujours la fibre optique !",
+             "Former les seniors au numérique à la médiathèque.",
+             "Des ateliers numériques pour les seniors et les parents.",
+             "La cybersécurité des mairies : sauvegardes et mots de passe."] * 5
+    docs = FrenchAnalyser().analyse_many(texts)
+    ours = TextVectorizer(char_weight=0.0, min_df=2, max_df=0.9).fit_transform(docs)
+    ref = TfidfVectorizer(analyzer=lambda d: d.word_features(True), sublinear_tf=True,
+                          min_df=2, max_df=0.9).fit(docs)
+    expected = ref.transform(docs).toarray()
+    vec = TextVectorizer(char_weight=0.0, min_df=2, max_df=0.9).fit(docs)
+    assert list(vec.word_.get_feature_names_out()) == list(ref.get_feature_names_out())
+    np.testing.assert_allclose(ours.toarray()[:, :expected.shape[1]], expected, atol=1e-6)
+    chars = TextVectorizer(char_weight=1.0).fit(docs)
+    ref_c = TfidfVectorizer(analyzer=lambda d: d.chars, sublinear_tf=True).fit(docs)
+    got = chars.transform_analysed(docs).toarray()[:, len(chars.word_.vocabulary_):]
+    np.testing.assert_allclose(got, ref_c.transform(docs).toarray(), atol=1e-6)
+
+
+def test_pruned_rows_and_reduction_keep_neighbours():
+    """The national-size path: pruned rows and the sampled SVD keep near texts near."""
+    import numpy as np
+
+    from deliberation.clustering.neighbours import prune_rows, reduce
+    from deliberation.clustering.text import TextVectorizer
+
+    texts = [f"La fibre optique doit arriver au hameau numéro {i} de la commune"
+             for i in range(30)] + [f"Atelier de formation au numérique pour les seniors {i}"
+                                    for i in range(30)]
+    X = TextVectorizer().fit_transform(texts)
+    P = prune_rows(X, keep=10)
+    assert np.diff(P.indptr).max() <= 10
+    np.testing.assert_allclose(np.sqrt(P.multiply(P).sum(axis=1)).A.ravel(), 1.0, atol=1e-5)
+    Z = reduce(P, n_components=8, fit_rows=20, random_state=0)
+    assert Z.shape[0] == 60 and 1 <= Z.shape[1] <= 8  # rank-deficient axes are dropped
+    S = Z @ Z.T
+    assert S[:30, :30].mean() > S[:30, 30:].mean() + 0.3
+    np.testing.assert_array_equal(Z, reduce(P, n_components=8, fit_rows=20, random_state=0))
