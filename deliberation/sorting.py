@@ -51,6 +51,25 @@ def _items(congress_id: int) -> list[Contribution]:
         .where(Contribution.status.in_(SORTED_STATUSES)).order_by(Contribution.id)))
 
 
+def off_loop(function, *args, **kwargs):
+    """Run CPU-bound work on a real OS thread when serving with gevent; a plain call otherwise.
+
+    Under gevent every request and socket is a greenlet of one thread: a refit run
+    inline would freeze them all for its duration. gevent's thread pool runs the
+    pure engine beside the event loop, and only the calling greenlet waits; the
+    database reads and writes stay on the loop.
+    """
+    try:
+        from gevent import monkey
+    except ImportError:  # pragma: no cover - gevent is pinned
+        return function(*args, **kwargs)
+    if not monkey.is_module_patched("threading"):
+        return function(*args, **kwargs)
+    import gevent
+
+    return gevent.get_hub().threadpool.apply(function, args, kwargs)
+
+
 def refit(congress_id: int) -> SortRun:
     """Sort a whole congress now (CLI, tests, the background worker) and store the run."""
     from .clustering import pipeline as engine
@@ -71,9 +90,9 @@ def refit(congress_id: int) -> SortRun:
                      if c.cluster_locked and c.cluster_id in clusters_by_id},
         labels={c.key: c.custom_label for c in clusters_by_id.values() if c.custom_label},
     )
-    result = engine.sort_congress(
-        _themes(congress), [(str(c.id), c.text) for c in items], locks=locks,
-        previous=previous.state if previous else None, random_state=0)
+    result = off_loop(
+        engine.sort_congress, _themes(congress), [(str(c.id), c.text) for c in items],
+        locks=locks, previous=previous.state if previous else None, random_state=0)
     model = result.model
 
     by_key = {c.key: c for c in clusters_by_id.values()}
@@ -157,6 +176,13 @@ def _model_for(congress_id: int):
     with _models_lock:
         cached = _models.get(congress_id)
     if cached is not None and cached.run_id == last_id:
+        return cached.model
+    if cached is not None:
+        # production (issue 6): another server process refit since. Its result is in the
+        # database; this process's model still places one new contribution well enough
+        # until the next debounced refit. Refitting inline here made every contribution
+        # after the other process's refit refit again, and two processes doing so at once
+        # collided on uq_cluster_key (a 500, and the contribution rolled back).
         return cached.model
     refit(congress_id)
     with _models_lock:
