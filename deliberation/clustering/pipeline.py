@@ -404,7 +404,7 @@ class SortingModel:
         n_themes = len(a.codes_)
         top = int(order[0])
         conf = float(row[top])
-        if max_sim[0] < a.hors_min_sim and row[:n_themes].max() < a.hors_max_proba:
+        if bool(a.is_far(max_sim[:1], row[None, :n_themes].max(axis=1))[0]):
             top, conf = len(classes) - 1, 1.0 - conf
         theme = str(classes[top])
         second = int(order[1]) if len(order) > 1 else top

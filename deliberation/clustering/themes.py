@@ -162,7 +162,7 @@ class ThemeModel:
     use_corpus : train on corpus/ labelled statements whose theme code is a congress code.
     """
 
-    def __init__(self, C=8.0, char_weight=0.45, proto_weight=0.3, vector_weight=0.0,
+    def __init__(self, C=30.0, char_weight=0.45, proto_weight=0.3, vector_weight=0.0,
                  use_corpus=True, corpus_dir=None, random_state=0):
         self.C = C
         self.char_weight = char_weight
@@ -356,13 +356,15 @@ class ThemeAssigner:
     n_neighbors : size of the congress k-NN graph.
     confirmed_weight : strength of the confirmed-examples vote per confirmed example.
     hors_min_sim : below this cosine to every theme, and with a weak classifier, hors_theme.
+    hors_floor : below this cosine to every theme, hors_theme whatever the classifier says.
     alt_min : a second theme is reported when its probability reaches this.
     review_below : contributions below this confidence are flagged « à vérifier ».
     """
 
     def __init__(self, themes, model=None, proto_temperature=0.05, proto_share=0.3,
                  spread_alpha=0.5, n_neighbors=10, confirmed_weight=0.5,
-                 hors_min_sim=0.04, hors_max_proba=0.35, alt_min=0.22, review_below=0.55,
+                 hors_min_sim=0.04, hors_max_proba=0.35, hors_floor=0.01, alt_min=0.22,
+                 review_below=0.55,
                  confirmed_mode="refit", random_state=0):
         self.confirmed_mode = confirmed_mode
         self.themes = themes
@@ -374,6 +376,7 @@ class ThemeAssigner:
         self.confirmed_weight = confirmed_weight
         self.hors_min_sim = hors_min_sim
         self.hors_max_proba = hors_max_proba
+        self.hors_floor = hors_floor
         self.alt_min = alt_min
         self.review_below = review_below
         self.random_state = random_state
@@ -485,8 +488,7 @@ class ThemeAssigner:
         top, second = order[:, 0], order[:, 1] if proba.shape[1] > 1 else order[:, 0]
         conf = proba[np.arange(len(top)), top]
         # hors_theme when nothing is close and the classifier hesitates.
-        far = (max_sim < self.hors_min_sim) & (proba[:, :n_themes].max(axis=1) <
-                                              self.hors_max_proba)
+        far = self.is_far(max_sim, proba[:, :n_themes].max(axis=1))
         top = np.where(far & (confirmed < 0), hors, top)
         known = confirmed >= 0
         top[known] = confirmed[known]
@@ -502,6 +504,15 @@ class ThemeAssigner:
         unsure = np.flatnonzero((self.confidence_ < self.review_below) & ~known)
         # Most uncertain first: a facilitator's few confirmations help most there.
         self.review_ = unsure[np.lexsort((unsure, self.margin_[unsure]))]
+
+    def is_far(self, max_sim, top_proba):
+        """hors_theme: nothing close and a hesitant classifier, or nothing in common at all.
+
+        The second case matters for a congress with its own themes, whose classifier
+        (trained on the themes' texts alone) can be sure of itself on gibberish.
+        """
+        return (((max_sim < self.hors_min_sim) & (top_proba < self.hors_max_proba))
+                | (max_sim < self.hors_floor))
 
     def _empty(self):
         self.clf_ = None
