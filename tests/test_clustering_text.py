@@ -140,3 +140,18 @@ def test_pruned_rows_and_reduction_keep_neighbours():
     S = Z @ Z.T
     assert S[:30, :30].mean() > S[:30, 30:].mean() + 0.3
     np.testing.assert_array_equal(Z, reduce(P, n_components=8, fit_rows=20, random_state=0))
+
+
+def test_live_single_text_path_matches_the_batch_transform():
+    import numpy as np
+
+    from deliberation.clustering.text import TextVectorizer
+
+    texts = ["La fibre arrive enfin dans les hameaux de la commune.",
+             "Former les seniors au numérique à la médiathèque, vite !",
+             "zzzz", ""]
+    vec = TextVectorizer(char_weight=0.4).fit(texts * 3)
+    batch = vec.transform(texts + ["Fibre et seniors : une médiathèque pour tous."])
+    for i, text in enumerate(texts + ["Fibre et seniors : une médiathèque pour tous."]):
+        one = vec.transform([text])
+        np.testing.assert_allclose(one.toarray(), batch[i].toarray(), atol=1e-6)

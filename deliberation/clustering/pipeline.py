@@ -389,6 +389,7 @@ class SortingModel:
         self.item_theme_ = np.asarray(theme_of, dtype=object)
         self.item_cluster_ = np.asarray([cluster_of[i] for i in ids], dtype=object)
         self.clusters_ = {c.id: c for c in clusters}
+        self._theme_rows_T = {}
 
     # -- live --------------------------------------------------------------------------
     def assign_one(self, text: str, item_id: str | None = None) -> LiveAssignment:
@@ -415,7 +416,9 @@ class SortingModel:
         if self.X_ is not None and self.X_.shape[0]:
             same = np.flatnonzero(self.item_theme_ == theme)
             if len(same):
-                s = (Xg @ self.X_[same].T)
+                if theme not in self._theme_rows_T:  # transposed once per theme, not per text
+                    self._theme_rows_T[theme] = self.X_[same].T.tocsr()
+                s = (Xg @ self._theme_rows_T[theme])
                 s = s.toarray().ravel() if sp.issparse(s) else np.asarray(s).ravel()
                 best = int(np.argmax(s))
                 threshold = 1.0 - self.points_.distance_threshold

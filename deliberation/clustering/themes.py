@@ -277,7 +277,9 @@ class ThemeModel:
         # clf_.classes_ is sorted; reorder to classes_ (theme order, hors_theme last).
         order = [list(clf.classes_).index(c) for c in self.classes_]
         proba = proba[:, order]
-        sims = (X @ self.prototypes_.T).toarray()
+        if getattr(self, "_prototypes_T", None) is None:  # transposed once, not per text
+            self._prototypes_T = self.prototypes_.T.tocsr()
+        sims = (X @ self._prototypes_T).toarray()
         return proba, sims
 
 
@@ -424,6 +426,7 @@ class ThemeAssigner:
         y = list(y) if y is not None else [None] * n
         X = self.model_.transform(texts) if n else None
         self.X_graph_ = X_graph if X_graph is not None else X
+        self.X_graph_T_ = None
         self.knn_ = None
         if n == 0:
             self._empty()
@@ -540,7 +543,9 @@ class ThemeAssigner:
             prior = _softmax(np.log(np.clip(prior, 1e-9, None)) +
                              strength * 10 * self._confirmed_vote(X))
         if self.X_graph_ is not None and self.X_graph_.shape[0] and self.spread_alpha > 0:
-            S = X_graph @ self.X_graph_.T
+            if getattr(self, "X_graph_T_", None) is None:  # transposed once, not per text
+                self.X_graph_T_ = self.X_graph_.T.tocsr()
+            S = X_graph @ self.X_graph_T_
             S = S.toarray() if sp.issparse(S) else np.asarray(S)
             k = min(self.n_neighbors, S.shape[1])
             idx = np.argpartition(-S, k - 1, axis=1)[:, :k]
