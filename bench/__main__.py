@@ -8,7 +8,8 @@ import sys
 import time
 from pathlib import Path
 
-SKIP = {"common", "__main__"}
+# `load` starts its own production stack and is its own target (`make load`).
+SKIP = {"common", "__main__", "load"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -55,6 +55,9 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     csrf.init_app(app)
     login_manager.init_app(app)
+    # The socketio object is shared by every app built in this process: forget a message
+    # queue an earlier app configured (tests build many apps, one with a REDIS_URL).
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE") or _socketio_async_mode(),

@@ -10,7 +10,7 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
 
 from .extensions import db
 from .models import AuditEvent, utcnow
@@ -33,27 +33,28 @@ def _digest(event: AuditEvent) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+_LAST_HASH = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
+_INSERT = insert(AuditEvent.__table__)
+
+
 def record(action: str, congress_id: int | None, actor_id: int | None = None,
            **payload: Any) -> AuditEvent:
-    """Add an audit entry to the current transaction (committed with the change it records)."""
+    """Add an audit entry to the current transaction (committed with the change it records).
+
+    A Core insert, not an ORM add: it sits on the vote's hot path (bench/votes.py).
+    Pending ORM changes are flushed first, so the entry always follows what it records.
+    """
     db.session.flush()
     if db.session.get_bind().dialect.name == "postgresql":
         # Serialise writers so two transactions never chain onto the same entry.
         db.session.execute(text("SELECT pg_advisory_xact_lock(7410001)"))
-    last = db.session.scalars(
-        select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1)
-    ).first()
-    event = AuditEvent(
-        congress_id=congress_id,
-        actor_id=actor_id,
-        action=action,
-        payload=payload,
-        at=utcnow(),
-        prev_hash=last.hash if last else "",
-    )
+    prev = db.session.scalar(_LAST_HASH)
+    event = AuditEvent(congress_id=congress_id, actor_id=actor_id, action=action,
+                       payload=payload, at=utcnow(), prev_hash=prev or "")
     event.hash = _digest(event)
-    db.session.add(event)
-    db.session.flush()
+    db.session.execute(_INSERT, {
+        "congress_id": congress_id, "actor_id": actor_id, "action": action,
+        "payload": payload, "at": event.at, "prev_hash": event.prev_hash, "hash": event.hash})
     return event
 
 

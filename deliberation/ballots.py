@@ -16,8 +16,9 @@ concurrency:
   close sees it closed.
 * Counting is `SELECT choice, count(*) ... GROUP BY choice` in the database,
   never read-modify-write in Python.
-* Progress (`ballot.progress`) is pushed by one background task, at most
-  `BALLOT_PROGRESS_INTERVAL_S` apart per ballot, never once per vote.
+* Progress (`ballot.progress`) is pushed by one background task, never once per
+  vote: to the projector and facilitator every `BALLOT_PROGRESS_INTERVAL_S` (0.25 s)
+  at most, to the phones every `BALLOT_PROGRESS_PHONE_INTERVAL_S` (1 s) at most.
 
 State changes and votes commit here (each is one transaction that must not be
 split); push to sockets only after they return. `create()` does not commit, so
@@ -26,13 +27,16 @@ that drafting can create a ballot in its own transaction.
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
+import uuid
+from functools import lru_cache
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import exists, func, insert, literal, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import bindparam, delete, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.types import DateTime, Integer, String
 
 from . import audit, voting
@@ -116,6 +120,8 @@ def close_ballot(ballot_id: int, actor_id: int | None = None) -> Ballot:
                              eligible=eligible(ballot.congress_id),
                              majority=ballot.majority, quorum=ballot.quorum)
     snapshot["voters"] = cast_count(ballot_id, ballot.secret)
+    if ballot.secret:
+        _redraw_box(ballot_id)
     db.session.execute(update(Ballot).where(Ballot.id == ballot_id)
                        .values(state="closed", closed_at=utcnow(), results=snapshot))
     audit.record("ballot.closed", ballot.congress_id, actor_id, ballot=ballot_id,
@@ -123,7 +129,39 @@ def close_ballot(ballot_id: int, actor_id: int | None = None) -> Ballot:
                  adopted=snapshot["adopted"])
     db.session.commit()
     db.session.refresh(ballot)
+    if ballot.amendment_id is not None:
+        _settle_amendment(ballot)
     return ballot
+
+
+def _redraw_box(ballot_id: int) -> None:
+    """Re-draw a closed secret ballot's papers with fresh random ids, in random order.
+
+    Within one transaction, so the counts do not move. On PostgreSQL the heap keeps
+    rows in insertion order, which matches the order of the audit log's entries; after
+    the re-draw the live rows say nothing of when each paper was cast.
+    """
+    choices = list(db.session.scalars(select(BallotBox.choice)
+                                      .where(BallotBox.ballot_id == ballot_id)))
+    secrets.SystemRandom().shuffle(choices)
+    db.session.execute(delete(BallotBox).where(BallotBox.ballot_id == ballot_id)
+                       .execution_options(synchronize_session=False))
+    if choices:
+        db.session.execute(insert(BallotBox), [
+            {"id": uuid.uuid4().hex, "ballot_id": ballot_id, "choice": c} for c in choices])
+
+
+def _settle_amendment(ballot: Ballot) -> None:
+    """A ballot on an amendment closed: apply it (adopted) or mark it rejected."""
+    from . import drafting
+
+    try:
+        if drafting.on_ballot_closed(ballot):
+            db.session.commit()
+    except (InputError, SQLAlchemyError):
+        # The results are frozen either way; the drafting pages settle it again later.
+        db.session.rollback()
+        current_app.logger.exception("settling amendment of ballot %s failed", ballot.id)
 
 
 def publish_ballot(ballot_id: int, actor_id: int | None = None) -> Ballot:
@@ -235,6 +273,34 @@ def recompute(ballot: Ballot) -> list[str]:
 
 # --- casting a vote -------------------------------------------------------------------
 
+@lru_cache(maxsize=1)
+def _statements() -> dict[str, Any]:
+    """The vote path's statements, built once (a burst of 500 votes builds none)."""
+    def params(*names_types):
+        return [bindparam(name, type_=type_) for name, type_ in names_types]
+
+    def open_guard():
+        return exists().where(Ballot.id == bindparam("guard", type_=Integer),
+                              Ballot.state == "open")
+
+    return {
+        "ballot": select(Ballot.id, Ballot.congress_id, Ballot.state, Ballot.secret,
+                         Ballot.allow_change).where(Ballot.id == bindparam("id")),
+        "person": select(Participant.id, Participant.congress_id, Participant.role,
+                         Participant.token_revoked_at, Participant.present,
+                         Participant.proxy_for_id).where(Participant.id == bindparam("id")),
+        "vote": insert(Vote.__table__).from_select(
+            ["ballot_id", "voter_id", "choice", "cast_at", "cast_by_id", "client_key"],
+            select(*params(("b", Integer), ("v", Integer), ("c", String), ("t", DateTime),
+                           ("h", Integer), ("k", String))).where(open_guard())),
+        "register": insert(BallotVoter.__table__).from_select(
+            ["ballot_id", "voter_id", "cast_by_id", "receipt", "client_key"],
+            select(*params(("b", Integer), ("v", Integer), ("h", Integer), ("r", String),
+                           ("k", String))).where(open_guard())),
+        "paper": insert(BallotBox.__table__),
+    }
+
+
 def _lock_ballot_shared(ballot_id: int) -> None:
     """PostgreSQL: hold the ballot row in share mode until commit (the close waits)."""
     if db.session.get_bind().dialect.name == "postgresql":
@@ -265,21 +331,22 @@ def cast_vote(ballot_id: int, voter_id: int, choice: Any, *, holder_id: int | No
     """
     choice = voting.check_choice(choice)
     key = voting.clean_key(client_key)
-    ballot = (db.session.get(Ballot, ballot_id, populate_existing=True)
-              if isinstance(ballot_id, int) else None)
+    # Plain column reads, not ORM loads: this is the hot path of a vote burst.
+    ballot = (db.session.execute(_statements()["ballot"], {"id": ballot_id}).one_or_none()
+              if isinstance(ballot_id, int) and not isinstance(ballot_id, bool) else None)
     if ballot is None:
         raise VoteRefused("Ce scrutin n'existe pas.", "unknown_ballot")
-    voter = db.session.get(Participant, voter_id)
+    voter = _person(voter_id)
     if voter is None:
         raise VoteRefused("Votant·e inconnu·e.", "unknown_voter")
     if holder_id is not None and holder_id != voter_id:
-        holder = db.session.get(Participant, holder_id)
+        holder = _person(holder_id)
         if holder is None:
             raise VoteRefused("Votant·e inconnu·e.", "unknown_voter")
-        voting.check_proxy(voting.person_of(holder), voting.person_of(voter), ballot.congress_id)
+        voting.check_proxy(holder, voter, ballot.congress_id)
     else:
         holder_id = None
-        voting.check_voter(voting.person_of(voter), ballot.congress_id)
+        voting.check_voter(voter, ballot.congress_id)
     voting.check_open(ballot.state)
     congress_id, secret = ballot.congress_id, ballot.secret
     outcome = (_cast_secret if secret else _cast_nominal)(
@@ -289,7 +356,19 @@ def cast_vote(ballot_id: int, voter_id: int, choice: Any, *, holder_id: int | No
     return outcome
 
 
-def _cast_nominal(ballot: Ballot, voter_id: int, choice: str, holder_id: int | None,
+def _person(participant_id: Any) -> voting.Person | None:
+    """What the rules need about one participant, read in one small query."""
+    if not isinstance(participant_id, int) or isinstance(participant_id, bool):
+        return None
+    row = db.session.execute(_statements()["person"], {"id": participant_id}).one_or_none()
+    if row is None:
+        return None
+    return voting.Person(id=row.id, congress_id=row.congress_id, role=row.role,
+                         active=row.token_revoked_at is None, present=bool(row.present),
+                         proxy_for_id=row.proxy_for_id)
+
+
+def _cast_nominal(ballot: Any, voter_id: int, choice: str, holder_id: int | None,
                   key: str | None) -> dict[str, Any]:
     ballot_id, congress_id, allow_change = ballot.id, ballot.congress_id, ballot.allow_change
     base = {"ballot": ballot_id, "voter": voter_id, "secret": False,
@@ -298,12 +377,9 @@ def _cast_nominal(ballot: Ballot, voter_id: int, choice: str, holder_id: int | N
     now = utcnow()
     try:
         _lock_ballot_shared(ballot_id)
-        inserted = db.session.execute(insert(Vote).from_select(
-            ["ballot_id", "voter_id", "choice", "cast_at", "cast_by_id", "client_key"],
-            select(literal(ballot_id, Integer), literal(voter_id, Integer),
-                   literal(choice, String), literal(now, DateTime),
-                   literal(holder_id, Integer), literal(key, String))
-            .where(_still_open(ballot_id)))).rowcount
+        inserted = db.session.execute(_statements()["vote"], {
+            "b": ballot_id, "v": voter_id, "c": choice, "t": now, "h": holder_id, "k": key,
+            "guard": ballot_id}).rowcount
         if not inserted:
             _refuse_state(ballot_id)
         audit.record("vote.cast", congress_id, holder_id or voter_id, ballot=ballot_id,
@@ -338,21 +414,19 @@ def _cast_nominal(ballot: Ballot, voter_id: int, choice: str, holder_id: int | N
     return {**base, "status": "changed", "choice": choice}
 
 
-def _cast_secret(ballot: Ballot, voter_id: int, choice: str, holder_id: int | None,
+def _cast_secret(ballot: Any, voter_id: int, choice: str, holder_id: int | None,
                  key: str | None) -> dict[str, Any]:
     ballot_id, congress_id = ballot.id, ballot.congress_id
     receipt = voting.random_receipt()
     try:
         _lock_ballot_shared(ballot_id)
-        inserted = db.session.execute(insert(BallotVoter).from_select(
-            ["ballot_id", "voter_id", "cast_by_id", "receipt", "client_key"],
-            select(literal(ballot_id, Integer), literal(voter_id, Integer),
-                   literal(holder_id, Integer), literal(receipt, String),
-                   literal(key, String))
-            .where(_still_open(ballot_id)))).rowcount
+        inserted = db.session.execute(_statements()["register"], {
+            "b": ballot_id, "v": voter_id, "h": holder_id, "r": receipt, "k": key,
+            "guard": ballot_id}).rowcount
         if not inserted:
             _refuse_state(ballot_id)
-        db.session.add(BallotBox(ballot_id=ballot_id, choice=choice))
+        db.session.execute(_statements()["paper"], {"id": uuid.uuid4().hex,
+                                                    "ballot_id": ballot_id, "choice": choice})
         # The audit entry says that this person voted, never what they chose.
         audit.record("vote.cast", congress_id, holder_id or voter_id, ballot=ballot_id,
                      voter=voter_id, secret=True, proxy=holder_id is not None)
@@ -494,8 +568,13 @@ def set_presence_open(congress: Congress, is_open: bool, actor_id: int | None) -
 # --- coalesced progress ---------------------------------------------------------------
 
 _dirty: dict[int, int] = {}          # ballot id → congress id, waiting for a push
+_phones_due: dict[int, int] = {}     # the same, waiting for the (slower) phones' push
+_phones_sent: dict[int, float] = {}  # ballot id → when the phones last heard of it
 _dirty_lock = threading.Lock()
 _worker_started = False
+#: Screens (projector, facilitator) hear of progress every BALLOT_PROGRESS_INTERVAL_S;
+#: the hundreds of phones at most every BALLOT_PROGRESS_PHONE_INTERVAL_S (fan-out cost).
+SCREENS = ("projector", "facilitator")
 
 
 def note_progress(ballot_id: int, congress_id: int) -> None:
@@ -503,6 +582,7 @@ def note_progress(ballot_id: int, congress_id: int) -> None:
     app = current_app._get_current_object()
     with _dirty_lock:
         _dirty[ballot_id] = congress_id
+        _phones_due[ballot_id] = congress_id
     if app.config.get("BALLOT_PROGRESS_IN_BACKGROUND", not app.testing):
         _start_worker(app)
 
@@ -516,19 +596,33 @@ def progress_payload(ballot_id: int) -> dict[str, Any] | None:
             "eligible": eligible(ballot.congress_id)}
 
 
-def flush_progress() -> int:
-    """Push `ballot.progress` for every ballot whose count moved (in an app context)."""
+def flush_progress(phone_interval: float = 0.0) -> int:
+    """Push `ballot.progress` for every ballot whose count moved (in an app context).
+
+    The screens get every flush; the phones only when their last push is at least
+    `phone_interval` seconds old. Returns how many ballots were pushed.
+    """
     from . import live
 
+    now = time.monotonic()
     with _dirty_lock:
         due = dict(_dirty)
         _dirty.clear()
+        phones = {b: c for b, c in _phones_due.items()
+                  if now - _phones_sent.get(b, 0.0) >= phone_interval}
+        for ballot_id in phones:
+            _phones_due.pop(ballot_id, None)
+            _phones_sent[ballot_id] = now
     sent = 0
-    for ballot_id, congress_id in due.items():
+    for ballot_id in set(due) | set(phones):
+        congress_id = due.get(ballot_id) or phones[ballot_id]
         payload = progress_payload(ballot_id)
-        if payload is not None and payload["state"] == "open":
-            live.ballot_progress(congress_id, payload)
-            sent += 1
+        if payload is None or payload["state"] != "open":
+            continue
+        audiences = (*(SCREENS if ballot_id in due else ()),
+                     *(("participants",) if ballot_id in phones else ()))
+        live.ballot_progress(congress_id, payload, audiences)
+        sent += 1
     return sent
 
 
@@ -544,15 +638,16 @@ def _start_worker(app: Flask) -> None:
 def _worker(app: Flask) -> None:
     """Background loop: push the moved counts every interval, outside any request."""
     interval = float(app.config.get("BALLOT_PROGRESS_INTERVAL_S", 0.25))
+    phone_interval = float(app.config.get("BALLOT_PROGRESS_PHONE_INTERVAL_S", 1.0))
     while True:
         socketio.sleep(interval)
         with _dirty_lock:
-            idle = not _dirty
+            idle = not _dirty and not _phones_due
         if idle:
             continue
         with app.app_context():
             try:
-                flush_progress()
+                flush_progress(phone_interval)
             except Exception:  # keep the worker alive; the next vote retries
                 db.session.rollback()
                 app.logger.exception("ballot progress push failed")
@@ -564,7 +659,7 @@ def wait_idle(timeout: float = 2.0) -> None:  # pragma: no cover - used by bench
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with _dirty_lock:
-            if not _dirty:
+            if not _dirty and not _phones_due:
                 return
         socketio.sleep(0.05)
 

@@ -2,7 +2,7 @@
 (`/animation/...`), and the officials' live board on their phone (`/c/<code>/direct`).
 
 Pages are rendered on the server from the database; small scripts (static/js/board.js,
-scribe.js, liveboard.js) keep them up to date over Socket.IO and send corrections
+scribe.js, live_board.js) keep them up to date over Socket.IO and send corrections
 through the same `live.perform` that the socket handlers use. Every action also has a
 plain HTTP form so that nothing depends on a live connection.
 """
@@ -107,8 +107,10 @@ def scribe():
         .where(Contribution.status != "withdrawn")
         .options(selectinload(Contribution.theme), selectinload(Contribution.cluster))
         .order_by(Contribution.id.desc()).limit(RECENT_CAPTURES)))
+    themes = [[t.code, t.short_title] for t in congress.themes] + [[OFF_TOPIC, "Hors thème"]]
     return render_template("board/scribe.html", congress=congress, speakers=speakers,
-                           recent=recent, form=form, error=error), (422 if error else 200)
+                           recent=recent, form=form, error=error, themes=themes), \
+        (422 if error else 200)
 
 
 # -- the facilitator's board ---------------------------------------------------------------
@@ -225,6 +227,7 @@ def board_action():
         for name in ("from", "ids"):
             if name in request.form:
                 data[name] = request.form.getlist(name)
+        _target(data)
     name = data.pop("action", None)
     if name not in live.ACTIONS or name == "support":
         ack = {"ok": False, "error": "Action inconnue."}
@@ -237,6 +240,18 @@ def board_action():
     flash("C'est fait." if ack.get("ok") else ack["error"],
           "success" if ack.get("ok") else "error")
     return redirect(_back())
+
+
+def _target(data: dict[str, Any]) -> None:
+    """The board's « Destination » select sends `theme:<code>` or `point:<key>`."""
+    target = data.pop("target", None)
+    if data.get("action") != "contribution.move" or not isinstance(target, str):
+        return
+    kind, _, value = target.partition(":")
+    if kind == "theme" and value:
+        data["theme"] = value
+    elif kind == "point" and value:
+        data["cluster"] = value
 
 
 def _back() -> str:
@@ -256,16 +271,26 @@ def _member(congress: Congress) -> bool:
 def live_board(code: str):
     """The debate on an official's phone: counts, recurring points, latest ideas, "+1"."""
     congress = congress_by_code(code)
+    return render_template("live_board.html", **_live_context(congress))
+
+
+def _live_context(congress: Congress, draft: str = "", error: str | None = None) -> dict:
+    """What the live board shows: the snapshot, plus which ideas are mine or backed by me."""
     state = live.snapshot(congress, "participants")
     supported: set[int] = set()
+    own: set[int] = set()
     if _member(congress):
         ids = [item["id"] for item in state["latest"]]
         supported = set(db.session.scalars(select(Support.contribution_id).where(
             Support.participant_id == current_user.id, Support.contribution_id.in_(ids))))
-    can_support = _member(congress) and current_user.role == "participant"
-    return render_template("live_board.html", congress=congress, state=state,
-                           supported=supported, member=_member(congress),
-                           can_support=can_support, draft="", error=None)
+        own = set(db.session.scalars(select(Contribution.id).where(
+            Contribution.author_id == current_user.id, Contribution.id.in_(ids))))
+    labels = {t["code"]: t["label"] for t in state["picture"]["themes"]}
+    labels[OFF_TOPIC] = "Hors thème"
+    return {"congress": congress, "state": state, "supported": supported, "own": own,
+            "labels": labels, "member": _member(congress),
+            "can_support": _member(congress) and current_user.role == "participant",
+            "draft": draft, "error": error}
 
 
 @live_bp.post("/c/<code>/direct/contribuer")
@@ -282,10 +307,8 @@ def live_contribute(code: str):
         db.session.commit()
     except InputError as exc:
         db.session.rollback()
-        state = live.snapshot(congress, "participants")
-        return render_template("live_board.html", congress=congress, state=state,
-                               supported=set(), member=True, can_support=True, draft=text,
-                               error=exc.message), 422
+        return render_template("live_board.html",
+                               **_live_context(congress, draft=text, error=exc.message)), 422
     if created:
         live.contribution_created(contribution)
     flash("Merci ! Votre idée est enregistrée.", "success")

@@ -7,15 +7,15 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 MESSAGES = {
-    400: ("Requête invalide", "La demande n'a pas pu être comprise. Revenez en arrière et réessayez."),
+    400: ("Requête invalide", "La demande n'a pas pu être comprise. Revenez en arrière et réessayez."),  # noqa: E501
     401: ("Connexion requise", "Connectez-vous pour accéder à cette page."),
     403: ("Accès refusé", "Votre rôle ne permet pas cette action."),
     404: ("Page introuvable", "Cette page n'existe pas ou plus."),
     405: ("Action non permise", "Cette action n'est pas possible ici."),
-    413: ("Envoi trop volumineux", "Le fichier ou le texte envoyé dépasse la taille permise (2 Mo)."),
-    429: ("Trop de demandes", "Trop de demandes en peu de temps : patientez une minute puis réessayez."),
-    500: ("Erreur du serveur", "Un problème est survenu de notre côté ; rien de ce que vous avez saisi n'a été enregistré à moitié. Réessayez dans un instant."),
-    503: ("Service momentanément indisponible", "La base de données ne répond pas. Réessayez dans un instant."),
+    413: ("Envoi trop volumineux", "Le fichier ou le texte envoyé dépasse la taille permise (2 Mo)."),  # noqa: E501
+    429: ("Trop de demandes", "Trop de demandes en peu de temps : patientez une minute puis réessayez."),  # noqa: E501
+    500: ("Erreur du serveur", "Un problème est survenu de notre côté ; rien de ce que vous avez saisi n'a été enregistré à moitié. Réessayez dans un instant."),  # noqa: E501
+    503: ("Service momentanément indisponible", "La base de données ne répond pas. Réessayez dans un instant."),  # noqa: E501
 }
 
 
@@ -25,7 +25,14 @@ def _respond(code: int, detail: str | None = None):
         message = detail
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
         return jsonify(error=message), code
-    return render_template("error.html", title=title, message=message), code
+    try:
+        return render_template("error.html", title=title, message=message), code
+    except Exception:  # noqa: BLE001 - the layout needs the database (current user)
+        from markupsafe import escape
+
+        page = (f'<!doctype html><html lang="fr"><meta charset="utf-8"><title>{escape(title)}'
+                f" — Motion</title><h1>{escape(title)}</h1><p>{escape(message)}</p></html>")
+        return page, code, {"Content-Type": "text/html; charset=utf-8"}
 
 
 def init_app(app: Flask) -> None:
@@ -41,13 +48,20 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
         from sqlalchemy.exc import OperationalError
+        from sqlalchemy.exc import TimeoutError as PoolTimeout
 
         from .extensions import db
 
-        db.session.rollback()
-        if app.testing and not isinstance(exc, OperationalError):
+        # The database down, or every pooled connection busy for pool_timeout: a 503
+        # ("réessayez dans un instant"), never a 500.
+        unavailable = isinstance(exc, OperationalError | PoolTimeout)
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001, S110 - the connection may be gone
+            pass
+        if app.testing and not unavailable:
             raise exc
-        if isinstance(exc, OperationalError):
+        if unavailable:
             app.logger.error("database unavailable: %s", type(exc).__name__)
             return _respond(503)
         app.logger.exception("unhandled error")

@@ -178,8 +178,9 @@ def ballot_changed(ballot) -> None:
     push(event, payload, ballot.congress_id)
 
 
-def ballot_progress(congress_id: int, payload: dict) -> None:
-    push("ballot.progress", payload, congress_id)
+def ballot_progress(congress_id: int, payload: dict,
+                    audiences: tuple[str, ...] = AUDIENCES) -> None:
+    push("ballot.progress", payload, congress_id, audiences)
 
 
 def _joined_congress_id() -> int | None:
@@ -217,6 +218,11 @@ def init_ballot_events() -> None:
         if not isinstance(choice, str) or len(choice) > 20:
             choice = None
         me = current_user.id
+        from .ratelimit import socket_allowed  # production (issue 6): same limit as HTTP
+
+        if not socket_allowed("ballot.vote", f"participant:{me}"):
+            return {"ok": False, "error": "Trop de votes en peu de temps : patientez une "
+                                          "minute puis réessayez.", "code": "rate_limited"}
         try:
             outcome = ballots.cast_vote(ballot_id, giver if giver is not None else me, choice,
                                         holder_id=me if giver is not None else None,
@@ -350,7 +356,9 @@ def _latest(congress_id: int, n: int, theme_id: int | None = None) -> list[dict]
     query = (select(Contribution).filter_by(congress_id=congress_id, status="visible")
              .options(selectinload(Contribution.theme), selectinload(Contribution.alt_theme),
                       selectinload(Contribution.cluster), selectinload(Contribution.author))
-             .order_by(Contribution.created_at.desc(), Contribution.id.desc()).limit(n))
+             # Arrival order (ids), as the live pushes show them: imported or demo ideas
+             # may carry any created_at.
+             .order_by(Contribution.id.desc()).limit(n))
     if theme_id is not None:
         query = query.filter_by(theme_id=theme_id)
     return [contribution_payload(c) for c in db.session.scalars(query)]

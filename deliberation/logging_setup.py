@@ -88,8 +88,12 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             kind, _, tb = record.exc_info
             entry["error_type"] = kind.__name__
+            frames = traceback.extract_tb(tb)
+            # Motion's own frames say where it happened; the last few say how it failed.
+            ours = [f for f in frames if "/deliberation/" in f.filename][-8:]
+            tail = [f for f in frames[-3:] if f not in ours]
             entry["frames"] = [f"{frame.filename.rsplit('/', 2)[-1]}:{frame.lineno} "
-                               f"{frame.name}" for frame in traceback.extract_tb(tb)][-8:]
+                               f"{frame.name}" for frame in ours + tail]
         return json.dumps(entry, ensure_ascii=False)
 
 

@@ -150,7 +150,8 @@ def contributions(code: str):
 @contribute_limit
 def contribute(code: str):
     congress = congress_by_code(code)
-    if not _is_member(congress):
+    # Observers follow the congress; they do not contribute (as in the API and live board).
+    if not _is_member(congress) or current_user.role == "observer":
         abort(403)
     text = request.form.get("text", "")
     try:

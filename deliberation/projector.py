@@ -53,7 +53,8 @@ def screen(code: str):
     state = live.snapshot(congress, "projector")
     codes = [t["code"] for t in state["picture"]["themes"]]
     url = join_url(congress.join_code)
-    short = url.split("://", 1)[-1]
+    # What people type: host and path; the code is shown beside it (the QR code has it all).
+    short = url.split("://", 1)[-1].split("?", 1)[0]
     return render_template("projector/screen.html", congress=congress, state=state,
                            colour={c: i for i, c in enumerate(codes)}, off_topic=OFF_TOPIC,
                            anchors=anchors(codes), join_url=url, short_url=short,

@@ -27,6 +27,7 @@ from .errors import InputError
 from .extensions import db
 from .models import Article, Ballot, Congress, Participant
 from .queries import congress_by_code
+from .ratelimit import vote_limit
 from .security import roles_required
 from .voting import VoteRefused
 
@@ -110,7 +111,8 @@ def _voters_for(me: Participant) -> list[Participant]:
 def phone(code: str):
     congress = _member_congress(code)
     me = current_user._get_current_object()
-    voters = _voters_for(me) if me.present else []
+    can_vote = me.role in voting.VOTING_ROLES and me.is_active
+    voters = _voters_for(me) if me.present and can_vote else []
     open_ballots = list(db.session.scalars(
         select(Ballot).where(Ballot.congress_id == congress.id, Ballot.state == "open")
         .order_by(Ballot.opened_at, Ballot.id)))
@@ -123,7 +125,7 @@ def phone(code: str):
     progress = {b.id: ballots.cast_count(b.id, b.secret) for b in open_ballots}
     return render_template(
         "vote/phone.html", congress=congress, me=me, voters=voters,
-        can_vote_role=me.role in voting.VOTING_ROLES,
+        can_vote_role=can_vote,
         can_declare=ballots.can_declare_presence(congress),
         open_ballots=open_ballots, done_ballots=done_ballots, mine=mine, progress=progress,
         eligible=ballots.eligible(congress.id) if open_ballots else 0)
@@ -131,6 +133,7 @@ def phone(code: str):
 
 @bp.post("/c/<code>/vote/<int:ballot_id>")
 @login_required
+@vote_limit  # production (issue 6): 429 with a French message past RATELIMIT_VOTE
 def cast(code: str, ballot_id: int):
     congress = _member_congress(code)
     form = request.form

@@ -32,8 +32,12 @@
       auth: { congress: options.congress, audience: options.audience || "participants" },
       reconnectionDelayMax: 5000
     });
-    socket.on("connect", function () { say(""); });
-    socket.on("disconnect", function () { say("Connexion perdue : reconnexion en cours…"); });
+    // body[data-live] tells styles and tests whether updates are flowing.
+    socket.on("connect", function () { say(""); document.body.dataset.live = "on"; });
+    socket.on("disconnect", function () {
+      document.body.dataset.live = "off";
+      say("Connexion perdue : reconnexion en cours…");
+    });
     socket.on("connect_error", function () { say("Connexion impossible : nouvel essai en cours…"); });
     if (options.onSnapshot) { socket.on("snapshot", options.onSnapshot); }
     var handlers = options.on || {};

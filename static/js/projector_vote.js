@@ -42,7 +42,43 @@
 
   function meterWidth(b) { return b.eligible ? 100 * b.cast / b.eligible : 0; }
 
+  // Chart.js (static/vendor/chart.js) draws the bar chart; the SVG bars stay as the
+  // fallback when it is missing. Counts and percentages are always written as text.
+  var chart = null;
+  var COLOURS = { pour: "#4cc26a", contre: "#ff6b5e", abstention: "#aab2c0" };
+  function drawChart(r) {
+    var canvas = root.querySelector("canvas.pv-chart");
+    if (!canvas || typeof window.Chart !== "function") { return; }
+    root.classList.add("has-chart");
+    chart = new window.Chart(canvas, {
+      type: "bar",
+      data: {
+        labels: CHOICES.map(function (c) { return LABELS[c]; }),
+        datasets: [{
+          data: CHOICES.map(function (c) { return r.counts[c]; }),
+          backgroundColor: CHOICES.map(function (c) { return COLOURS[c]; }),
+          borderWidth: 0
+        }]
+      },
+      options: {
+        indexAxis: "y",
+        animation: false,
+        responsive: true,
+        maintainAspectRatio: false,
+        plugins: { legend: { display: false }, tooltip: { enabled: false } },
+        scales: {
+          x: { beginAtZero: true, ticks: { color: "#d9dee7", precision: 0, font: { size: 22 } },
+               grid: { color: "#2b3240" } },
+          y: { ticks: { color: "#ffffff", font: { size: 30, weight: "bold" } },
+               grid: { display: false } }
+        }
+      }
+    });
+  }
+
   function render(b) {
+    if (chart) { chart.destroy(); chart = null; }
+    root.classList.remove("has-chart");
     root.textContent = "";
     if (!b) { root.appendChild(el("p", "pv-empty", "Aucun scrutin en cours.")); return; }
     if (b.state === "open") {
@@ -67,6 +103,11 @@
     root.appendChild(el("h2", "pv-title", b.title));
     root.appendChild(el("p", "pv-outcome pv-outcome-" + (r.adopted ? "adopted" : "rejected"),
       r.adopted ? "ADOPTÉ" : "REJETÉ"));
+    var box = el("div", "pv-chart-box");
+    var canvas = el("canvas", "pv-chart");
+    canvas.setAttribute("aria-hidden", "true");
+    box.appendChild(canvas);
+    root.appendChild(box);
     var bars = el("div", "pv-bars");
     CHOICES.forEach(function (c) {
       var row = el("div", "pv-bar pv-bar-" + c);
@@ -80,6 +121,7 @@
       bars.appendChild(row);
     });
     root.appendChild(bars);
+    drawChart(r);
     root.appendChild(el("p", "pv-detail", plural(r.cast, "vote") + " sur " + r.eligible +
       " votant·es — " + plural(r.expressed, "suffrage") + " exprimé" + (r.expressed > 1 ? "s" : "") +
       ". " + r.reason));
@@ -109,6 +151,7 @@
   }
 
   render(current);
+  root.setAttribute("data-ready", "1");
   if (typeof window.io !== "function") { return; }
   var socket = window.io({ auth: { congress: congress, audience: "projector" },
     transports: ["websocket", "polling"] });

@@ -1,0 +1,278 @@
+"""Live latency: a scribe's idea, from submission to its receipt by 500 Socket.IO clients.
+
+`python -m bench live` (or `make bench`) starts the real server (`python app.py`, gevent)
+on a free loopback port with a throwaway SQLite database holding the demo congress,
+connects N clients (default 500) as officials' phones in one or more worker processes
+(python-socketio's client under gevent, so each client is a greenlet), then the scribe
+sends ideas over its own socket (`scribe.capture`: validation, live sorting, commit,
+push). Each worker stamps the arrival of every `contribution.created`; the latency of
+one (idea, client) pair is arrival minus the moment the scribe sent the idea.
+
+Writes live_p50_ms, live_p95_ms, live_max_ms, live_clients (connected), live_ideas,
+live_lost (pairs never received) and live_ack_p50_ms (the scribe's own ack) to
+build/bench.json. Everything is bounded: clients, ideas and a global deadline.
+"""
+
+from __future__ import annotations
+
+import sys
+
+if __name__ == "__main__" and "--worker" in sys.argv:  # a client worker: greenlets, not threads
+    from gevent import monkey
+
+    monkey.patch_all()
+    import logging
+
+    logging.getLogger("engineio.client").setLevel(logging.CRITICAL)  # noisy disconnects
+
+import argparse
+import json
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CODE = "RURAL26"
+SCRIBE = ("releve@motion.local", "motion-demo")
+TOKEN = re.compile(r"\[b(\d+)\]")
+
+
+# -- the client worker (a subprocess) ---------------------------------------------------------
+
+def worker(url: str, clients: int, connect_s: float) -> int:
+    """Connect `clients` sockets, say READY, stamp every idea's arrival until STOP on stdin."""
+    import socketio
+
+    arrivals: dict[str, list[float]] = {}
+    socks = []
+    errors: list[str] = []
+
+    def on_created(payload):
+        now = time.time()
+        found = TOKEN.search(payload.get("text") or "")
+        if found:
+            arrivals.setdefault(found.group(1), []).append(now)
+
+    def one(i: int):
+        sock = socketio.Client(reconnection=False, request_timeout=60)
+        sock.on("contribution.created", on_created)
+        try:
+            sock.connect(url, auth={"congress": CODE, "audience": "participants"},
+                         transports=["websocket"], wait_timeout=connect_s)
+        except Exception as exc:  # noqa: BLE001 - a refused client is counted, not fatal
+            errors.append(repr(exc)[:200])
+            return
+        socks.append(sock)
+
+    from gevent.pool import Pool
+
+    pool = Pool(20)  # a steady arrival, not a stampede: each connection gets a snapshot
+    deadline = time.monotonic() + connect_s
+    for i in range(clients):
+        if time.monotonic() > deadline:
+            break
+        pool.spawn(one, i)
+    pool.join(timeout=max(deadline - time.monotonic(), 1))
+    if errors:
+        print(f"{len(errors)} clients not connected, e.g. {errors[0]}", file=sys.stderr,
+              flush=True)
+    print(f"READY {len(socks)}", flush=True)
+    from gevent.os import tp_read
+
+    buffer = b""
+    while b"STOP" not in buffer:
+        chunk = tp_read(sys.stdin.fileno(), 64)
+        if not chunk:
+            break
+        buffer += chunk
+    print("RESULT " + json.dumps({"clients": len(socks), "arrivals": arrivals}), flush=True)
+    for sock in socks:
+        try:
+            sock.disconnect()
+        except Exception:  # noqa: BLE001
+            pass
+    return 0
+
+
+# -- the driver -------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(tmp: Path, extra_env: dict | None = None) -> tuple[subprocess.Popen, str, dict]:
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'motion.db'}", "PORT": str(port),
+           "HOST": "127.0.0.1", "SECRET_KEY": "bench-live", "MOTION_INSTANCE": str(tmp),
+           **(extra_env or {})}
+    for args in (["init-db"], ["load-demo"]):
+        subprocess.run([sys.executable, "-m", "deliberation", *args], cwd=ROOT, env=env,
+                       check=True, capture_output=True, timeout=600)
+    log = (tmp / "server.log").open("w")
+    process = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=log,
+                               stderr=subprocess.STDOUT)
+    log.close()
+    return process, f"http://127.0.0.1:{port}", env
+
+
+def wait_ready(url: str, deadline: float) -> None:
+    """The server answers HTTP."""
+    import requests
+
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("server not ready in time")
+
+
+def scribe_session(url: str):
+    """Log the scribe in over HTTP (CSRF form) and return the session cookie header."""
+    import requests
+
+    http = requests.Session()
+    page = http.get(f"{url}/animation/connexion", timeout=30).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    data = {"email": SCRIBE[0], "password": SCRIBE[1]}
+    if token:
+        data["csrf_token"] = token.group(1)
+    answer = http.post(f"{url}/animation/connexion", data=data, timeout=30,
+                       allow_redirects=False)
+    if answer.status_code != 302:
+        raise RuntimeError(f"scribe login failed ({answer.status_code})")
+    return "; ".join(f"{k}={v}" for k, v in http.cookies.items())
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench live")
+    parser.add_argument("--clients", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--ideas", type=int, default=20)
+    parser.add_argument("--interval", type=float, default=2.0,
+                        help="seconds between two ideas (a brisk scribe: one every 2 s)")
+    parser.add_argument("--deadline", type=float, default=600, help="global bound, seconds")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--no-record", action="store_true")
+    parser.add_argument("--no-refit", action="store_true",
+                        help="no background refit during the run (figures live_norefit_*): "
+                             "isolates the live path from the refit, which runs on the "
+                             "event loop")
+    args = parser.parse_args(argv)
+    if args.worker:
+        return worker(args.url, args.clients, 120.0)
+
+    import socketio
+
+    deadline = time.monotonic() + args.deadline
+    with tempfile.TemporaryDirectory(prefix="motion-bench-live-") as tmp:
+        server, url, _ = start_server(
+            Path(tmp), {"SORT_DEBOUNCE_S": "3600"} if args.no_refit else None)
+        workers: list[subprocess.Popen] = []
+        try:
+            wait_ready(url, deadline)
+            share = [args.clients // args.workers + (i < args.clients % args.workers)
+                     for i in range(args.workers)]
+            workers = [subprocess.Popen(
+                [sys.executable, "-m", "bench.live", "--worker", "--url", url,
+                 "--clients", str(n)], cwd=ROOT, stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE, text=True) for n in share if n]
+            connected = 0
+            for w in workers:
+                line = w.stdout.readline()
+                if not line.startswith("READY"):
+                    raise RuntimeError(f"client worker failed: {line!r}")
+                connected += int(line.split()[1])
+
+            cookie = scribe_session(url)
+            scribe = socketio.Client(reconnection=False)
+            scribe.connect(url, headers={"Cookie": cookie}, transports=["websocket"],
+                           auth={"congress": CODE, "audience": "facilitator"}, wait_timeout=30)
+            # Not measured: the first capture after a start fits the sorting model.
+            warm = scribe.call("scribe.capture", {"speaker": "Banc d'essai", "key": "bench-warm",
+                                                  "text": "Échauffement du banc d'essai."},
+                               timeout=max(deadline - time.monotonic(), 1))
+            if not warm.get("ok"):
+                raise RuntimeError(f"capture refused: {warm}")
+            time.sleep(1)
+            sent: dict[str, float] = {}
+            acks: list[float] = []
+            for n in range(args.ideas):
+                if time.monotonic() > deadline:
+                    break
+                text = (f"Idée de banc d'essai [b{n}] : un médiateur numérique itinérant "
+                        f"pour les hameaux, passage {n}.")
+                t0 = time.time()
+                ack = scribe.call("scribe.capture", {"speaker": "Banc d'essai", "text": text,
+                                                     "key": f"bench-live-{n:04d}"}, timeout=30)
+                acks.append((time.time() - t0) * 1000)
+                if not ack.get("ok"):
+                    raise RuntimeError(f"capture refused: {ack}")
+                sent[str(n)] = t0
+                time.sleep(args.interval)
+            time.sleep(3)  # the last pushes land
+            scribe.disconnect()
+
+            latencies: list[float] = []
+            received = 0
+            for w in workers:
+                out, _ = w.communicate("STOP\n", timeout=120)
+                result = json.loads(next(line[7:] for line in out.splitlines()
+                                         if line.startswith("RESULT ")))
+                print(f"worker: {result['clients']} clients, "
+                      f"{sum(len(t) for t in result['arrivals'].values())} arrivals",
+                      file=sys.stderr)
+                for token, times in result["arrivals"].items():
+                    if token in sent:
+                        received += len(times)
+                        latencies.extend((t - sent[token]) * 1000 for t in times)
+        finally:
+            for w in workers:
+                if w.poll() is None:
+                    w.kill()
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    figures = {
+        "live_clients": connected,
+        "live_ideas": len(sent),
+        "live_p50_ms": round(percentile(latencies, 0.50), 1),
+        "live_p95_ms": round(percentile(latencies, 0.95), 1),
+        "live_max_ms": round(max(latencies), 1) if latencies else None,
+        "live_lost": len(sent) * connected - received,
+        "live_ack_p50_ms": round(percentile(acks, 0.50), 1),
+    }
+    if args.no_refit:
+        figures = {key.replace("live_", "live_norefit_", 1): value
+                   for key, value in figures.items()}
+    if args.no_record:
+        for key in sorted(figures):
+            print(f"{key:32s} {figures[key]}")
+    else:
+        from .common import record
+
+        record(figures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""The append-only, hash-chained audit log (deliberation/audit.py) and `verify`."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, text
+
+from deliberation import audit, ballots
+from deliberation.extensions import db
+from deliberation.models import AuditEvent
+
+from .conftest import make_person, staff_login
+
+
+def _events():
+    return list(db.session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
+
+
+def test_entries_are_chained(congress):
+    for i in range(4):
+        audit.record("test.event", congress.id, None, n=i, texte="é")
+    db.session.commit()
+    events = _events()
+    assert events[0].prev_hash == ""
+    for before, after in zip(events, events[1:], strict=False):
+        assert after.prev_hash == before.hash and len(after.hash) == 64
+    assert audit.verify_chain() == []
+
+
+def test_editing_a_row_is_detected(congress, runner):
+    for i in range(3):
+        audit.record("test.event", congress.id, None, n=i)
+    db.session.commit()
+    target = _events()[1].id
+    db.session.execute(text("UPDATE audit_event SET payload = :p WHERE id = :i"),
+                       {"p": '{"n": 99}', "i": target})
+    db.session.commit()
+    db.session.expire_all()
+    problems = audit.verify_chain()
+    assert any(f"Entrée {target}" in p and "modifié" in p for p in problems), problems
+    result = runner.invoke(args=["verify"])
+    assert result.exit_code == 1 and "chaîne ROMPUE" in result.output
+
+
+def test_rehashing_a_row_still_breaks_the_next_link(congress):
+    for i in range(3):
+        audit.record("test.event", congress.id, None, n=i)
+    db.session.commit()
+    event = _events()[1]
+    event.payload = {"n": 42}
+    event.hash = audit._digest(event)  # a forger recomputes this row's own hash
+    db.session.commit()
+    problems = audit.verify_chain()
+    assert any("maillon précédent" in p for p in problems), problems
+
+
+def test_deleting_or_reordering_rows_is_detected(congress):
+    for i in range(4):
+        audit.record("test.event", congress.id, None, n=i)
+    db.session.commit()
+    middle = _events()[2].id
+    db.session.execute(text("DELETE FROM audit_event WHERE id = :i"), {"i": middle})
+    db.session.commit()
+    assert audit.verify_chain()
+    first = _events()[0].id
+    db.session.execute(text("UPDATE audit_event SET action = 'autre' WHERE id = :i"),
+                       {"i": first})
+    db.session.commit()
+    db.session.expire_all()
+    assert any(f"Entrée {first}" in p for p in audit.verify_chain())
+
+
+def test_phase_changes_and_votes_are_logged(congress, client):
+    make_person(congress, "Animation", role="facilitator", email="anim@example.org",
+                password="motdepasse-solide")
+    staff_login(client, "anim@example.org")
+    response = client.post("/animation/phase", data={"phase": "vote"})
+    assert response.status_code in (200, 302)
+    voter = make_person(congress, "Élu", present=True)
+    ballot = ballots.create(congress, "Texte")
+    db.session.commit()
+    ballots.open_ballot(ballot.id)
+    ballots.cast_vote(ballot.id, voter.id, "pour")
+    ballots.close_ballot(ballot.id)
+    ballots.publish_ballot(ballot.id)
+    actions = [e.action for e in _events()]
+    for expected in ("congress.phase", "ballot.created", "ballot.opened", "vote.cast",
+                     "ballot.closed", "ballot.published"):
+        assert expected in actions, (expected, actions)
+    assert audit.verify_chain() == []
+
+
+def test_verify_on_an_empty_database(runner, app):
+    result = runner.invoke(args=["verify"])
+    assert result.exit_code == 0 and "0 entrée" in result.output

@@ -1,0 +1,294 @@
+"""Drafting the motion (deliberation/drafting.py and drafting_views.py)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from deliberation import ballots, drafting
+from deliberation.errors import InputError, PermissionDenied, PhaseError
+from deliberation.extensions import db
+from deliberation.models import Amendment, Article, ArticleVersion, Cluster, Contribution
+from deliberation.rendering import render_markdown
+
+from .conftest import login, make_person, staff_login, text_of, theme
+
+
+def add_point(congress, code, key, texts, authors, *, medoid=0, statuses=None):
+    th = theme(congress, code)
+    cluster = Cluster(congress_id=congress.id, theme_id=th.id, key=key,
+                      label=f"Point {key}", size=len(texts))
+    db.session.add(cluster)
+    db.session.flush()
+    rows = []
+    for i, body in enumerate(texts):
+        row = Contribution(congress_id=congress.id, author_id=authors[i % len(authors)].id,
+                           text=body, theme_id=th.id, cluster_id=cluster.id,
+                           status=(statuses or {}).get(i, "visible"))
+        db.session.add(row)
+        rows.append(row)
+    db.session.flush()
+    cluster.medoid_id = rows[medoid].id
+    db.session.commit()
+    return cluster, rows
+
+
+@pytest.fixture
+def desk(congress, facilitator, official):
+    congress.phase = "drafting"
+    db.session.commit()
+    other = make_person(congress, "Jean Martin", commune="Aurillac", population=25000)
+    big, big_rows = add_point(congress, "acces", "p1", [
+        "La fibre partout avant 2030, y compris dans les hameaux.",
+        "Il faut la fibre dans tous les hameaux.",
+        "Déployer la fibre jusqu'au dernier hameau !",
+    ], [official, other])
+    small, small_rows = add_point(congress, "acces", "p2", [
+        "- supprimer les zones blanches de téléphonie mobile",
+        "zones blanches : encore trop de villages sans réseau mobile",
+    ], [other])
+    twin, twin_rows = add_point(congress, "acces", "p3", [
+        "La fibre partout avant 2030 y compris dans les hameaux",
+        "La fibre partout avant 2030, y compris dans les hameaux…",
+    ], [official])
+    article = next(a for a in drafting.articles(congress) if a.theme
+                   and a.theme.code == "acces")
+    return {"congress": congress, "facilitator": facilitator, "official": official,
+            "article": article, "big": (big, big_rows), "small": (small, small_rows),
+            "twin": (twin, twin_rows)}
+
+
+def test_motion_shape(desk):
+    congress = desk["congress"]
+    items = drafting.articles(congress)
+    assert items[0].kind == "preamble" and len(items) == 1 + len(congress.themes)
+    names = drafting.labels(items)
+    assert names[items[0].id] == "Préambule" and names[items[1].id] == "Article 1"
+    motion = drafting.motion_for(congress)
+    assert motion.title.startswith("Motion")
+    with pytest.raises(InputError):
+        drafting.set_title(congress, "   ", desk["facilitator"])
+
+
+def test_extractive_draft_uses_largest_points_and_keeps_links(desk):
+    article = desk["article"]
+    row = drafting.propose_draft(article, desk["facilitator"])
+    db.session.commit()
+    body = article.body_md
+    lines = body.splitlines()
+    assert lines[0] == "- La fibre partout avant 2030, y compris dans les hameaux."
+    assert lines[1].startswith("- Supprimer les zones blanches")
+    assert len(lines) == 2  # the third point's sentence is a near duplicate of the first
+    assert body.count("fibre partout") == 1
+    linked = drafting.source_ids(article)
+    every = {c.id for key in ("big", "small", "twin") for c in desk[key][1]}
+    assert linked == every  # the twin point is still traced through its duplicate
+    assert row.number >= 1 and "3 points récurrents" in row.note
+
+
+def test_draft_skips_hidden_contributions_and_needs_points(desk, congress):
+    big, rows = desk["big"]
+    rows[0].status = "hidden"
+    db.session.commit()
+    drafting.propose_draft(desk["article"], desk["facilitator"])
+    db.session.commit()
+    assert rows[0].id not in {c.id for c in drafting.sources(desk["article"])}
+    assert "Il faut la fibre" in desk["article"].body_md  # next representative
+    empty = next(a for a in drafting.articles(congress) if a.theme
+                 and a.theme.code == "donnees")
+    with pytest.raises(InputError, match="point récurrent"):
+        drafting.propose_draft(empty, desk["facilitator"])
+    preamble = drafting.articles(congress)[0]
+    with pytest.raises(InputError):
+        drafting.propose_draft(preamble, desk["facilitator"])
+
+
+def test_near_duplicates():
+    assert drafting.near_duplicate("La fibre partout.", "la FIBRE partout")
+    assert drafting.near_duplicate("Élus formés au numérique.", "Elus formes au numerique")
+    assert not drafting.near_duplicate("La fibre partout.", "Former les élus au RGPD.")
+    assert drafting.normalise_sentence("  - **supprimer** les zones blanches ,") == \
+        "Supprimer les zones blanches."
+
+
+def test_versions_diff_and_restore(desk):
+    article, actor = desk["article"], desk["facilitator"]
+    v1 = drafting.save_version(article, None, "Premier texte.", actor)
+    v2 = drafting.save_version(article, "Nouveau titre", "Second texte, plus long.", actor)
+    db.session.commit()
+    assert drafting.save_version(article, "Nouveau titre", "Second texte, plus long.",
+                                 actor) is None
+    assert [v.number for v in drafting.versions(article)] == [v2.number, v1.number]
+    diff = str(drafting.diff_html(v1.body_md, v2.body_md))
+    assert "<del>" in diff and "<ins>" in diff and "Premier" in diff
+    assert "<script>" not in str(drafting.diff_html("", "<script>alert(1)</script>"))
+    v3 = drafting.restore(article, v1.number, actor)
+    db.session.commit()
+    assert v3.number == v2.number + 1 and article.body_md == "Premier texte."
+    assert "Restauration" in v3.note
+    with pytest.raises(InputError):
+        drafting.restore(article, v3.number, actor)  # already the current text
+    with pytest.raises(InputError):
+        drafting.restore(article, 999, actor)
+    with pytest.raises(InputError):
+        drafting.save_version(article, "", "x", actor)
+
+
+def test_reorder_articles(desk, congress):
+    actor = desk["facilitator"]
+    themes = [a for a in drafting.articles(congress) if a.kind == "theme"]
+    assert drafting.move(themes[1], "up", actor) is True
+    assert drafting.move(drafting.articles(congress)[1], "up", actor) is False
+    order = [a.id for a in drafting.articles(congress) if a.kind == "theme"]
+    assert order[0] == themes[1].id
+    drafting.set_order(congress, list(reversed(order)), actor)
+    db.session.commit()
+    assert [a.id for a in drafting.articles(congress)][1:] == list(reversed(order))
+    assert drafting.articles(congress)[0].kind == "preamble"
+    with pytest.raises(InputError):
+        drafting.set_order(congress, order[:1], actor)
+    with pytest.raises(InputError):
+        drafting.set_order(congress, ["a", "b", "c"], actor)
+    with pytest.raises(InputError):
+        drafting.move(drafting.articles(congress)[0], "up", actor)
+    with pytest.raises(InputError):
+        drafting.move(themes[0], "sideways", actor)
+
+
+def test_text_frozen_once_its_ballot_opens(desk, congress):
+    article = desk["article"]
+    ballot = ballots.create(congress, "Article 1", article=article)
+    db.session.commit()
+    drafting.save_version(article, None, "Avant le vote.", desk["facilitator"])
+    db.session.commit()
+    ballots.open_ballot(ballot.id)
+    with pytest.raises(PhaseError, match="figé"):
+        drafting.save_version(article, None, "Pendant le vote.", desk["facilitator"])
+    db.session.rollback()
+    with pytest.raises(PhaseError):
+        drafting.propose_draft(article, desk["facilitator"])
+    db.session.rollback()
+    assert db.session.get(Article, article.id).body_md == "Avant le vote."
+
+
+# --- amendments ------------------------------------------------------------------------------
+
+def test_amendments_need_an_open_text_and_an_official(desk, scribe):
+    congress, official, article = desk["congress"], desk["official"], desk["article"]
+    with pytest.raises(PhaseError):
+        drafting.propose_amendment(congress, article.id, official, "Texte nouveau.")
+    drafting.set_amendments_open(congress, True, desk["facilitator"])
+    db.session.commit()
+    with pytest.raises(PermissionDenied):
+        drafting.propose_amendment(congress, article.id, scribe, "Texte nouveau.")
+    with pytest.raises(InputError):
+        drafting.propose_amendment(congress, 999_999, official, "Texte nouveau.")
+    with pytest.raises(InputError):
+        drafting.propose_amendment(congress, article.id, official, "   ")
+    first, created = drafting.propose_amendment(congress, article.id, official,
+                                                "Texte nouveau.", "Plus clair.")
+    again, created_again = drafting.propose_amendment(congress, article.id, official,
+                                                      "Texte nouveau.")
+    assert created and not created_again and again.id == first.id
+
+
+def test_accept_reject_and_vote_on_amendments(desk, congress):
+    facilitator, official, article = desk["facilitator"], desk["official"], desk["article"]
+    drafting.save_version(article, None, "Texte de départ.", facilitator)
+    drafting.set_amendments_open(congress, True, facilitator)
+    db.session.commit()
+    accepted, _ = drafting.propose_amendment(congress, article.id, official, "Texte accepté.")
+    rejected, _ = drafting.propose_amendment(congress, article.id, official, "Texte rejeté.")
+    voted, _ = drafting.propose_amendment(congress, article.id, official, "Texte voté.")
+    db.session.commit()
+
+    row = drafting.accept(accepted, facilitator)
+    db.session.commit()
+    assert article.body_md == "Texte accepté." and row.author_id == official.id
+    assert row.amendment_id == accepted.id and accepted.state == "accepted"
+    with pytest.raises(InputError):
+        drafting.reject(accepted, facilitator)
+    drafting.reject(rejected, facilitator)
+    db.session.commit()
+    assert rejected.state == "rejected" and article.body_md == "Texte accepté."
+
+    ballot = drafting.put_to_vote(voted, facilitator)
+    db.session.commit()
+    assert ballot.kind == "amendment" and voted.state == "put_to_vote"
+    voters = [make_person(congress, f"Votant {i}", present=True) for i in range(3)]
+    ballots.open_ballot(ballot.id)
+    for person, choice in zip(voters, ["pour", "pour", "contre"], strict=True):
+        ballots.cast_vote(ballot.id, person.id, choice)
+    ballots.close_ballot(ballot.id)  # settles the amendment in the same call
+    db.session.expire_all()
+    voted = db.session.get(Amendment, voted.id)
+    assert voted.state == "adopted"
+    article = db.session.get(Article, article.id)
+    assert article.body_md == "Texte voté."
+    last = drafting.versions(article)[0]
+    assert last.amendment_id == voted.id and "adopté par vote" in last.note
+
+
+def test_rejected_amendment_vote_changes_nothing(desk, congress):
+    facilitator, official, article = desk["facilitator"], desk["official"], desk["article"]
+    drafting.save_version(article, None, "Texte de départ.", facilitator)
+    drafting.set_amendments_open(congress, True, facilitator)
+    amendment, _ = drafting.propose_amendment(congress, article.id, official, "Autre texte.")
+    ballot = drafting.put_to_vote(amendment, facilitator)
+    db.session.commit()
+    voter = make_person(congress, "Votant", present=True)
+    ballots.open_ballot(ballot.id)
+    ballots.cast_vote(ballot.id, voter.id, "contre")
+    ballots.close_ballot(ballot.id)
+    db.session.expire_all()
+    assert db.session.get(Amendment, amendment.id).state == "rejected"
+    assert db.session.get(Article, article.id).body_md == "Texte de départ."
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+def test_drafting_pages(desk, client):
+    article = desk["article"]
+    staff_login(client, "anim@example.org")
+    assert client.get("/animation/redaction").status_code == 200
+    page = client.get(f"/animation/redaction/article/{article.id}")
+    assert page.status_code == 200 and "Proposer un brouillon" in page.get_data(as_text=True)
+    response = client.post(f"/animation/redaction/article/{article.id}/brouillon")
+    assert response.status_code == 302
+    assert db.session.scalar(select(ArticleVersion).filter_by(article_id=article.id))
+    too_long = client.post(f"/animation/redaction/article/{article.id}",
+                           data={"title": "T", "body_md": "x" * 30000})
+    assert too_long.status_code == 422
+    assert client.post(f"/animation/redaction/article/{article.id}",
+                       data={"title": "Titre", "body_md": "**Nouveau** texte."}
+                       ).status_code == 302
+    history = client.get(f"/animation/redaction/article/{article.id}/versions")
+    assert history.status_code == 200 and "<ins>" in history.get_data(as_text=True)
+    assert client.post(f"/animation/redaction/article/{article.id}/versions/1/restaurer"
+                       ).status_code == 302
+    text = "Un **texte** avec <script>alert(1)</script> et [lien](https://example.org)."
+    preview = client.post("/animation/redaction/apercu", json={"text": text})
+    assert preview.status_code == 200 and preview.json["html"] == str(render_markdown(text))
+    assert "<script>" not in preview.json["html"]
+    assert client.post("/animation/redaction/apercu", data="pas du json").status_code == 400
+    assert client.post("/animation/redaction/ordre", json={"order": "x"}).status_code == 400
+    assert client.post("/animation/redaction/ordre", json={"order": [1]}).status_code == 422
+    assert client.get("/animation/redaction/motion").status_code == 200
+    assert client.get("/animation/redaction/amendements").status_code == 200
+    assert client.get("/animation/redaction/article/999999").status_code == 404
+
+
+def test_official_proposes_an_amendment_over_http(desk, client):
+    congress, article = desk["congress"], desk["article"]
+    drafting.set_amendments_open(congress, True, desk["facilitator"])
+    db.session.commit()
+    login(client, desk["official"])
+    url = f"/c/{congress.join_code}/amendements"
+    assert client.get(url).status_code == 200
+    bad = client.post(url, data={"article_id": "abc", "body_md": "Texte"})
+    assert bad.status_code == 422 and "n'existe pas" in text_of(bad)
+    empty = client.post(url, data={"article_id": str(article.id), "body_md": ""})
+    assert empty.status_code == 422
+    ok = client.post(url, data={"article_id": str(article.id), "body_md": "Nouveau texte."})
+    assert ok.status_code == 302
+    assert db.session.scalar(select(Amendment).filter_by(article_id=article.id)) is not None

@@ -1,0 +1,82 @@
+"""The room's big screen: rendered from the database, public, no external service."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from deliberation import corrections, create_app, live
+from deliberation.config import TestConfig
+from deliberation.extensions import db
+from deliberation.models import Congress
+
+from .conftest import text_of
+from .debate import build, http_client
+
+
+@pytest.fixture
+def debate(congress):
+    return build(congress)
+
+
+def test_screen_shows_themes_points_ticker_map_and_qr(app, debate):
+    response = http_client(app, debate, "anonymous").get("/projecteur/TEST26")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    text = text_of(response)
+    assert not re.search(r"<script(?![^>]*\bsrc=)", page) and ' style="' not in page
+    assert not re.search(r"""(src|href)=["']https?://""", page)  # nothing from elsewhere
+    assert page.count('class="tile ') == 3
+    assert re.search(r'data-theme="acces">.*?<span data-count>5</span>', page, re.S)
+    assert "fibre" in text  # largest recurring point, with its size
+    assert page.count('<circle ') == 12  # the idea map
+    assert 'src="data:image/svg+xml' in page  # QR code drawn here
+    assert "Participez sur localhost/rejoindre code TEST26" in text
+    assert debate.idea(11).text[:40] in text  # ticker: the latest idea first
+    assert 'data-mode="overview"' in page and 'id="theme-mode" class="focus" ' \
+        'aria-labelledby="focus-title" hidden' in page
+
+
+def test_public_url_is_used_for_the_join_link(app, debate):
+    app.config["PUBLIC_URL"] = "https://motion.example.org"
+    text = text_of(http_client(app, debate, "anonymous").get("/projecteur/TEST26"))
+    assert "motion.example.org/rejoindre code TEST26" in text
+
+
+def test_theme_mode_renders_the_focus(app, debate):
+    corrections.set_projector_mode(debate.congress, None, "theme", "formation")
+    db.session.commit()
+    response = http_client(app, debate, "anonymous").get("/projecteur/TEST26")
+    page = response.get_data(as_text=True)
+    assert 'data-mode="theme"' in page and 'id="overview-mode"' in page
+    assert re.search(r'id="focus-title" class="focus-title">Formation<', page)
+    assert re.search(r'id="focus-count">4<', page)
+
+
+def test_state_json_is_the_projector_snapshot(app, debate):
+    response = http_client(app, debate, "anonymous").get("/projecteur/TEST26/etat.json")
+    assert response.headers["Cache-Control"] == "no-store"
+    state = response.json
+    assert set(state) >= {"congress", "projector", "picture", "latest", "map", "focus", "run"}
+    assert http_client(app, debate, "anonymous").get("/projecteur/NOPE").status_code == 404
+
+
+def test_after_a_restart_the_projector_shows_the_same_state(app, debate):
+    corrections.rename_point(debate.congress, None, debate.point("fibre").key, "Fibre partout")
+    corrections.hide(debate.congress, None, debate.ideas[11])
+    corrections.set_projector_mode(debate.congress, None, "theme", "acces")
+    db.session.commit()
+    before = live.snapshot(db.session.get(Congress, debate.congress.id), "projector")
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    restarted = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig)
+                               if k.isupper()}, "SQLALCHEMY_DATABASE_URI": uri})
+    with restarted.app_context():
+        after = live.snapshot(db.session.get(Congress, debate.congress.id), "projector")
+        page = restarted.test_client().get("/projecteur/TEST26").get_data(as_text=True)
+        db.session.remove()
+        db.engine.dispose()
+    assert after == before
+    assert after["projector"] == {"mode": "theme", "theme": "acces"}
+    assert "Fibre partout" in page and debate.ideas[11] not in [c["id"] for c in
+                                                                 after["latest"]]
