@@ -6,12 +6,15 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run db test test-fast bench lint browser load serve-prod clean
+.PHONY: install run db test test-fast bench lint browser nginx load serve-prod clean
 
 $(STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
-	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	@# (this machine's pip configuration warns about absent local indexes: noise, filtered)
+	@set -o pipefail; $(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip \
+		2>&1 | { grep -v '^WARNING: Location' || true; }
+	@set -o pipefail; $(PY) -m pip install --quiet --disable-pip-version-check \
+		-r requirements.txt 2>&1 | { grep -v '^WARNING: Location' || true; }
 	@rm -f $(VENV)/.installed-* && touch $@
 
 install: $(STAMP)
@@ -27,7 +30,11 @@ run: db
 browser:
 	@bash scripts/ensure-chromium.sh
 
-test: install browser
+# nginx runs deploy/nginx.conf in the integration tests (installed when missing, as root).
+nginx:
+	@bash scripts/ensure-nginx.sh
+
+test: install browser nginx
 	@$(PY) -m pytest -q $(PYTEST_ARGS)
 
 test-fast: install

@@ -28,6 +28,13 @@ def _settings_from_environment() -> dict:
     for name in ("RATELIMIT_ENABLED", "SORT_IN_BACKGROUND"):
         if os.environ.get(name):
             settings[name] = os.environ[name].lower() in ("1", "true", "yes", "oui")
+    # Served over HTTPS (PUBLIC_URL): cookies never travel in clear, whatever
+    # SESSION_COOKIE_SECURE says (it stays the switch for plain-HTTP setups).
+    if (os.environ.get("PUBLIC_URL") or "").startswith("https://"):
+        settings["SESSION_COOKIE_SECURE"] = True
+        settings["REMEMBER_COOKIE_SECURE"] = True
+    elif os.environ.get("SESSION_COOKIE_SECURE") == "1":
+        settings["REMEMBER_COOKIE_SECURE"] = True
     return settings
 
 

@@ -29,6 +29,9 @@ accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 proc_name = f"motion-{os.environ.get('PORT', '5101')}"
+# gunicorn's control socket has one default path per user: several Motion processes on
+# one machine would fight over it, and nothing here uses it.
+control_socket_disable = True
 raw_env = ["LOG_FORMAT=json"]
 
 

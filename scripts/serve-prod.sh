@@ -29,14 +29,7 @@ export LOG_FORMAT=json MOTION_BEHIND_PROXY=1
 "$PY" -c "from deliberation.config import Config; assert Config.SECRET_KEY"
 
 # nginx configuration for these ports (deploy/nginx.conf is written for the defaults).
-upstreams=""
-for port in "${PORTS[@]}"; do
-    upstreams+="        server 127.0.0.1:${port} max_fails=1 fail_timeout=3s;\n"
-done
-awk -v up="$upstreams" -v listen="$LISTEN" '
-    /server 127\.0\.0\.1:51[0-9][0-9] / { if (!done) { printf "%s", up; done = 1 } next }
-    { sub(/listen 127\.0\.0\.1:8080;/, "listen 127.0.0.1:" listen ";"); print }
-' deploy/nginx.conf >"$PREFIX/nginx.conf"
+"$PY" deploy/render_nginx.py --listen "$LISTEN" "${PORTS[@]}" >"$PREFIX/nginx.conf"
 nginx -q -t -p "$PREFIX/" -c "$PREFIX/nginx.conf"
 
 pids=()

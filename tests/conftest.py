@@ -29,10 +29,39 @@ SMALL_THEMES = [
 ]
 
 
+# --- database selection (production, issue 6) ---
+#: Modules whose database tests run twice when TEST_DATABASE_URL is set: on SQLite and on
+#: a fresh PostgreSQL schema (marked `integration`, so `make test-fast` leaves them out).
+POSTGRESQL_MODULES = {"test_models", "test_voting", "test_ballots"}
+
+
+def pytest_generate_tests(metafunc):
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if module in POSTGRESQL_MODULES and "database" in metafunc.fixturenames:
+        metafunc.parametrize("database", [
+            "sqlite", pytest.param("postgresql", marks=pytest.mark.integration)],
+            indirect=True)
+
+
 @pytest.fixture
-def app(tmp_path):
+def database(request, tmp_path):
+    """(SQLAlchemy URI, engine options): SQLite in tmp_path, or a throwaway PostgreSQL
+    schema (skipped without TEST_DATABASE_URL, an error under MOTION_REQUIRE_SERVICES=1)."""
+    if getattr(request, "param", "sqlite") == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.db'}", {}
+        return
+    from .integration import services
+
+    with services.fresh_schema(services.require_postgresql()) as selected:
+        yield selected
+
+
+@pytest.fixture
+def app(database):
+    uri, engine_options = database
     app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
-                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'test.db'}"})
+                      "SQLALCHEMY_DATABASE_URI": uri,
+                      "SQLALCHEMY_ENGINE_OPTIONS": engine_options})
     with app.app_context():
         db.create_all()
         yield app

@@ -118,8 +118,8 @@ def test_contribution_status_channel_and_duplicate_rules(congress, official):
 def test_foreign_keys_are_enforced_on_sqlite(congress):
     _fails("INSERT INTO contribution (congress_id, author_id, channel, text, created_at, "
            "updated_at, off_topic, confirmed, cluster_locked, status, supports) VALUES "
-           "(:c, 999999, 'online', 'x', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0, 0, 0, "
-           "'visible', 0)", c=congress.id)
+           "(:c, 999999, 'online', 'x', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, FALSE, FALSE, "
+           "FALSE, 'visible', 0)", c=congress.id)
 
 
 def test_article_one_per_theme_plus_preamble(congress):
