@@ -198,7 +198,7 @@ class SortingModel:
     """
 
     def __init__(self, themes, random_state=0, theme_params=None, point_params=None,
-                 duplicate_threshold=0.85, theme_model=None):
+                 duplicate_threshold=0.6, theme_model=None):
         self.themes = themes
         self.random_state = random_state
         self.theme_params = theme_params

@@ -49,7 +49,7 @@ class RecurringPoints:
     index arrays), ``medoids_`` (row index per group), ``terms_`` (label terms).
     """
 
-    def __init__(self, distance_threshold=0.7, dense_max=2500, n_terms=3,
+    def __init__(self, distance_threshold=0.8, dense_max=2500, n_terms=3,
                  random_state=0):
         self.distance_threshold = distance_threshold
         self.dense_max = dense_max
