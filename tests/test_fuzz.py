@@ -164,8 +164,13 @@ def test_socket_payloads(app, congress, facilitator, event, payload, keyed):
         db.session.rollback()
 
 
+# The Socket.IO protocol's CONNECT payload is an object (or absent): a bare scalar such as
+# 0.0 cannot even be encoded by python-socketio's test client, so it is not a server case.
+connect_auth = st.none() | st.dictionaries(st.text(max_size=20), json_values, max_size=6)
+
+
 @FUZZ
-@given(auth=json_values, query=texts)
+@given(auth=connect_auth, query=texts)
 def test_socket_connect_payloads(app, congress, auth, query):
     sock = socketio.test_client(app, auth=auth, query_string=f"congress={query[:50]}")
     if sock.is_connected():
