@@ -308,6 +308,20 @@ def _lock_ballot_shared(ballot_id: int) -> None:
                            .with_for_update(read=True))
 
 
+def _written(rowcount: int, table, ballot_id: int, voter_id: int) -> bool:
+    """Whether the conditional insert wrote its row.
+
+    psycopg reports a rowcount of -1 for an `INSERT ... SELECT` that waited on the
+    ballot row's lock while the close committed (seen on PostgreSQL 15): -1 is truthy,
+    and such votes were acknowledged though nothing was written. Only 0 and 1 are
+    trusted; anything else is checked in the table itself.
+    """
+    if rowcount in (0, 1):
+        return rowcount == 1
+    return bool(db.session.scalar(select(func.count()).select_from(table).where(
+        table.ballot_id == ballot_id, table.voter_id == voter_id)))
+
+
 def _still_open(ballot_id: int):
     return exists().where(Ballot.id == ballot_id, Ballot.state == "open")
 
@@ -380,7 +394,7 @@ def _cast_nominal(ballot: Any, voter_id: int, choice: str, holder_id: int | None
         inserted = db.session.execute(_statements()["vote"], {
             "b": ballot_id, "v": voter_id, "c": choice, "t": now, "h": holder_id, "k": key,
             "guard": ballot_id}).rowcount
-        if not inserted:
+        if not _written(inserted, Vote, ballot_id, voter_id):
             _refuse_state(ballot_id)
         audit.record("vote.cast", congress_id, holder_id or voter_id, ballot=ballot_id,
                      voter=voter_id, choice=choice, proxy=holder_id is not None)
@@ -405,6 +419,10 @@ def _cast_nominal(ballot: Any, voter_id: int, choice: str, holder_id: int | None
                            _still_open(ballot_id))
         .values(choice=choice, client_key=key, cast_at=utcnow(), cast_by_id=holder_id)
         .execution_options(synchronize_session=False)).rowcount
+    if changed not in (0, 1):  # see _written: re-read instead of trusting -1
+        changed = int(db.session.scalar(select(func.count()).select_from(Vote).where(
+            Vote.ballot_id == ballot_id, Vote.voter_id == voter_id,
+            Vote.choice == choice)) or 0)
     if not changed:
         _refuse_state(ballot_id)
     audit.record("vote.changed", congress_id, holder_id or voter_id, ballot=ballot_id,
@@ -423,7 +441,7 @@ def _cast_secret(ballot: Any, voter_id: int, choice: str, holder_id: int | None,
         inserted = db.session.execute(_statements()["register"], {
             "b": ballot_id, "v": voter_id, "h": holder_id, "r": receipt, "k": key,
             "guard": ballot_id}).rowcount
-        if not inserted:
+        if not _written(inserted, BallotVoter, ballot_id, voter_id):
             _refuse_state(ballot_id)
         db.session.execute(_statements()["paper"], {"id": uuid.uuid4().hex,
                                                     "ballot_id": ballot_id, "choice": choice})

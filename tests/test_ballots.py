@@ -260,14 +260,7 @@ def test_parallel_retries_of_one_request_count_once(app, hall):
     assert stored_votes(bid) == 1
 
 
-def test_vote_racing_the_close_is_counted_or_refused(app, hall, congress, request):
-    if db.engine.dialect.name == "postgresql":
-        # Seen once in CI on PostgreSQL: 4 of 30 votes acknowledged while the frozen
-        # results counted 0. Cause not found yet (the vote holds FOR SHARE on the ballot,
-        # the close takes the row first); kept running, reported, open in issue 5.
-        request.applymarker(pytest.mark.xfail(
-            reason="vote racing the close on PostgreSQL: acknowledged but not counted once",
-            strict=False))
+def test_vote_racing_the_close_is_counted_or_refused(app, hall, congress):
     voters = [make_person(congress, f"Votant {i}", present=True) for i in range(30)]
     bid = new_ballot(hall["congress"])
     closer = len(voters)
