@@ -32,7 +32,7 @@ from .corrections import PROJECTOR_MODES, Outcome, parse_id
 from .errors import InputError
 from .extensions import db
 from .models import OFF_TOPIC, Cluster, Congress, Contribution, Participant, SortRun, Support
-from .queries import congress_by_code
+from .queries import congress_by_code, staff_congress
 from .security import roles_required
 
 bp = Blueprint("board", __name__, url_prefix="/animation")
@@ -79,15 +79,13 @@ def capture(congress: Congress, actor: Participant, data: dict[str, Any]) -> Out
     })
 
 
-def _congress() -> Congress:
-    return db.session.get(Congress, current_user.congress_id)
 
 
 @bp.route("/releve", methods=["GET", "POST"])
 @roles_required("facilitator", "scribe")
 def scribe():
     """Fast keyboard capture of what is said in the room (HTTP form works without JS)."""
-    congress = _congress()
+    congress = staff_congress()
     form: dict[str, str] = {}
     error = None
     if request.method == "POST":
@@ -200,7 +198,7 @@ def _int(value: Any) -> int | None:
 @roles_required("facilitator")
 def board():
     """Every theme with its recurring points and ideas, the review queue and duplicates."""
-    congress = _congress()
+    congress = staff_congress()
     return render_template("board/board.html", congress=congress, modes=PROJECTOR_MODES,
                            **board_data(congress))
 
@@ -209,7 +207,7 @@ def board():
 @roles_required("facilitator")
 def board_content():
     """The live part of the board, re-fetched by board.js when something changed."""
-    congress = _congress()
+    congress = staff_congress()
     return render_template("board/_board.html", congress=congress, **board_data(congress))
 
 

@@ -25,7 +25,7 @@ from . import drafting, live, publication
 from .errors import InputError, PermissionDenied
 from .extensions import db
 from .models import ARTICLE_BODY_MAX, Article, Congress
-from .queries import congress_by_code, visible_contributions
+from .queries import congress_by_code, owned_or_404, staff_congress, visible_contributions
 from .rendering import render_markdown
 from .security import roles_required
 
@@ -33,17 +33,6 @@ bp = Blueprint("drafting", __name__)
 STAFF = ("facilitator", "scribe")
 PREVIEW_MAX = ARTICLE_BODY_MAX
 AMENDMENT_ACTIONS = {"accepter": "accept", "rejeter": "reject", "voter": "vote"}
-
-
-def _congress() -> Congress:
-    return db.session.get(Congress, current_user.congress_id)
-
-
-def _article(article_id: int) -> Article:
-    article = db.session.get(Article, article_id)
-    if article is None or article.congress_id != current_user.congress_id:
-        abort(404)
-    return article
 
 
 def _actor():
@@ -72,7 +61,7 @@ def _commit_or_conflict() -> bool:
 @bp.get("/animation/redaction")
 @roles_required(*STAFF)
 def index():
-    congress = _congress()
+    congress = staff_congress()
     if drafting.settle_all(congress):
         db.session.commit()
     motion = drafting.motion_for(congress)
@@ -92,7 +81,7 @@ def index():
 @bp.post("/animation/redaction/titre")
 @roles_required("facilitator")
 def set_title():
-    congress = _congress()
+    congress = staff_congress()
     try:
         drafting.set_title(congress, request.form.get("title"), _actor())
         db.session.commit()
@@ -107,7 +96,7 @@ def set_title():
 @bp.post("/animation/redaction/amendements/ouverture")
 @roles_required("facilitator")
 def set_amendments_open():
-    congress = _congress()
+    congress = staff_congress()
     is_open = request.form.get("open") == "1"
     drafting.set_amendments_open(congress, is_open, _actor())
     db.session.commit()
@@ -124,7 +113,7 @@ def set_amendments_open():
 @bp.post("/animation/redaction/article/<int:article_id>/deplacer")
 @roles_required("facilitator")
 def move(article_id: int):
-    article = _article(article_id)
+    article = owned_or_404(Article, article_id)
     direction = request.form.get("direction", "")
     try:
         moved = drafting.move(article, direction, _actor())
@@ -144,7 +133,7 @@ def move(article_id: int):
 @roles_required("facilitator")
 def set_order():
     """JSON: {"order": [article ids]} → the new order (drag and drop, scripts)."""
-    congress = _congress()
+    congress = staff_congress()
     data = request.get_json(silent=True)
     if not isinstance(data, dict) or not isinstance(data.get("order"), list) \
             or len(data["order"]) > 200:
@@ -175,7 +164,7 @@ def preview():
 @roles_required(*STAFF)
 def preview_motion():
     """The whole motion as it will be published (before any vote)."""
-    congress = _congress()
+    congress = staff_congress()
     view = publication.motion_view(congress)
     return render_template("publication/motion.html", preview=True,
                            trace_sentence=publication._trace_sentence, **view)
@@ -185,7 +174,7 @@ def preview_motion():
 
 def _article_page(article: Article, *, title=None, body=None, note="", error=None,
                   status=200):
-    congress = _congress()
+    congress = staff_congress()
     items = drafting.articles(congress)
     points = [(c, drafting.members(c)) for c in drafting.recurring_points(article.theme)]
     in_points = {c.id for _, m in points for c in m}
@@ -210,13 +199,13 @@ def _article_page(article: Article, *, title=None, body=None, note="", error=Non
 @bp.get("/animation/redaction/article/<int:article_id>")
 @roles_required(*STAFF)
 def article(article_id: int):
-    return _article_page(_article(article_id))
+    return _article_page(owned_or_404(Article, article_id))
 
 
 @bp.post("/animation/redaction/article/<int:article_id>")
 @roles_required("facilitator")
 def save(article_id: int):
-    article = _article(article_id)
+    article = owned_or_404(Article, article_id)
     title, body = request.form.get("title"), request.form.get("body_md", "")
     note = request.form.get("note", "")
     try:
@@ -239,7 +228,7 @@ def save(article_id: int):
 @bp.post("/animation/redaction/article/<int:article_id>/brouillon")
 @roles_required("facilitator")
 def propose_draft(article_id: int):
-    article = _article(article_id)
+    article = owned_or_404(Article, article_id)
     try:
         row = drafting.propose_draft(article, _actor())
     except InputError as exc:
@@ -256,7 +245,7 @@ def propose_draft(article_id: int):
 @bp.post("/animation/redaction/article/<int:article_id>/sources")
 @roles_required("facilitator")
 def sources(article_id: int):
-    article = _article(article_id)
+    article = owned_or_404(Article, article_id)
     action = request.form.get("action")
     cid = request.form.get("contribution_id")
     try:
@@ -280,7 +269,7 @@ def sources(article_id: int):
 @bp.get("/animation/redaction/article/<int:article_id>/versions")
 @roles_required(*STAFF)
 def versions(article_id: int):
-    article = _article(article_id)
+    article = owned_or_404(Article, article_id)
     rows = drafting.versions(article)
     if not rows:
         flash("Cet article n'a pas encore de version enregistrée.", "info")
@@ -290,7 +279,7 @@ def versions(article_id: int):
     if shown is None:
         abort(404)
     previous = next((v for v in rows if v.number < shown.number), None)
-    congress = _congress()
+    congress = staff_congress()
     return render_template(
         "drafting/versions.html", congress=congress, article=article, versions=rows,
         shown=shown, previous=previous,
@@ -305,7 +294,7 @@ def versions(article_id: int):
 @bp.post("/animation/redaction/article/<int:article_id>/versions/<int:number>/restaurer")
 @roles_required("facilitator")
 def restore(article_id: int, number: int):
-    article = _article(article_id)
+    article = owned_or_404(Article, article_id)
     try:
         row = drafting.restore(article, number, _actor())
     except InputError as exc:
@@ -323,7 +312,7 @@ def restore(article_id: int, number: int):
 @bp.get("/animation/redaction/amendements")
 @roles_required(*STAFF)
 def amendments():
-    congress = _congress()
+    congress = staff_congress()
     if drafting.settle_all(congress):
         db.session.commit()
     items = drafting.articles(congress)
@@ -340,7 +329,7 @@ def amendments():
 @bp.post("/animation/redaction/amendements/<int:amendment_id>/<action>")
 @roles_required("facilitator")
 def decide(amendment_id: int, action: str):
-    congress = _congress()
+    congress = staff_congress()
     if action not in AMENDMENT_ACTIONS:
         abort(404)
     try:

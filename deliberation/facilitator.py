@@ -21,8 +21,8 @@ from .contributions import clean_line
 from .csv_io import CsvError
 from .errors import InputError
 from .extensions import db
-from .models import PHASES, ROLES, Congress, Participant, new_token, utcnow
-from .queries import counts
+from .models import PHASES, ROLES, Participant, new_token, utcnow
+from .queries import counts, owned_or_404, staff_congress
 from .ratelimit import login_limit  # production (issue 6)
 from .security import roles_required, start_session
 
@@ -30,8 +30,6 @@ bp = Blueprint("facilitator", __name__, url_prefix="/animation")
 MAX_UPLOAD = 2 * 1024 * 1024
 
 
-def _congress() -> Congress:
-    return db.session.get(Congress, current_user.congress_id)
 
 
 def _safe_next(target: str | None) -> str:
@@ -68,7 +66,7 @@ def login():
 @bp.get("/")
 @roles_required("facilitator", "scribe")
 def dashboard():
-    congress = _congress()
+    congress = staff_congress()
     from .sorting import dashboard_summary
 
     return render_template("facilitator/dashboard.html", congress=congress,
@@ -78,7 +76,7 @@ def dashboard():
 @bp.post("/phase")
 @roles_required("facilitator")
 def change_phase():
-    congress = _congress()
+    congress = staff_congress()
     phase = request.form.get("phase", "")
     if phase not in PHASES:
         flash("Phase inconnue.", "error")
@@ -96,7 +94,7 @@ def change_phase():
 @bp.get("/participants")
 @roles_required("facilitator")
 def participants():
-    congress = _congress()
+    congress = staff_congress()
     people = list(db.session.scalars(select(Participant).filter_by(congress_id=congress.id)
                                      .order_by(Participant.display_name)))
     return render_template("facilitator/participants.html", congress=congress, people=people,
@@ -106,7 +104,7 @@ def participants():
 @bp.post("/participants")
 @roles_required("facilitator")
 def add_participant():
-    congress = _congress()
+    congress = staff_congress()
     form = request.form
     try:
         name = clean_line(form.get("display_name"), limit=120, what="Le nom", required=True)
@@ -151,7 +149,7 @@ def _upload() -> bytes:
 @bp.post("/participants/import")
 @roles_required("facilitator")
 def import_participants():
-    congress = _congress()
+    congress = staff_congress()
     try:
         n = transfer.import_participants(congress, _upload(), current_user.id)
         db.session.commit()
@@ -166,7 +164,7 @@ def import_participants():
 @bp.post("/participants/<int:pid>/revoquer")
 @roles_required("facilitator")
 def revoke(pid: int):
-    person = _member(pid)
+    person = owned_or_404(Participant, pid)
     if person.id == current_user.id:
         flash("Vous ne pouvez pas révoquer votre propre accès.", "error")
         return redirect(url_for("facilitator.participants"))
@@ -183,7 +181,7 @@ def revoke(pid: int):
 @bp.post("/participants/<int:pid>/nouveau-lien")
 @roles_required("facilitator")
 def reissue(pid: int):
-    person = _member(pid)
+    person = owned_or_404(Participant, pid)
     person.invite_token = new_token()
     person.token_revoked_at = None
     person.session_epoch += 1
@@ -195,11 +193,6 @@ def reissue(pid: int):
     return redirect(url_for("facilitator.participants"))
 
 
-def _member(pid: int) -> Participant:
-    person = db.session.get(Participant, pid)
-    if person is None or person.congress_id != current_user.congress_id:
-        abort(404)
-    return person
 
 
 @bp.get("/invitations")
@@ -208,7 +201,7 @@ def invitations():
     """A printable sheet: one invite link and QR code per official."""
     import segno
 
-    congress = _congress()
+    congress = staff_congress()
     people = list(db.session.scalars(
         select(Participant).filter_by(congress_id=congress.id, token_revoked_at=None)
         .where(Participant.role != "facilitator").order_by(Participant.display_name)))
@@ -221,7 +214,7 @@ def invitations():
 @bp.route("/contributions/import", methods=["GET", "POST"])
 @roles_required("facilitator")
 def import_contributions():
-    congress = _congress()
+    congress = staff_congress()
     if request.method == "POST":
         try:
             n = transfer.import_contributions(congress, _upload(), current_user.id)
@@ -241,7 +234,7 @@ def import_contributions():
 @bp.get("/export/<what>.csv")
 @roles_required("facilitator")
 def export(what: str):
-    congress = _congress()
+    congress = staff_congress()
     if what == "contributions":
         body = transfer.export_contributions(congress)
     elif what == "participants":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from flask import abort
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from .extensions import db
@@ -18,6 +19,19 @@ def congress_by_code(code: str) -> Congress:
     if congress is None:
         abort(404)
     return congress
+
+
+def staff_congress() -> Congress:
+    """The congress of the logged-in person (identity comes from the HTTP session)."""
+    return db.session.get(Congress, current_user.congress_id)
+
+
+def owned_or_404(model, object_id: int):
+    """A row of the logged-in person's congress, or 404: never another congress's."""
+    row = db.session.get(model, object_id)
+    if row is None or row.congress_id != current_user.congress_id:
+        abort(404)
+    return row
 
 
 def visible_contributions(congress: Congress, theme: Theme | None = None,

@@ -26,7 +26,7 @@ from . import ballots, live, voting
 from .errors import InputError
 from .extensions import db
 from .models import Article, Ballot, Congress, Participant
-from .queries import congress_by_code
+from .queries import congress_by_code, owned_or_404, staff_congress
 from .ratelimit import vote_limit
 from .security import roles_required
 from .voting import VoteRefused
@@ -229,15 +229,8 @@ def projector(code: str):
 
 # --- facilitator: ballots -------------------------------------------------------------
 
-def _staff_congress() -> Congress:
-    return db.session.get(Congress, current_user.congress_id)
 
 
-def _own_ballot(ballot_id: int) -> Ballot:
-    ballot = db.session.get(Ballot, ballot_id)
-    if ballot is None or ballot.congress_id != current_user.congress_id:
-        abort(404)
-    return ballot
 
 
 def _ballot_page(congress: Congress, form=None, error: str | None = None, status: int = 200):
@@ -255,13 +248,13 @@ def _ballot_page(congress: Congress, form=None, error: str | None = None, status
 @bp.get("/animation/scrutins")
 @roles_required("facilitator")
 def ballot_list():
-    return _ballot_page(_staff_congress())
+    return _ballot_page(staff_congress())
 
 
 @bp.post("/animation/scrutins")
 @roles_required("facilitator")
 def ballot_create():
-    congress = _staff_congress()
+    congress = staff_congress()
     form = request.form
     try:
         article = None
@@ -298,7 +291,7 @@ ACTIONS = {
 @bp.post("/animation/scrutins/<int:ballot_id>/<action>")
 @roles_required("facilitator")
 def ballot_action(ballot_id: int, action: str):
-    ballot = _own_ballot(ballot_id)
+    ballot = owned_or_404(Ballot, ballot_id)
     try:
         if action == "supprimer":
             ballots.delete_draft(ballot.id, current_user.id)
@@ -351,20 +344,15 @@ def _presence_page(congress: Congress, error: str | None = None, status: int = 2
 @bp.get("/animation/presence")
 @roles_required("facilitator")
 def presence():
-    return _presence_page(_staff_congress())
+    return _presence_page(staff_congress())
 
 
-def _member(pid: int) -> Participant:
-    person = db.session.get(Participant, pid)
-    if person is None or person.congress_id != current_user.congress_id:
-        abort(404)
-    return person
 
 
 @bp.post("/animation/presence/<int:pid>")
 @roles_required("facilitator")
 def mark_presence(pid: int):
-    person = _member(pid)
+    person = owned_or_404(Participant, pid)
     try:
         ballots.set_present(person, request.form.get("present") == "1", current_user.id)
     except InputError as exc:
@@ -378,7 +366,7 @@ def mark_presence(pid: int):
 @bp.post("/animation/presence/ouverture")
 @roles_required("facilitator")
 def presence_opening():
-    congress = _staff_congress()
+    congress = staff_congress()
     is_open = request.form.get("open") == "1"
     ballots.set_presence_open(congress, is_open, current_user.id)
     flash("Les élu·es peuvent signaler leur présence depuis leur téléphone." if is_open
@@ -389,13 +377,14 @@ def presence_opening():
 @bp.post("/animation/procurations")
 @roles_required("facilitator")
 def proxy_grant():
-    congress = _staff_congress()
+    congress = staff_congress()
     giver_id, holder_id = request.form.get("giver", ""), request.form.get("holder", "")
     try:
         if not giver_id.isdigit() or not holder_id.isdigit():
             raise InputError("Choisissez la personne absente et celle qui porte sa "
                              "procuration.")
-        giver, holder = _member(int(giver_id)), _member(int(holder_id))
+        giver = owned_or_404(Participant, int(giver_id))
+        holder = owned_or_404(Participant, int(holder_id))
         ballots.grant_proxy(giver, holder, current_user.id)
     except InputError as exc:
         db.session.rollback()
@@ -409,7 +398,7 @@ def proxy_grant():
 @bp.post("/animation/procurations/<int:pid>/retirer")
 @roles_required("facilitator")
 def proxy_revoke(pid: int):
-    giver = _member(pid)
+    giver = owned_or_404(Participant, pid)
     ballots.revoke_proxy(giver, current_user.id)
     flash(f"Procuration de {giver.display_name} retirée.", "success")
     _push_open_progress(giver.congress_id)
@@ -419,7 +408,7 @@ def proxy_revoke(pid: int):
 @bp.post("/animation/procurations/limite")
 @roles_required("facilitator")
 def proxy_limit():
-    congress = _staff_congress()
+    congress = staff_congress()
     try:
         ballots.set_max_proxies(congress, request.form.get("limit"), current_user.id)
     except InputError as exc:
