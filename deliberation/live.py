@@ -199,12 +199,15 @@ def init_ballot_events() -> None:
 
     from . import ballots
     from .models import Ballot
+    from .ratelimit import socket_allowed  # production (issue 6): same limit as HTTP
+    from .security import session_participant_id
     from .voting import VoteRefused
 
     @socketio.on("ballot.vote")
     def on_ballot_vote(data=None):
         """Sent by a voter's phone; only the sender hears the ack (counts go out coalesced)."""
-        if not current_user.is_authenticated:
+        me = session_participant_id()
+        if me is None:
             return {"ok": False, "error": "Connectez-vous au congrès pour voter.",
                     "code": "login"}
         if not isinstance(data, dict) or len(data) > 8:
@@ -217,9 +220,6 @@ def init_ballot_events() -> None:
         choice = data.get("choice")
         if not isinstance(choice, str) or len(choice) > 20:
             choice = None
-        me = current_user.id
-        from .ratelimit import socket_allowed  # production (issue 6): same limit as HTTP
-
         if not socket_allowed("ballot.vote", f"participant:{me}"):
             return {"ok": False, "error": "Trop de votes en peu de temps : patientez une "
                                           "minute puis réessayez.", "code": "rate_limited"}

@@ -46,6 +46,31 @@ def init_app(app: Flask) -> None:
         return response
 
 
+def session_participant_id() -> int | None:
+    """The logged-in participant's id, checked in one Core query instead of an ORM load.
+
+    For hot socket handlers (a burst of 500 votes): `current_user` loads and
+    identity-maps a whole Participant per event, which was a third of a vote's cost.
+    The same rules as `load_participant` apply (session epoch, revoked invite).
+    Falls back to `current_user` when the session carries no id (remember-me cookie).
+    """
+    from flask import session
+    from sqlalchemy import select
+
+    raw = session.get("_user_id")
+    if raw is None:
+        return current_user.id if current_user.is_authenticated else None
+    try:
+        pid, epoch = (int(part) for part in str(raw).split(":"))
+    except ValueError:
+        return None
+    found = db.session.execute(
+        select(Participant.id).where(Participant.id == pid,
+                                     Participant.session_epoch == epoch,
+                                     Participant.token_revoked_at.is_(None))).first()
+    return pid if found is not None else None
+
+
 def start_session(participant: Participant, remember: bool = True) -> None:
     """Log a participant in on a fresh session (no data from before the login survives)."""
     from flask import session
