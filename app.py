@@ -14,5 +14,8 @@ from deliberation.extensions import socketio  # noqa: E402
 app = create_app()
 
 if __name__ == "__main__":
+    from deliberation.warmup import prepare_process
+
+    prepare_process(app)  # engine imported, theme models loaded, start-up heap frozen
     socketio.run(app, host=app.config["HOST"], port=app.config["PORT"],
                  allow_unsafe_werkzeug=True)

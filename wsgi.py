@@ -45,3 +45,8 @@ app = create_app(_settings_from_environment())
 # visitor and not nginx. Set MOTION_BEHIND_PROXY=0 when serving without a proxy.
 if os.environ.get("MOTION_BEHIND_PROXY", "1") == "1":
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+# Each gunicorn worker imports this module: get it ready before its first visitor.
+from deliberation.warmup import prepare_process  # noqa: E402
+
+prepare_process(app)

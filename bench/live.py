@@ -205,6 +205,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--no-record", action="store_true")
+    parser.add_argument("--details", action="store_true",
+                        help="print each idea's ack and arrival spread (first, p50, p95, last)")
     parser.add_argument("--no-refit", action="store_true",
                         help="no background refit during the run (figures live_norefit_*): "
                              "isolates the live path from the refit, which runs on the "
@@ -265,6 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             scribe.disconnect()
 
             latencies: list[float] = []
+            per_idea: dict[str, list[float]] = {}
             received = 0
             for w in workers:
                 out, _ = w.communicate("STOP\n", timeout=120)
@@ -277,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
                     if token in sent:
                         received += len(times)
                         latencies.extend((t - sent[token]) * 1000 for t in times)
+                        per_idea.setdefault(token, []).extend(
+                            (t - sent[token]) * 1000 for t in times)
         finally:
             for w in workers:
                 if w.poll() is None:
@@ -295,6 +300,13 @@ def main(argv: list[str] | None = None) -> int:
         "live_lost": len(sent) * connected - received,
         "live_ack_p50_ms": round(percentile(acks, 0.50), 1),
     }
+    if args.details:
+        for token in sorted(per_idea, key=int):
+            times = per_idea[token]
+            print(f"idea {token:>3}: ack {acks[int(token)]:6.1f} ms, first "
+                  f"{min(times):6.1f}, p50 {percentile(times, 0.5):6.1f}, "
+                  f"p95 {percentile(times, 0.95):6.1f}, last {max(times):6.1f}",
+                  file=sys.stderr)
     if args.no_refit:
         figures = {key.replace("live_", "live_norefit_", 1): value
                    for key, value in figures.items()}

@@ -49,8 +49,11 @@ class Config:
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
     WTF_CSRF_TIME_LIMIT = None
     CORPUS_DIR = str(CORPUS)
-    # How long the clustering waits for more submissions before refitting.
-    SORT_DEBOUNCE_S = float(os.environ.get("SORT_DEBOUNCE_S", "2.0"))
+    # The recurring points are refitted once submissions pause this long (a trailing
+    # debounce: a brisk scribe does not trigger one refit per idea, each competing with
+    # the live pushes), and at the latest SORT_MAX_WAIT_S after the first change.
+    SORT_DEBOUNCE_S = float(os.environ.get("SORT_DEBOUNCE_S", "3.0"))
+    SORT_MAX_WAIT_S = float(os.environ.get("SORT_MAX_WAIT_S", "10.0"))
     # Run the background refit at all (tests switch it off and call it directly).
     SORT_IN_BACKGROUND = True
     PUBLIC_URL = os.environ.get("PUBLIC_URL") or None

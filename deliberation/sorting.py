@@ -34,12 +34,13 @@ class _Cached:
 
 _models: dict[int, _Cached] = {}
 _models_lock = threading.Lock()
-_pending: dict[int, float] = {}
+_pending: dict[int, tuple[float, float]] = {}  # congress → (due at, latest due at)
 _pending_lock = threading.Lock()
 _worker_started = False
 
 
-def _themes(congress: Congress) -> list[dict]:
+def congress_themes(congress: Congress) -> list[dict]:
+    """A congress's themes as the engine reads them (themes are data)."""
     return [{"code": t.code, "title": t.title, "short_title": t.short_title,
              "description": t.description, "subpoints": t.subpoints, "keywords": t.keywords,
              "order": t.position} for t in congress.themes]
@@ -49,6 +50,16 @@ def _items(congress_id: int) -> list[Contribution]:
     return list(db.session.scalars(
         select(Contribution).filter_by(congress_id=congress_id)
         .where(Contribution.status.in_(SORTED_STATUSES)).order_by(Contribution.id)))
+
+
+def _sort_and_serialise(themes, items, *, locks, previous):
+    """The engine's fit and its stored form, both pure: they run off the event loop
+    (serialising the state alone took 45 ms for the demo congress)."""
+    from .clustering import pipeline as engine
+
+    result = engine.sort_congress(themes, items, locks=locks, previous=previous,
+                                  random_state=0)
+    return result, result.to_dict()
 
 
 def off_loop(function, *args, **kwargs):
@@ -90,9 +101,10 @@ def refit(congress_id: int) -> SortRun:
                      if c.cluster_locked and c.cluster_id in clusters_by_id},
         labels={c.key: c.custom_label for c in clusters_by_id.values() if c.custom_label},
     )
-    result = off_loop(
-        engine.sort_congress, _themes(congress), [(str(c.id), c.text) for c in items],
-        locks=locks, previous=previous.state if previous else None, random_state=0)
+    socketio.sleep(0)  # let pending socket writes go out between the blocking phases
+    result, state = off_loop(
+        _sort_and_serialise, congress_themes(congress), [(str(c.id), c.text) for c in items],
+        locks=locks, previous=previous.state if previous else None)
     model = result.model
 
     by_key = {c.key: c for c in clusters_by_id.values()}
@@ -130,7 +142,8 @@ def refit(congress_id: int) -> SortRun:
         medoid = contributions.get(point.medoid)
         by_key[point.id].medoid_id = medoid.id if medoid else None
 
-    state = result.to_dict()
+    db.session.flush()
+    socketio.sleep(0)
     run = SortRun(congress_id=congress_id, n_contributions=len(items), params=result.params,
                   timings={**result.timings, "total_s": round(time.perf_counter() - started, 4)},
                   quality=result.quality, changes=result.changes, state=state,
@@ -152,13 +165,12 @@ def assign_live(contribution: Contribution) -> None:
     if model is None:
         return
     guess = model.assign_one(contribution.text, str(contribution.id))
-    congress_themes = {t.code: t for t in db.session.scalars(
-        select(Theme).filter_by(congress_id=contribution.congress_id))}
-    theme = congress_themes.get(guess.theme)
-    contribution.theme_id = theme.id if theme else None
+    # Two columns, not Theme objects: this runs on every live capture.
+    theme_ids = dict(db.session.execute(select(Theme.code, Theme.id).filter_by(
+        congress_id=contribution.congress_id)).all())
+    contribution.theme_id = theme_ids.get(guess.theme)
     contribution.off_topic = guess.theme == engine.HORS_THEME
-    alt = congress_themes.get(guess.alt_theme) if guess.alt_theme else None
-    contribution.alt_theme_id = alt.id if alt else None
+    contribution.alt_theme_id = theme_ids.get(guess.alt_theme) if guess.alt_theme else None
     contribution.confidence = round(float(guess.confidence), 4)
     contribution.review_rank = 0 if guess.review else None
     contribution.cluster_id = None
@@ -190,12 +202,17 @@ def _model_for(congress_id: int):
 
 
 def schedule_refit(app: Flask, congress_id: int) -> None:
-    """Ask for a refit soon; many requests within the debounce delay make one refit."""
+    """Ask for a refit once submissions pause for SORT_DEBOUNCE_S, and at the latest
+    SORT_MAX_WAIT_S after the first change: a burst of ideas makes one refit."""
     if not app.config.get("SORT_IN_BACKGROUND", True):
         return
     global _worker_started
     with _pending_lock:
-        _pending.setdefault(congress_id, time.monotonic() + app.config["SORT_DEBOUNCE_S"])
+        now = time.monotonic()
+        quiet = float(app.config["SORT_DEBOUNCE_S"])
+        latest = float(app.config.get("SORT_MAX_WAIT_S", quiet))
+        _, deadline = _pending.get(congress_id, (None, now + max(latest, quiet)))
+        _pending[congress_id] = (min(now + quiet, deadline), deadline)
         if not _worker_started:
             _worker_started = True
             socketio.start_background_task(_worker, app)
@@ -207,7 +224,7 @@ def _worker(app: Flask) -> None:
         socketio.sleep(0.2)
         now = time.monotonic()
         with _pending_lock:
-            due = [cid for cid, at in _pending.items() if at <= now]
+            due = [cid for cid, (at, _) in _pending.items() if at <= now]
             for cid in due:
                 del _pending[cid]
         for congress_id in due:
