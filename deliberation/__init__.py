@@ -114,8 +114,10 @@ def _size_pool(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
     if uri.startswith("postgresql"):
-        options.setdefault("pool_size", 20)
-        options.setdefault("max_overflow", 30)
+        # Two processes x (15 + 25) stay under PostgreSQL's default max_connections of
+        # 100; 20 + 30 each made the load run fail with "too many clients already".
+        options.setdefault("pool_size", 15)
+        options.setdefault("max_overflow", 25)
         options.setdefault("pool_pre_ping", True)
         options.setdefault("pool_timeout", 10)
         # production (issue 6): an unreachable server fails fast (503), never hangs

@@ -281,6 +281,35 @@ def test_scribe_capture_is_sorted_stored_and_pushed_to_every_screen(app, debate)
     assert _count(AuditEvent, action="contribution.created") == 13
 
 
+def test_a_burst_of_ideas_reaches_phones_as_one_batch_and_screens_one_by_one(
+        app, debate, monkeypatch):
+    # In a burst, 500 ideas x 500 phones was 250,000 messages: phones get the first idea
+    # at once and the rest of the burst as one `contributions.created` batch.
+    app.config["LIVE_PHONE_BATCH_S"] = 60.0
+    monkeypatch.setattr(live, "_flusher_started", True)  # the test flushes by hand
+    monkeypatch.setattr(live, "_phone_last", {})
+    monkeypatch.setattr(live, "_phone_queue", {})
+    phone = connect(app, None, "participants")
+    projector = connect(app, None, "projector")
+    received(phone), received(projector)
+    scribe = connect(app, http_client(app, debate, "scribe"), "facilitator")
+    received(scribe)
+    ids = [emit(scribe, "scribe.capture", {"speaker": "Jean Dupont", "key": f"burst-{n:04d}",
+                                           "text": f"Idée numéro {n} sur la fibre."})["id"]
+           for n in range(3)]
+    on_projector = [p["id"] for name, p in received(projector) if name == "contribution.created"]
+    assert on_projector == ids
+    heard = received(phone)
+    assert [p["id"] for name, p in heard if name == "contribution.created"] == ids[:1]
+    assert not [name for name, _ in heard if name == "contributions.created"]
+    live.flush_phones(window=0.0)
+    batches = [p for name, p in received(phone) if name == "contributions.created"]
+    assert len(batches) == 1
+    assert [c["id"] for c in batches[0]["items"]] == ids[1:] and batches[0]["more"] == 0
+    live.flush_phones(window=0.0)  # nothing queued: nothing sent
+    assert not received(phone)
+
+
 def test_capture_from_another_congress_participant_is_refused(app, debate):
     from .conftest import make_person
 

@@ -186,6 +186,8 @@
     onSnapshot: applySnapshot,
     on: {
       "contribution.created": addIdea,
+      // A burst of ideas arrives as one batch (oldest first).
+      "contributions.created": function (b) { (b.items || []).forEach(addIdea); },
       "contribution.updated": function (c) {
         var li = latest.querySelector('li[data-id="' + c.id + '"]');
         if (c.status !== "visible") { if (li) { li.remove(); } return; }
