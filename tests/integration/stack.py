@@ -409,6 +409,22 @@ class Listener:
 
         return wait_for(found, timeout, 0.02, f"{event} on {self.url}")
 
+    def wait_idea(self, text: str, timeout: float = 5.0):
+        """(arrival time, data) of the idea with this text: alone (`contribution.created`)
+        or within a phones' burst batch (`contributions.created`, see live.to_phones)."""
+        def found():
+            with self.lock:
+                for at, name, data in self.events:
+                    if name == "contribution.created" and data.get("text") == text:
+                        return at, data
+                    if name == "contributions.created":
+                        for item in data.get("items", []):
+                            if item.get("text") == text:
+                                return at, item
+            return None
+
+        return wait_for(found, timeout, 0.02, f"idea {text!r} on {self.url}")
+
     def close(self) -> None:
         try:
             self.sio.disconnect()
