@@ -165,6 +165,9 @@ def check_axe(
     listing rule id, help text and the first targets. ``axe_url`` is where the page's
     origin serves axe.min.js (the app serves it at /static/vendor/...).
     """
+    # Right after a click that navigates, the new document may have no <head> yet
+    # (a fresh-clone CI run failed so: "Cannot read properties of null").
+    page.wait_for_load_state("load")
     _inject_axe(page, axe_url)
     results = page.evaluate(
         """async (tags) => {
