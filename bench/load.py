@@ -52,21 +52,13 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _seed(app, clients: int) -> dict:
-    from datetime import date
-
     from deliberation import ballots
-    from deliberation.corpus import add_themes
     from deliberation.extensions import db
-    from deliberation.models import Congress, Participant
-    from tests.conftest import SMALL_THEMES
+    from deliberation.models import Participant
+    from tests.conftest import new_congress
 
     with app.app_context():
-        congress = Congress(title="Congrès de charge", place="Aurillac", join_code="CHARGE26",
-                            phase="debate", starts_on=date(2026, 12, 10),
-                            ends_on=date(2026, 12, 11))
-        db.session.add(congress)
-        db.session.flush()
-        add_themes(congress, SMALL_THEMES)
+        congress = new_congress("Congrès de charge", "CHARGE26", phase="debate")
         people = [Participant(congress_id=congress.id, display_name=f"Élu·e {i}",
                               commune=f"Commune {i}", department_code="15", present=True)
                   for i in range(clients)]

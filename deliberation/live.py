@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 
 from flask import Flask, request
 from flask_login import current_user
@@ -86,8 +87,6 @@ _phone_queue: dict[int, list[dict]] = {}
 
 def to_phones(congress_id: int, payload: dict) -> None:
     """Send one new idea to the phones now, or queue it when one went out just before."""
-    import time
-
     from flask import current_app
 
     app = current_app._get_current_object()
@@ -108,8 +107,6 @@ def to_phones(congress_id: int, payload: dict) -> None:
 
 def flush_phones(window: float) -> None:
     """Send each congress's queued ideas as one batch once its window has passed."""
-    import time
-
     now = time.monotonic()
     due: dict[int, list[dict]] = {}
     with _dirty_lock:

@@ -79,16 +79,21 @@ def runner(app):
     return app.test_cli_runner()
 
 
-@pytest.fixture
-def congress(app):
+def new_congress(title: str, join_code: str, phase: str = "consultation") -> Congress:
+    """A congress at Aurillac with the small test themes, flushed (the caller commits)."""
     from deliberation.corpus import add_themes
 
-    congress = Congress(title="Congrès de test", place="Aurillac", join_code="TEST26",
-                        phase="consultation", starts_on=date(2026, 12, 10),
-                        ends_on=date(2026, 12, 11))
+    congress = Congress(title=title, place="Aurillac", join_code=join_code, phase=phase,
+                        starts_on=date(2026, 12, 10), ends_on=date(2026, 12, 11))
     db.session.add(congress)
     db.session.flush()
     add_themes(congress, SMALL_THEMES)
+    return congress
+
+
+@pytest.fixture
+def congress(app):
+    congress = new_congress("Congrès de test", "TEST26")
     db.session.commit()
     return congress
 

@@ -17,7 +17,7 @@ from deliberation.config import TestConfig
 from deliberation.extensions import db, socketio
 from deliberation.models import Ballot, Contribution, Participant
 
-from .conftest import SMALL_THEMES, login, make_person, text_of
+from .conftest import login, make_person, new_congress, text_of
 
 ROLES = ("anonymous", "participant", "observer", "scribe", "facilitator")
 LOGGED = {"participant", "observer", "scribe", "facilitator"}
@@ -95,18 +95,10 @@ def fingerprint() -> str:
 
 
 def _seed_world() -> dict:
-    from datetime import date
-
     from deliberation import ballots
-    from deliberation.corpus import add_themes
-    from deliberation.models import Article, Congress
+    from deliberation.models import Article
 
-    congress = Congress(title="Congrès", place="Aurillac", join_code="SECU26",
-                        phase="consultation", starts_on=date(2026, 12, 10),
-                        ends_on=date(2026, 12, 11))
-    db.session.add(congress)
-    db.session.flush()
-    add_themes(congress, SMALL_THEMES)
+    congress = new_congress("Congrès", "SECU26")
     db.session.commit()
     people = {"participant": make_person(congress, "Élue", present=True),
               "observer": make_person(congress, "Observateur", role="observer"),
