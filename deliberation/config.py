@@ -56,6 +56,9 @@ class Config:
     SORT_MAX_WAIT_S = float(os.environ.get("SORT_MAX_WAIT_S", "10.0"))
     # Run the background refit at all (tests switch it off and call it directly).
     SORT_IN_BACKGROUND = True
+    # ... in a child process beside the server (deliberation/refit_process.py), so the
+    # refit never takes the event loop from the live pushes; in process when off.
+    SORT_WORKER_PROCESS = os.environ.get("SORT_WORKER_PROCESS", "1") == "1"
     PUBLIC_URL = os.environ.get("PUBLIC_URL") or None
 
 
@@ -65,4 +68,5 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = False
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SORT_IN_BACKGROUND = False
+    SORT_WORKER_PROCESS = False
     SORT_DEBOUNCE_S = 0.0

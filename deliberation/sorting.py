@@ -77,7 +77,6 @@ def off_loop(function, *args, **kwargs):
     if not monkey.is_module_patched("threading"):
         return function(*args, **kwargs)
     import gevent
-
     return gevent.get_hub().threadpool.apply(function, args, kwargs)
 
 
@@ -106,6 +105,12 @@ def refit(congress_id: int) -> SortRun:
         _sort_and_serialise, congress_themes(congress), [(str(c.id), c.text) for c in items],
         locks=locks, previous=previous.state if previous else None)
     model = result.model
+    # A facilitator may have confirmed or pinned an idea while the engine ran (in
+    # another process, or another greenlet): read those flags again, and leave them be.
+    corrected = {str(cid): (confirmed, locked) for cid, confirmed, locked in
+                 db.session.execute(select(Contribution.id, Contribution.confirmed,
+                                           Contribution.cluster_locked)
+                                    .filter_by(congress_id=congress_id))}
 
     by_key = {c.key: c for c in clusters_by_id.values()}
     for point in result.clusters:
@@ -127,15 +132,16 @@ def refit(congress_id: int) -> SortRun:
     review_rank = {item_id: rank for rank, item_id in enumerate(result.review)}
     for row in result.items:
         c = contributions[row.id]
-        if not c.confirmed:
+        confirmed_now, locked_now = corrected.get(row.id, (c.confirmed, c.cluster_locked))
+        if not (c.confirmed or confirmed_now):
             theme = themes_by_code.get(row.theme)
             c.theme_id = theme.id if theme else None
             c.off_topic = row.theme == engine.HORS_THEME
             c.confidence = round(float(row.confidence), 4)
         alt = themes_by_code.get(row.alt_theme) if row.alt_theme else None
         c.alt_theme_id = alt.id if alt else None
-        c.review_rank = None if c.confirmed else review_rank.get(row.id)
-        if not c.cluster_locked:
+        c.review_rank = None if (c.confirmed or confirmed_now) else review_rank.get(row.id)
+        if not (c.cluster_locked or locked_now):
             c.cluster_id = by_key[row.cluster].id if row.cluster in by_key else None
         c.map_x, c.map_y = float(row.x), float(row.y)
     for point in result.clusters:
@@ -230,7 +236,7 @@ def _worker(app: Flask) -> None:
         for congress_id in due:
             with app.app_context():
                 try:
-                    run = refit(congress_id)
+                    run = _background_refit(app, congress_id)
                     from . import live
 
                     live.points_updated(congress_id, run)
@@ -239,6 +245,44 @@ def _worker(app: Flask) -> None:
                     app.logger.exception("background refit failed")
                 finally:
                     db.session.remove()
+
+
+@dataclass
+class RunSummary:
+    """What the push after a refit needs of the stored run (not its large state)."""
+    id: int
+    n_contributions: int
+    changes: dict
+
+
+def _background_refit(app: Flask, congress_id: int) -> RunSummary:
+    """The refit in the child process when it runs, in this process otherwise."""
+    if app.config.get("SORT_WORKER_PROCESS"):
+        from . import refit_process
+
+        try:
+            run_id, data = refit_process.process.refit(app, congress_id)
+        except Exception:
+            app.logger.exception("refit process unavailable: refitting in process")
+        else:
+            from .clustering.themes import get_theme_model
+
+            congress = db.session.get(Congress, congress_id)
+            model = refit_process.load_model(data, get_theme_model(congress_themes(congress)))
+            with _models_lock:
+                _models[congress_id] = _Cached(run_id, model)
+            row = db.session.execute(select(SortRun.id, SortRun.n_contributions,
+                                            SortRun.changes).filter_by(id=run_id)).one()
+            return RunSummary(row.id, row.n_contributions, row.changes or {})
+    run = refit(congress_id)
+    return RunSummary(run.id, run.n_contributions, run.changes or {})
+
+
+def cached_model(congress_id: int):
+    """The fitted model this process holds for a congress (None before its first refit)."""
+    with _models_lock:
+        cached = _models.get(congress_id)
+    return cached.model if cached else None
 
 
 # -- Live debate (issue 4): placing corrected ideas, similar ideas ------------------------

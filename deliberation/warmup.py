@@ -50,6 +50,11 @@ def prepare_process(app: Flask) -> int:
             app.logger.warning("warm-up skipped: database or model cache unavailable")
         finally:
             db.session.remove()
+    if app.config.get("SORT_IN_BACKGROUND") and app.config.get("SORT_WORKER_PROCESS"):
+        from .refit_process import process
+
+        process.start(app)  # its imports (1.5 s) happen now, not on the first refit
     gc.collect()
     gc.freeze()
     return loaded
+
