@@ -147,3 +147,63 @@ def test_bad_themes_files_are_refused(tmp_path, content):
 def test_themes_keep_their_order():
     shuffled = [CUSTOM[2], CUSTOM[0], CUSTOM[1]]
     assert [t.code for t in themes_from_data(shuffled)] == ["mobilite", "culture", "sport"]
+
+
+GARDENS = ["Des jardins partagés au pied des immeubles du quartier",
+           "Créer des jardins partagés dans le quartier de la gare",
+           "Les jardins partagés du quartier ont besoin d'eau",
+           "Un jardin partagé pour les habitants du quartier"]
+
+
+def test_confirmations_move_similar_texts_to_their_theme():
+    # No theme speaks of shared gardens; the facilitator files two of them under culture
+    # (and one example of two other themes).  With the neighbour graph switched off,
+    # only the adapter fitted on the confirmations can move the other two.
+    texts = [t for t, _ in TEXTS] + GARDENS
+    y = [None] * len(texts)
+    y[0], y[6], y[9], y[10] = "mobilite", "sport", "culture", "culture"
+    base = fit(texts, spread_alpha=0.0)
+    conf = fit(texts, y=y, spread_alpha=0.0)
+    j = list(conf.classes_).index("culture")
+    assert not (base.labels_[11:] == "culture").all()
+    assert list(conf.labels_[11:]) == ["culture", "culture"]
+    assert (conf.proba_[11:, j] > base.proba_[11:, j] + 0.1).all()
+    # the clear texts are not dragged along
+    assert list(conf.labels_[:9]) == [y for _, y in TEXTS]
+    # the live path knows the adapter too
+    live, _ = conf.predict_proba(["Des jardins partagés pour tout le quartier"])
+    before, _ = base.predict_proba(["Des jardins partagés pour tout le quartier"])
+    assert live[0].argmax() == j and live[0, j] > before[0, j]
+
+
+def test_confirmations_that_agree_with_the_model_change_no_label():
+    # A congress dominated by one theme, a few confirmations per theme (as a facilitator
+    # would): the case-control correction keeps them from pushing towards rare themes.
+    texts = [t for t, _ in TEXTS] + [
+        "Des bus plus fréquents vers la gare le soir", "Un car scolaire pour les hameaux",
+        "Le transport à la demande pour les personnes âgées", "Plus de trains vers la ville",
+        "Sécuriser la route du collège pour les vélos", "Du stationnement près de la gare"]
+    base = fit(texts)
+    y = [None] * len(texts)
+    for i in (0, 1, 3, 4, 6, 7):
+        y[i] = TEXTS[i][1]
+    conf = fit(texts, y=y)
+    assert list(conf.labels_) == list(base.labels_)
+    # Without the correction, equal counts per theme read as « equally frequent themes »:
+    # the dominant theme's bias and its texts' probabilities come out lower.
+    naive = fit(texts, y=y, case_control=False)
+    j = list(conf.classes_).index("mobilite")
+    assert conf.adapter_[1][j] > naive.adapter_[1][j]
+    assert conf.proba_[9:, j].mean() > naive.proba_[9:, j].mean()
+
+
+def test_graph_strength_is_checked_on_enough_confirmations():
+    texts = [t for t, _ in TEXTS] + GARDENS
+    few = [None] * len(texts)
+    few[9] = "culture"
+    assert fit(texts, y=few).alpha_ == 0.5  # too few to judge: the configured strength
+    many = [y for _, y in TEXTS] + ["culture", None, None, None]
+    a = fit(texts, y=many, alpha_min_confirmed=8)
+    assert a.alpha_ in {0.0, 0.15, 0.3, 0.5}
+    assert fit(texts, y=many, spread_alpha=0.2).alpha_ <= 0.2
+    assert fit(texts, y=many, confirmed_mode="refit").alpha_ == 0.5

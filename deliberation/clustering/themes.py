@@ -15,8 +15,23 @@ Why three sources of evidence rather than one classifier:
 * **label spreading** over the congress's own k-NN graph: contributions that say
   the same thing end up under the same theme, and a facilitator's confirmations
   (clamped nodes) pull their neighbours along — semi-supervised over the whole
-  congress.  Confirmed contributions also form a small classifier of their own
-  (a weighted centroid per theme) whose weight grows with their number.
+  congress.
+
+A facilitator's confirmations (``fit(texts, y)``) are the congress's own register,
+and they are used twice (``confirmed_mode="adapt"``, the default):
+
+* an **adapter** fitted on them: a per-theme bias plus a per-word correction added
+  to the combined evidence's logits, both L2-regularised towards zero, so that the
+  corpus model stays the prior and a few examples shift it only where they have
+  something to say (words of the confirmed texts, a theme the model under-rates
+  here).  Confirmations come a few *per theme*, not in the congress's proportions:
+  a case-control offset keeps that sampling from reading as « all themes are
+  equally frequent », which would push a congress with a dominant theme away from it;
+* the **trust in the neighbour graph** is checked on them: label spreading is run
+  without them at a few strengths, and the strength (never above ``spread_alpha``)
+  under which their true themes are most likely is kept for this congress.  When
+  neighbours rarely share a theme, as in congresses of a few hundred texts, the
+  graph mostly adds noise and clamped confirmations would spread it.
 
 The fitted supervised model depends only on the themes and corpus files, so it
 is built at first use and cached (memory, then ``build/cache``), keyed by a hash
@@ -356,7 +371,16 @@ class ThemeAssigner:
     proto_share : weight of the prototype vote against the classifier (log-linear).
     spread_alpha : how much a contribution listens to its neighbours (0 = not at all).
     n_neighbors : size of the congress k-NN graph.
-    confirmed_weight : strength of the confirmed-examples vote per confirmed example.
+    confirmed_mode : "adapt" (adapter + graph trust checked on confirmations), "refit"
+        (warm-started classifier refit) or "vote" (similarity vote of confirmed examples).
+    confirmed_weight : per confirmed example: sample weight of a "refit", strength of a
+        "vote" (unused by "adapt").
+    adapt_l2 : L2 penalty of the adapter's per-word corrections (higher: stiffer).
+    adapt_bias_l2 : L2 penalty of the adapter's per-theme biases.
+    case_control : correct the adapter for confirmations sampled per theme (see
+        _fit_adapter); False treats them as a random sample of the congress.
+    alpha_grid : spreading strengths tried on the confirmations (capped at spread_alpha).
+    alpha_min_confirmed : confirmations needed before the graph's strength is re-chosen.
     hors_min_sim : below this cosine to every theme, and with a weak classifier, hors_theme.
     hors_floor : below this cosine to every theme, hors_theme whatever the classifier says.
     alt_min : a second theme is reported when its probability reaches this.
@@ -367,8 +391,14 @@ class ThemeAssigner:
                  spread_alpha=0.5, n_neighbors=10, confirmed_weight=0.5,
                  hors_min_sim=0.04, hors_max_proba=0.35, hors_floor=0.01, alt_min=0.22,
                  review_below=0.55,
-                 confirmed_mode="refit", random_state=0):
+                 confirmed_mode="adapt", adapt_l2=1.0, adapt_bias_l2=1.0, case_control=True,
+                 alpha_grid=(0.0, 0.15, 0.3, 0.5), alpha_min_confirmed=8, random_state=0):
         self.confirmed_mode = confirmed_mode
+        self.adapt_l2 = adapt_l2
+        self.adapt_bias_l2 = adapt_bias_l2
+        self.case_control = case_control
+        self.alpha_grid = alpha_grid
+        self.alpha_min_confirmed = alpha_min_confirmed
         self.themes = themes
         self.model = model
         self.proto_temperature = proto_temperature
@@ -410,6 +440,70 @@ class ThemeAssigner:
                 boost[:, j] = top.mean(axis=1)
         return boost
 
+    def _fit_adapter(self, X, prior, confirmed):
+        """Per-theme bias b and per-feature corrections D fitted on the confirmed rows.
+
+        Minimises the confirmed rows' cross-entropy of softmax(log prior + s + x D + b)
+        + adapt_l2/2 |D|² + adapt_bias_l2/2 |b|²: a logistic regression whose offset is
+        the model's own evidence, so with no data it is the model.  Only features that
+        occur in a confirmed text can move (the others have zero gradient).
+
+        s is the case-control correction: a facilitator confirms a few contributions
+        *per theme*, so among confirmed rows a theme is over-represented by
+        n_confirmed / n_in_congress; s = log of that rate (the congress count estimated
+        from the model's own soft counts) absorbs it during fitting and is dropped
+        afterwards.  Without it, the biases learn « every theme is equally frequent »
+        and push a congress with a dominant theme towards its rare ones.
+        """
+        from scipy.optimize import minimize
+
+        K = len(self.codes_)
+        rows = np.flatnonzero((confirmed >= 0) & (confirmed < K))
+        if not len(rows):
+            return None
+        counts = np.bincount(confirmed[rows], minlength=K).astype(float)
+        # A theme nobody confirmed yet counts as half a confirmation: still a contrast.
+        rate = np.log(np.maximum(counts, 0.5) / np.maximum(prior[:, :K].sum(axis=0), 1e-3))
+        base = np.log(np.clip(prior[rows, :K], 1e-9, None))
+        if self.case_control:
+            base = base + (rate - rate.mean())
+        base = base - base.max(axis=1, keepdims=True)
+        Xr = X[rows].tocsr() if sp.issparse(X) else sp.csr_matrix(X[rows])
+        used = np.unique(Xr.indices)
+        Xr = Xr[:, used]
+        XrT = Xr.T.tocsr()
+        F = len(used)
+        Y = np.zeros((len(rows), K))
+        Y[np.arange(len(rows)), confirmed[rows]] = 1.0
+        lam, mu = float(self.adapt_l2), float(self.adapt_bias_l2)
+
+        def loss(theta):
+            D, b = theta[:F * K].reshape(F, K), theta[F * K:]
+            Z = base + Xr @ D + b
+            Z = Z - Z.max(axis=1, keepdims=True)
+            lse = np.log(np.exp(Z).sum(axis=1, keepdims=True))
+            G = np.exp(Z - lse) - Y
+            value = -(Y * (Z - lse)).sum() + lam / 2 * (D * D).sum() + mu / 2 * (b @ b)
+            return value, np.r_[np.asarray(XrT @ G + lam * D).ravel(), G.sum(axis=0) + mu * b]
+
+        res = minimize(loss, np.zeros(F * K + K), jac=True, method="L-BFGS-B",
+                       options={"maxiter": 200})
+        D = np.zeros((X.shape[1], K))
+        D[used] = res.x[:F * K].reshape(F, K)
+        return D, res.x[F * K:]
+
+    def _adapt(self, X, prior):
+        """The prior's theme columns moved by the fitted adapter (hors_theme's mass kept)."""
+        if getattr(self, "adapter_", None) is None:
+            return prior
+        D, b = self.adapter_
+        K = len(self.codes_)
+        mass = prior[:, :K].sum(axis=1, keepdims=True)
+        logits = np.log(np.clip(prior[:, :K], 1e-9, None)) + np.asarray(X @ D) + b
+        out = prior.copy()
+        out[:, :K] = _softmax(logits) * mass
+        return out
+
     # -- fitting --------------------------------------------------------------
     def fit(self, texts, y=None, X_graph=None, Z=None):
         """Assign every text; y holds confirmed theme codes (None where unknown).
@@ -442,6 +536,11 @@ class ThemeAssigner:
         # Pad a hors_theme column when the classifier does not have one.
         if prior.shape[1] < len(self.classes_):
             prior = np.c_[prior, np.zeros((n, 1))]
+        self.adapter_ = None
+        self.prior_ = prior  # the evidence before confirmations, for the graph check
+        if known.any() and self.confirmed_mode == "adapt":
+            self.adapter_ = self._fit_adapter(X, prior, confirmed)
+            prior = self._adapt(X, prior)
         if known.any() and self.confirmed_mode == "vote":
             self.confirmed_X_ = X[np.flatnonzero(known)]
             self.confirmed_y_ = confirmed[known]
@@ -461,6 +560,7 @@ class ThemeAssigner:
         known = confirmed >= 0
         Y0[known] = 0.0
         Y0[np.flatnonzero(known), confirmed[known]] = 1.0
+        self.alpha_ = self.spread_alpha
         if self.spread_alpha <= 0 or n < 3:
             return Y0
         idx, sims = cosine_knn(X, self.n_neighbors, random_state=self.random_state, Z=Z)
@@ -470,8 +570,36 @@ class ThemeAssigner:
         d[d == 0] = 1.0
         dinv = sp.diags(1.0 / np.sqrt(d))
         S = (dinv @ W @ dinv).tocsr()
+        if self.confirmed_mode == "adapt" and known.sum() >= self.alpha_min_confirmed:
+            self.alpha_ = self._graph_trust(S, confirmed)
+        if self.alpha_ <= 0:
+            return Y0
+        return self._iterate(S, Y0, known, self.alpha_)
+
+    def _graph_trust(self, S, confirmed):
+        """The spreading strength under which the confirmed themes are most likely.
+
+        Spreading runs on the evidence *before* confirmations, nothing clamped, so each
+        confirmed row is scored by its own prior and its neighbours' say only: an honest
+        check of how far this congress's neighbours can be trusted.  Log-likelihood
+        rather than accuracy: with a few dozen confirmations, accuracy moves by whole
+        rows and picks noise.
+        """
+        rows = np.flatnonzero(confirmed >= 0)
+        free = np.zeros(S.shape[0], dtype=bool)
+        grid = sorted({float(g) for g in self.alpha_grid if 0 <= g <= self.spread_alpha}
+                      | {float(self.spread_alpha)})
+        best, best_alpha = -np.inf, float(self.spread_alpha)
+        for alpha in grid:
+            F = self._iterate(S, self.prior_, free, alpha) if alpha > 0 else self.prior_
+            score = float(np.log(np.clip(F[rows, confirmed[rows]], 1e-6, None)).mean())
+            if score > best + 1e-9:
+                best, best_alpha = score, alpha
+        return best_alpha
+
+    @staticmethod
+    def _iterate(S, Y0, known, a):
         F = Y0.copy()
-        a = self.spread_alpha
         for _ in range(30):
             F_new = a * (S @ F) + (1 - a) * Y0
             F_new[known] = Y0[known]
@@ -526,6 +654,8 @@ class ThemeAssigner:
         self.margin_ = np.zeros(0)
         self.review_ = np.zeros(0, dtype=np.int64)
         self.confirmed_X_, self.confirmed_y_ = None, None
+        self.adapter_ = None
+        self.alpha_ = self.spread_alpha
 
     # -- live -----------------------------------------------------------------
     def predict_proba(self, texts, X=None, X_graph=None):
@@ -538,11 +668,13 @@ class ThemeAssigner:
         prior, max_sim = self._prior(X)
         if prior.shape[1] < len(self.classes_):
             prior = np.c_[prior, np.zeros((X.shape[0], 1))]
+        prior = self._adapt(X, prior)
         if self.confirmed_X_ is not None and self.confirmed_mode == "vote":
             strength = self.confirmed_weight * np.log1p(len(self.confirmed_y_))
             prior = _softmax(np.log(np.clip(prior, 1e-9, None)) +
                              strength * 10 * self._confirmed_vote(X))
-        if self.X_graph_ is not None and self.X_graph_.shape[0] and self.spread_alpha > 0:
+        a = getattr(self, "alpha_", self.spread_alpha)
+        if self.X_graph_ is not None and self.X_graph_.shape[0] and a > 0:
             if getattr(self, "X_graph_T_", None) is None:  # transposed once, not per text
                 self.X_graph_T_ = self.X_graph_.T.tocsr()
             S = X_graph @ self.X_graph_T_
@@ -553,6 +685,5 @@ class ThemeAssigner:
             neigh = np.einsum("nk,nkc->nc", w, self.proba_[idx])
             tot = w.sum(axis=1, keepdims=True)
             neigh = np.where(tot > 0, neigh / np.where(tot > 0, tot, 1), prior)
-            a = self.spread_alpha
             prior = (1 - a) * prior + a * neigh
         return prior, max_sim
