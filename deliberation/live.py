@@ -532,13 +532,72 @@ def _ensure_flusher(app: Flask) -> None:
 
 
 def flush_picture(congress_id: int, supported: set[int] | None = None) -> None:
-    """One `points.updated` with the picture and the "+1" counts that moved (after commit)."""
+    """One `points.updated` with the picture and the "+1" counts that moved (after commit).
+
+    Projector and facilitator get it at once; phones at most every LIVE_PHONE_PICTURE_S
+    (the rest of a burst follows as one fresher picture, see `flush_phone_pictures`)."""
+    payload = _picture_payload(congress_id, supported)
+    push("points.updated", payload, congress_id, ("projector", "facilitator"))
+    _picture_to_phones(congress_id, payload, supported or set())
+
+
+def _picture_payload(congress_id: int, supported: set[int] | None) -> dict:
     payload: dict = {"reason": "counts", "picture": picture(congress_id)}
     if supported:
         payload["supports"] = {str(cid): n for cid, n in db.session.execute(
             select(Contribution.id, Contribution.supports)
             .where(Contribution.id.in_(sorted(supported))))}
-    push("points.updated", payload, congress_id)
+    return payload
+
+
+# Phones and the picture: during a burst (500 ideas in a few seconds, each process
+# flushing every 0.25 s) a picture per flush to every phone was thousands of frames a
+# second per process, the largest share of the servers' CPU under `make load`. A phone's
+# live board is read, not watched: one picture every LIVE_PHONE_PICTURE_S is enough,
+# and the last one of a burst always goes out.
+_phone_picture_last: dict[int, float] = {}
+_phone_picture_pending: dict[int, set[int]] = {}
+
+
+def _phone_picture_window() -> float:
+    from flask import current_app
+
+    return float(current_app.config.get("LIVE_PHONE_PICTURE_S",
+                                        0.0 if current_app.testing else 2.0))
+
+
+def _picture_to_phones(congress_id: int, payload: dict, supported: set[int]) -> None:
+    window = _phone_picture_window()
+    now = time.monotonic()
+    with _dirty_lock:
+        pending = _phone_picture_pending.get(congress_id)
+        if pending is None and now - _phone_picture_last.get(congress_id, -1e9) >= window:
+            _phone_picture_last[congress_id] = now
+            send = True
+        else:
+            _phone_picture_pending.setdefault(congress_id, set()).update(supported)
+            send = False
+    if send:
+        push("points.updated", payload, congress_id, ("participants",))
+    else:
+        from flask import current_app
+
+        _ensure_flusher(current_app._get_current_object())
+
+
+def flush_phone_pictures() -> None:
+    """Send each congress's held-back picture to the phones once its window has passed."""
+    window = _phone_picture_window()
+    now = time.monotonic()
+    with _dirty_lock:
+        due = {cid: ids for cid, ids in _phone_picture_pending.items()
+               if now - _phone_picture_last.get(cid, -1e9) >= window}
+        for cid in due:
+            del _phone_picture_pending[cid]
+            _phone_picture_last[cid] = now
+    for congress_id, supported in due.items():
+        push("points.updated", _picture_payload(congress_id, supported), congress_id,
+             ("participants",))
 
 
 def _flusher(app: Flask, delay: float) -> None:
@@ -553,6 +612,7 @@ def _flusher(app: Flask, delay: float) -> None:
         with _dirty_lock:
             due = dict(_dirty)
             _dirty.clear()
+            phones_waiting = bool(_phone_picture_pending)
         for congress_id, supported in due.items():
             with app.app_context():
                 try:
@@ -560,6 +620,15 @@ def _flusher(app: Flask, delay: float) -> None:
                 except Exception:  # keep the loop alive; the next change pushes again
                     db.session.rollback()
                     app.logger.exception("live picture push failed")
+                finally:
+                    db.session.remove()
+        if phones_waiting:
+            with app.app_context():
+                try:
+                    flush_phone_pictures()
+                except Exception:  # keep the loop alive; phones resync on their next snapshot
+                    db.session.rollback()
+                    app.logger.exception("live phone picture push failed")
                 finally:
                     db.session.remove()
 

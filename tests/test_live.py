@@ -310,6 +310,35 @@ def test_a_burst_of_ideas_reaches_phones_as_one_batch_and_screens_one_by_one(
     assert not received(phone)
 
 
+def test_phones_get_the_picture_at_most_every_window_and_always_the_last_one(
+        app, debate, monkeypatch):
+    # Each process flushed a picture to every phone 4 times a second during a burst: the
+    # largest share of the servers' CPU under `make load`. Screens still get each one.
+    app.config["LIVE_PHONE_PICTURE_S"] = 60.0
+    monkeypatch.setattr(live, "_flusher_started", True)  # the test flushes by hand
+    monkeypatch.setattr(live, "_phone_picture_last", {})
+    monkeypatch.setattr(live, "_phone_picture_pending", {})
+    phone = connect(app, None, "participants")
+    projector = connect(app, None, "projector")
+    received(phone), received(projector)
+    congress_id = debate.congress.id
+    first = debate.idea(0)
+    for n in range(3):
+        live.flush_picture(congress_id, {first.id} if n == 1 else None)
+    assert len([1 for name, _ in received(projector) if name == "points.updated"]) == 3
+    assert len([1 for name, _ in received(phone) if name == "points.updated"]) == 1
+
+    live.flush_phone_pictures()  # the window has not passed: still held back
+    assert not received(phone)
+    monkeypatch.setattr(live, "_phone_picture_last", {congress_id: -1e9})
+    live.flush_phone_pictures()
+    held = [p for name, p in received(phone) if name == "points.updated"]
+    assert len(held) == 1 and held[0]["picture"]["total"] == live.picture(congress_id)["total"]
+    assert held[0]["supports"] == {str(first.id): first.supports}  # the +1 counts carried
+    live.flush_phone_pictures()  # nothing pending: nothing sent
+    assert not received(phone)
+
+
 def test_capture_from_another_congress_participant_is_refused(app, debate):
     from .conftest import make_person
 
