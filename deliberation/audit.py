@@ -10,7 +10,8 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import event, insert, select, text
+from sqlalchemy.orm import Session
 
 from .extensions import db
 from .models import AuditEvent, utcnow
@@ -37,25 +38,49 @@ _LAST_HASH = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
 _INSERT = insert(AuditEvent.__table__)
 
 
+_PENDING = "motion_audit_pending"
+
+
 def record(action: str, congress_id: int | None, actor_id: int | None = None,
-           **payload: Any) -> AuditEvent:
+           **payload: Any) -> None:
     """Add an audit entry to the current transaction (committed with the change it records).
 
-    A Core insert, not an ORM add: it sits on the vote's hot path (bench/votes.py).
-    Pending ORM changes are flushed first, so the entry always follows what it records.
+    The entry is written at the very end, just before the transaction commits
+    (`_write_pending`): chaining it needs the previous entry's hash, so on PostgreSQL
+    every writer of every server process waits for one lock, and that lock must be
+    held for as little as possible — not while the caller still reads or renders
+    (a room posting and voting at once, `make load`). A rolled-back transaction drops
+    its entries with it.
     """
-    db.session.flush()
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Serialise writers so two transactions never chain onto the same entry.
-        db.session.execute(text("SELECT pg_advisory_xact_lock(7410001)"))
-    prev = db.session.scalar(_LAST_HASH)
-    event = AuditEvent(congress_id=congress_id, actor_id=actor_id, action=action,
-                       payload=payload, at=utcnow(), prev_hash=prev or "")
-    event.hash = _digest(event)
-    db.session.execute(_INSERT, {
+    db.session.info.setdefault(_PENDING, []).append({
         "congress_id": congress_id, "actor_id": actor_id, "action": action,
-        "payload": payload, "at": event.at, "prev_hash": event.prev_hash, "hash": event.hash})
-    return event
+        "payload": payload, "at": utcnow()})
+
+
+def _write_pending(session) -> None:
+    """Chain and insert the transaction's queued entries, in order, as its last writes."""
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    session.flush()  # pending ORM changes first: an entry always follows what it records
+    if session.get_bind().dialect.name == "postgresql":
+        # Serialise writers so two transactions never chain onto the same entry.
+        session.execute(text("SELECT pg_advisory_xact_lock(7410001)"))
+    prev = session.scalar(_LAST_HASH) or ""
+    rows = []
+    for entry in pending:
+        event = AuditEvent(**entry, prev_hash=prev)
+        event.hash = prev = _digest(event)
+        rows.append({**entry, "prev_hash": event.prev_hash, "hash": event.hash})
+    session.execute(_INSERT, rows)
+
+
+def _drop_pending(session, *args) -> None:  # noqa: ARG001
+    session.info.pop(_PENDING, None)
+
+
+event.listen(Session, "before_commit", _write_pending)
+event.listen(Session, "after_soft_rollback", _drop_pending)
 
 
 def verify_chain() -> list[str]:

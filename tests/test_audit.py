@@ -92,3 +92,18 @@ def test_phase_changes_and_votes_are_logged(congress, client):
 def test_verify_on_an_empty_database(runner, app):
     result = runner.invoke(args=["verify"])
     assert result.exit_code == 0 and "0 entrée" in result.output
+
+
+def test_entries_are_written_at_commit_and_dropped_with_a_rollback(congress):
+    audit.record("test.kept", congress.id, None, n=1)
+    audit.record("test.kept", congress.id, None, n=2)
+    assert _events() == []  # not yet: written as the transaction commits, lock held briefly
+    db.session.commit()
+    assert [e.payload["n"] for e in _events()] == [1, 2]
+    audit.record("test.dropped", congress.id, None, n=3)
+    db.session.rollback()
+    audit.record("test.kept", congress.id, None, n=4)
+    db.session.commit()
+    events = _events()
+    assert [e.action for e in events] == ["test.kept"] * 3
+    assert events[2].prev_hash == events[1].hash and audit.verify_chain() == []

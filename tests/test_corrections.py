@@ -167,4 +167,5 @@ def test_projector_mode_rules(debate):
     outcome = corrections.set_projector_mode(debate.congress, None, "theme", "donnees")
     assert outcome.result["theme_label"] == "Données"
     assert debate.congress.projector_mode == "theme"
+    db.session.commit()  # audit entries are written as the transaction commits
     assert _audit("projector.mode") == [{"mode": "theme", "theme": "donnees"}]
