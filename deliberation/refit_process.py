@@ -115,9 +115,11 @@ def serve(requests_fd: int, answers_fd: int) -> int:
             return 0
         with app.app_context():
             try:
-                run = sorting.refit(int(request["congress_id"]))
+                run = sorting.refit(int(request["congress_id"]), record=False, exclusive=True)
                 model = sorting.cached_model(run.congress_id)
                 answer = {"ok": True, "run_id": run.id, "model": dump_model(model)}
+            except sorting.RefitBusy:
+                answer = {"ok": False, "busy": True}
             except Exception as exc:  # the server refits in process instead
                 db.session.rollback()
                 app.logger.exception("refit in the child process failed")
@@ -128,6 +130,10 @@ def serve(requests_fd: int, answers_fd: int) -> int:
 
 
 # -- the server side -------------------------------------------------------------------------
+
+class Busy(Exception):
+    """Another server process is refitting this congress: ask again later."""
+
 
 class RefitProcess:
     """One child per server process, started on first use, restarted when it died."""
@@ -194,6 +200,8 @@ class RefitProcess:
             except (OSError, EOFError, TimeoutError):
                 self._stop()  # a broken or silent child: the next refit starts a new one
                 raise
+        if answer.get("busy"):
+            raise Busy(congress_id)
         if not answer.get("ok"):
             raise RuntimeError(answer.get("error") or "refit failed in the child process")
         return int(answer["run_id"]), answer["model"]

@@ -80,10 +80,32 @@ def off_loop(function, *args, **kwargs):
     return gevent.get_hub().threadpool.apply(function, args, kwargs)
 
 
-def refit(congress_id: int) -> SortRun:
-    """Sort a whole congress now (CLI, tests, the background worker) and store the run."""
+class RefitBusy(Exception):
+    """Another server process is refitting this congress right now (PostgreSQL)."""
+
+
+#: PostgreSQL advisory lock space of the refits (the audit chain uses 7410001).
+REFIT_LOCK = 7410002
+
+
+def refit(congress_id: int, *, record: bool = True, exclusive: bool = False) -> SortRun:
+    """Sort a whole congress now (CLI, tests, the background worker) and store the run.
+
+    exclusive: on PostgreSQL, raise RefitBusy instead of refitting when another process
+    already is (two processes of one congress did the same work at the same moment).
+    record: write the audit entry here; the refit child leaves it to the server, so
+    that a child at the lowest CPU priority never holds the audit chain's lock, which
+    every contribution and vote of the room waits for.
+    """
+    from sqlalchemy import text
+
     from .clustering import pipeline as engine
 
+    if exclusive and db.session.get_bind().dialect.name == "postgresql":
+        if not db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:space, :id)"),
+                                 {"space": REFIT_LOCK, "id": congress_id}):
+            db.session.rollback()
+            raise RefitBusy(congress_id)
     congress = db.session.get(Congress, congress_id)
     started = time.perf_counter()
     items = _items(congress_id)
@@ -155,8 +177,9 @@ def refit(congress_id: int) -> SortRun:
                   quality=result.quality, changes=result.changes, state=state,
                   finished_at=utcnow())
     db.session.add(run)
-    audit.record("sort.run", congress_id, None, contributions=len(items),
-                 points=len(result.clusters))
+    if record:
+        audit.record("sort.run", congress_id, None, contributions=len(items),
+                     points=len(result.clusters))
     db.session.commit()
     with _models_lock:
         _models[congress_id] = _Cached(run.id, model)
@@ -189,18 +212,15 @@ def assign_live(contribution: Contribution) -> None:
 def _model_for(congress_id: int):
     """The fitted model of the congress's last run; refit when this process has none yet
     (first live contribution after a restart, or on another server process)."""
-    last_id = db.session.scalar(select(SortRun.id).filter_by(congress_id=congress_id)
-                                .order_by(SortRun.id.desc()).limit(1))
     with _models_lock:
         cached = _models.get(congress_id)
-    if cached is not None and cached.run_id == last_id:
-        return cached.model
     if cached is not None:
-        # production (issue 6): another server process refit since. Its result is in the
-        # database; this process's model still places one new contribution well enough
-        # until the next debounced refit. Refitting inline here made every contribution
-        # after the other process's refit refit again, and two processes doing so at once
-        # collided on uq_cluster_key (a 500, and the contribution rolled back).
+        # Even when another server process (issue 6) refit since: its result is in the
+        # database, and this process's model still places one new contribution well
+        # enough until the next debounced refit. Refitting inline here made every
+        # contribution after the other process's refit refit again, and two processes
+        # doing so at once collided on uq_cluster_key (a 500, the contribution rolled
+        # back). So no query here either: this runs on every live contribution.
         return cached.model
     refit(congress_id)
     with _models_lock:
@@ -237,9 +257,10 @@ def _worker(app: Flask) -> None:
             with app.app_context():
                 try:
                     run = _background_refit(app, congress_id)
-                    from . import live
+                    if run is not None:
+                        from . import live
 
-                    live.points_updated(congress_id, run)
+                        live.points_updated(congress_id, run)
                 except Exception:  # keep the worker alive; the next change retries
                     db.session.rollback()
                     app.logger.exception("background refit failed")
@@ -255,13 +276,17 @@ class RunSummary:
     changes: dict
 
 
-def _background_refit(app: Flask, congress_id: int) -> RunSummary:
-    """The refit in the child process when it runs, in this process otherwise."""
+def _background_refit(app: Flask, congress_id: int) -> RunSummary | None:
+    """The refit in the child process when it runs, in this process otherwise; None when
+    another server process is refitting the congress (this one asks again later)."""
     if app.config.get("SORT_WORKER_PROCESS"):
         from . import refit_process
 
         try:
             run_id, data = refit_process.process.refit(app, congress_id)
+        except refit_process.Busy:
+            schedule_refit(app, congress_id)
+            return None
         except Exception:
             app.logger.exception("refit process unavailable: refitting in process")
         else:
@@ -273,8 +298,15 @@ def _background_refit(app: Flask, congress_id: int) -> RunSummary:
                 _models[congress_id] = _Cached(run_id, model)
             row = db.session.execute(select(SortRun.id, SortRun.n_contributions,
                                             SortRun.changes).filter_by(id=run_id)).one()
+            audit.record("sort.run", congress_id, None, contributions=row.n_contributions,
+                         points=len(model.clusters_), run=run_id)
+            db.session.commit()
             return RunSummary(row.id, row.n_contributions, row.changes or {})
-    run = refit(congress_id)
+    try:
+        run = refit(congress_id, exclusive=True)
+    except RefitBusy:
+        schedule_refit(app, congress_id)
+        return None
     return RunSummary(run.id, run.n_contributions, run.changes or {})
 
 

@@ -80,6 +80,13 @@ def test_the_background_refit_uses_the_child_and_caches_its_model(congress, chil
     assert isinstance(summary.changes, dict)
     assert sorting.cached_model(congress.id) is not None
     assert sorting._model_for(congress.id) is sorting.cached_model(congress.id)
+    # The child leaves the audit entry to the server (never holding the chain's lock).
+    from deliberation.models import AuditEvent
+
+    entry = db.session.scalars(select(AuditEvent).filter_by(action="sort.run")
+                               .order_by(AuditEvent.id.desc())).first()
+    assert entry.payload["run"] == summary.id
+    assert entry.payload["contributions"] == len(TEXTS)
 
 
 def test_a_dead_child_is_replaced_and_a_failed_refit_falls_back_in_process(
