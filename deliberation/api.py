@@ -111,6 +111,9 @@ def create_contribution(code: str):
     try:
         contribution, created = contrib.create(congress, text, author=participant,
                                                client_key=key)
+        # Built before the commit, while the rows are loaded: after it they would all be
+        # read again (this is the hot path of a room posting at once, `make load`).
+        payload, congress_id = live.contribution_payload(contribution), congress.id
         db.session.commit()
     except PhaseError as exc:
         db.session.rollback()
@@ -119,8 +122,8 @@ def create_contribution(code: str):
         db.session.rollback()
         raise ApiError(422, exc.message) from None
     if created:
-        live.contribution_created(contribution)
-    return jsonify(live.contribution_payload(contribution)), (201 if created else 200)
+        live.contribution_created(contribution, payload, congress_id)
+    return jsonify(payload), (201 if created else 200)
 
 
 @bp.get("/me")

@@ -63,13 +63,17 @@ def contribution_payload(contribution: Contribution) -> dict:
     }
 
 
-def contribution_created(contribution: Contribution) -> None:
-    payload = contribution_payload(contribution)
-    push("contribution.created", payload, contribution.congress_id,
-         ("projector", "facilitator"))
-    to_phones(contribution.congress_id, payload)
-    refresh_soon(contribution.congress_id)
-    _after_change(contribution.congress_id)
+def contribution_created(contribution: Contribution, payload: dict | None = None,
+                         congress_id: int | None = None) -> dict:
+    """Push a new idea (after commit). `payload` and `congress_id` may have been taken
+    before the commit, while the rows were loaded, which spares reading them again."""
+    payload = payload or contribution_payload(contribution)
+    congress_id = congress_id or contribution.congress_id
+    push("contribution.created", payload, congress_id, ("projector", "facilitator"))
+    to_phones(congress_id, payload)
+    refresh_soon(congress_id)
+    _after_change(congress_id)
+    return payload
 
 
 # -- phones: a new idea at once, a burst of ideas as one batch ------------------------
@@ -144,12 +148,13 @@ def phase_changed(congress: Congress) -> None:
 
 
 def points_updated(congress_id: int, run) -> None:
-    """After a refit: tell every screen to refresh its picture of themes and points."""
-    push("points.updated", {"reason": "refit", "run": run.id,
-                            "contributions": run.n_contributions,
-                            "changes": {k: v for k, v in run.changes.items()
-                                        if not isinstance(v, list)},
-                            "picture": picture(congress_id)}, congress_id)
+    """After a refit: tell every screen to refresh its picture of themes and points
+    (phones through the same window as the counts: they only redraw the picture)."""
+    payload = {"reason": "refit", "run": run.id, "contributions": run.n_contributions,
+               "changes": {k: v for k, v in run.changes.items() if not isinstance(v, list)},
+               "picture": picture(congress_id)}
+    push("points.updated", payload, congress_id, ("projector", "facilitator"))
+    _picture_to_phones(congress_id, payload, set())
 
 
 def _after_change(congress_id: int) -> None:
