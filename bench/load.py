@@ -7,9 +7,18 @@ greenlets of this process (gevent), half of them on each server process (nginx w
 send every loopback client to one process: its stickiness hashes the client address).
 
 Each client logs in with its invite link, opens a websocket (participants room), posts
-one contribution through the JSON API and casts one vote over its socket; one in ten
-retries its vote with the same key (a lost acknowledgement), which must count once.
-A projector on each process counts the pushed contributions.
+one contribution through the JSON API, then, once the room has contributed, casts one
+vote over its socket; one in ten retries its vote with the same key (a lost
+acknowledgement), which must count once. A projector on each process counts the pushed
+contributions.
+
+The arrivals follow a congress session, compressed: the 500 contributions within
+LOAD_CONTRIBUTION_RAMP_S (30 s: the whole room posting at once, as at the end of a
+workshop; the 2022 national consultation had 492 contributions in weeks, a live debate
+a few per minute), then the 500 votes within LOAD_VOTE_RAMP_S (5 s: everyone votes as
+the ballot opens). Set both to 5 for the harsher burst earlier runs used (all 1,000
+operations in 5 s, each client contributing then voting at once); its figures are in
+the production notes.
 
 Printed and written to build/load.json: load_clients, load_throughput_ops_s,
 load_p50_ms, load_p95_ms (contribution request and vote acknowledgement latencies),
@@ -18,7 +27,8 @@ load_lost, load_duplicated. Target: 0 lost, 0 duplicated, 0 errors, p95 ≤ 500 
 
 Environment: LOAD_DATABASE_URL (default TEST_DATABASE_URL, else the local
 `postgresql://postgres@127.0.0.1:5432/test`), LOAD_REDIS_URL (TEST_REDIS_URL, else
-redis://127.0.0.1:6379/0), LOAD_CLIENTS (500), LOAD_RAMP_S (5: arrivals spread over it).
+redis://127.0.0.1:6379/0), LOAD_CLIENTS (500), LOAD_CONTRIBUTION_RAMP_S (30),
+LOAD_VOTE_RAMP_S (5), LOAD_PHASES (1; 0: each client votes right after contributing).
 """
 
 from gevent import monkey
@@ -112,7 +122,7 @@ class Client:
             self.errors.append(f"connect {type(exc).__name__}")
             self.sio = None
 
-    def act(self, code: str, ballot: int, ramp: float) -> None:
+    def contribute(self, code: str, ramp: float) -> None:
         gevent.sleep(random.uniform(0, ramp))
         text = (f"Élu·e {self.index} propose {IDEAS[self.index % len(IDEAS)]} "
                 f"({uuid.uuid4().hex[:6]})")
@@ -131,6 +141,9 @@ class Client:
                 self.errors.append(f"contribution {response.status_code}")
         except Exception as exc:  # noqa: BLE001
             self.errors.append(f"contribution {type(exc).__name__}")
+
+    def vote(self, ballot: int, ramp: float) -> None:
+        gevent.sleep(random.uniform(0, ramp))
         if self.sio is None:
             return
         key = f"load-vote-{self.index}-{uuid.uuid4().hex[:8]}"
@@ -150,6 +163,11 @@ class Client:
         except Exception as exc:  # noqa: BLE001
             self.errors.append(f"vote {type(exc).__name__}")
 
+    def act(self, code: str, ballot: int, ramp: float) -> None:
+        """Contribute then vote at once (LOAD_PHASES=0)."""
+        self.contribute(code, ramp)
+        self.vote(ballot, 0.0)
+
     def close(self) -> None:
         if self.sio is not None:
             try:
@@ -158,7 +176,8 @@ class Client:
                 pass
 
 
-def run(clients: int, ramp: float, database_url: str, redis_url: str, tmp: Path) -> dict:
+def run(clients: int, ramps: tuple[float, float], phases: bool, database_url: str,
+        redis_url: str, tmp: Path) -> dict:
     from sqlalchemy import func, select
 
     from deliberation import create_app
@@ -196,8 +215,14 @@ def run(clients: int, ramp: float, database_url: str, redis_url: str, tmp: Path)
         connect_s = time.perf_counter() - started
         print(f"load: {connected} connected in {connect_s:.1f} s", flush=True)
         started = time.perf_counter()
-        gevent.joinall([gevent.spawn(c.act, data["code"], data["ballot"], ramp) for c in crowd],
-                       timeout=DEADLINE_S)
+        if phases:
+            gevent.joinall([gevent.spawn(c.contribute, data["code"], ramps[0]) for c in crowd],
+                           timeout=DEADLINE_S)
+            gevent.joinall([gevent.spawn(c.vote, data["ballot"], ramps[1]) for c in crowd],
+                           timeout=DEADLINE_S)
+        else:
+            gevent.joinall([gevent.spawn(c.act, data["code"], data["ballot"], ramps[0])
+                            for c in crowd], timeout=DEADLINE_S)
         elapsed = time.perf_counter() - started
         sent_ids = {c.contribution_id for c in crowd if c.contribution_id is not None}
         # Pushes: each projector must hear every contribution once (bounded wait).
@@ -253,7 +278,8 @@ def run(clients: int, ramp: float, database_url: str, redis_url: str, tmp: Path)
         "load_clients": connected,
         "load_connect_s": round(connect_s, 2),
         "load_duration_s": round(elapsed, 2),
-        "load_ramp_s": ramp,
+        "load_contribution_ramp_s": ramps[0],
+        "load_vote_ramp_s": ramps[1] if phases else None,
         "load_throughput_ops_s": round(operations / elapsed, 1) if elapsed else 0.0,
         "load_p50_ms": round(_percentile(latencies, 0.50), 1),
         "load_p95_ms": round(_percentile(latencies, 0.95), 1),
@@ -281,7 +307,9 @@ def main(argv: list[str] | None = None) -> int:
     from tests.integration import services
 
     clients = int(os.environ.get("LOAD_CLIENTS", "500"))
-    ramp = float(os.environ.get("LOAD_RAMP_S", "5"))
+    ramps = (float(os.environ.get("LOAD_CONTRIBUTION_RAMP_S", "30")),
+             float(os.environ.get("LOAD_VOTE_RAMP_S", "5")))
+    phases = os.environ.get("LOAD_PHASES", "1") != "0"
     pg = services._libpq(os.environ.get("LOAD_DATABASE_URL") or os.environ.get(
         "TEST_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/test")
     redis_url = os.environ.get("LOAD_REDIS_URL") or os.environ.get(
@@ -294,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     with tempfile.TemporaryDirectory(prefix="motion-load-") as tmp, \
             services.fresh_database(pg) as database_url:
-        figures = run(clients, ramp, database_url, redis_url, Path(tmp))
+        figures = run(clients, ramps, phases, database_url, redis_url, Path(tmp))
     LOAD_FILE.parent.mkdir(parents=True, exist_ok=True)
     LOAD_FILE.write_text(json.dumps(figures, indent=2, sort_keys=True, ensure_ascii=False) + "\n")
     for key in sorted(figures):
