@@ -10,14 +10,16 @@ import hashlib
 import json
 from typing import Any
 
-from sqlalchemy import event, insert, select, text
+from sqlalchemy import event as sa_event
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
 
 from .extensions import db
 from .models import AuditEvent, utcnow
 
 
-def _digest(event: AuditEvent) -> str:
+def _digest(event: AuditEvent, raw: bool = False) -> str:
+    """sha256 of the entry's canonical JSON (raw: the JSON itself)."""
     body = json.dumps(
         {
             "congress_id": event.congress_id,
@@ -31,11 +33,32 @@ def _digest(event: AuditEvent) -> str:
         ensure_ascii=False,
         default=str,
     )
-    return hashlib.sha256(body.encode()).hexdigest()
+    return body if raw else hashlib.sha256(body.encode()).hexdigest()
 
 
 _LAST_HASH = select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)
 _INSERT = insert(AuditEvent.__table__)
+_PREV_TAIL = '"prev": ""}'
+# PostgreSQL: the same digest as _digest, computed by the database from the entry's
+# canonical JSON up to its previous hash ("prev" sorts last among the keys).
+_PG_APPEND = text("""
+    INSERT INTO audit_event (congress_id, at, actor_id, action, payload, prev_hash, hash)
+    SELECT CAST(:congress_id AS INTEGER), CAST(:at AS TIMESTAMP),
+           CAST(:actor_id AS INTEGER), CAST(:action AS VARCHAR), CAST(:payload AS JSON),
+           last.hash,
+           encode(sha256(convert_to(CAST(:prefix AS TEXT) || last.hash || '"}', 'UTF8')),
+                  'hex')
+    FROM (SELECT coalesce((SELECT hash FROM audit_event ORDER BY id DESC LIMIT 1), '')
+          AS hash) AS last
+""")
+
+
+def _digest_prefix(entry: dict) -> str:
+    """The canonical JSON _digest hashes, cut just before the previous entry's hash."""
+    body = _digest(AuditEvent(**entry, prev_hash=""), raw=True)
+    if not body.endswith(_PREV_TAIL):  # pragma: no cover - a key sorting after "prev"
+        raise ValueError("audit digest layout changed: 'prev' must sort last")
+    return body[:-2]
 
 
 _PENDING = "motion_audit_pending"
@@ -64,8 +87,16 @@ def _write_pending(session) -> None:
         return
     session.flush()  # pending ORM changes first: an entry always follows what it records
     if session.get_bind().dialect.name == "postgresql":
-        # Serialise writers so two transactions never chain onto the same entry.
+        # Serialise writers so two transactions never chain onto the same entry, and
+        # chain in the database: each INSERT reads the last hash and hashes itself in
+        # one statement (a fresh snapshot, taken once the lock is ours), so the lock is
+        # held for one round trip and the commit, not three.
         session.execute(text("SELECT pg_advisory_xact_lock(7410001)"))
+        for entry in pending:
+            session.execute(_PG_APPEND, {
+                **entry, "payload": json.dumps(entry["payload"], default=str),
+                "prefix": _digest_prefix(entry)})
+        return
     prev = session.scalar(_LAST_HASH) or ""
     rows = []
     for entry in pending:
@@ -79,8 +110,8 @@ def _drop_pending(session, *args) -> None:  # noqa: ARG001
     session.info.pop(_PENDING, None)
 
 
-event.listen(Session, "before_commit", _write_pending)
-event.listen(Session, "after_soft_rollback", _drop_pending)
+sa_event.listen(Session, "before_commit", _write_pending)
+sa_event.listen(Session, "after_soft_rollback", _drop_pending)
 
 
 def verify_chain() -> list[str]:
