@@ -256,6 +256,9 @@ def _worker(app: Flask) -> None:
         for congress_id in due:
             with app.app_context():
                 try:
+                    if voting_now(congress_id):
+                        schedule_refit(app, congress_id)  # after the ballot closes
+                        continue
                     run = _background_refit(app, congress_id)
                     if run is not None:
                         from . import live
@@ -266,6 +269,21 @@ def _worker(app: Flask) -> None:
                     app.logger.exception("background refit failed")
                 finally:
                     db.session.remove()
+
+
+def voting_now(congress_id: int) -> bool:
+    """Whether a ballot of the congress is open: its background refit then waits.
+
+    While the room votes the projector shows the vote, and nobody reads the recurring
+    points; a refit then only competed with the ballot for the servers (under
+    `make load`, a refit landing in the burst of 500 votes took their p95 from
+    120-150 ms to 230-710 ms). New ideas still get their theme and point at once
+    (`assign_live`); the points are re-sorted once the ballot closes.
+    """
+    from .models import Ballot
+
+    return db.session.scalar(select(Ballot.id).filter_by(congress_id=congress_id,
+                                                         state="open").limit(1)) is not None
 
 
 @dataclass

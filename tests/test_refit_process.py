@@ -178,3 +178,47 @@ def test_under_gevent_the_loop_keeps_turning_while_the_child_refits(congress, ap
     # as long as the whole refit (the child's start-up and the sort, seconds here).
     assert figures["max_gap"] < max(0.3, figures["took"] / 4)
     assert figures["ticks"] >= max(1, int(figures["took"] / 0.02) // 2)
+
+
+class _Stop(BaseException):  # not an Exception: the worker's own handler must not catch it
+    pass
+
+
+def _one_worker_pass(app, monkeypatch):
+    """Run the background worker's loop once (its sleep raises on the second call)."""
+    calls = []
+
+    def sleep(seconds):
+        if seconds:  # the loop's own pause (the refit's sleep(0) only yields)
+            calls.append(seconds)
+            if len(calls) > 1:
+                raise _Stop
+
+    monkeypatch.setattr(sorting.socketio, "sleep", sleep)
+    with pytest.raises(_Stop):
+        sorting._worker(app)
+
+
+def test_the_background_refit_waits_while_the_room_votes(congress, app, monkeypatch):
+    from deliberation import ballots
+
+    build(congress)
+    ballot = ballots.create(congress, "Motion entière")
+    db.session.commit()
+    ballots.open_ballot(ballot.id)
+    app.config.update(SORT_IN_BACKGROUND=True, SORT_DEBOUNCE_S=0.0, SORT_MAX_WAIT_S=0.0)
+    monkeypatch.setattr(sorting, "_worker_started", True)  # the test runs the loop itself
+    monkeypatch.setattr(sorting, "_pending", {})
+    runs = db.session.scalar(select(db.func.count(SortRun.id)))
+    assert sorting.voting_now(congress.id)
+
+    sorting.schedule_refit(app, congress.id)
+    _one_worker_pass(app, monkeypatch)
+    assert db.session.scalar(select(db.func.count(SortRun.id))) == runs  # not during the vote
+    assert congress.id in sorting._pending  # still wanted
+
+    ballots.close_ballot(ballot.id)
+    assert not sorting.voting_now(congress.id)
+    _one_worker_pass(app, monkeypatch)
+    assert db.session.scalar(select(db.func.count(SortRun.id))) == runs + 1
+    assert congress.id not in sorting._pending
