@@ -77,6 +77,7 @@ def off_loop(function, *args, **kwargs):
     if not monkey.is_module_patched("threading"):
         return function(*args, **kwargs)
     import gevent
+
     return gevent.get_hub().threadpool.apply(function, args, kwargs)
 
 
@@ -212,19 +213,17 @@ def assign_live(contribution: Contribution) -> None:
 def _model_for(congress_id: int):
     """The fitted model of the congress's last run; refit when this process has none yet
     (first live contribution after a restart, or on another server process)."""
-    with _models_lock:
-        cached = _models.get(congress_id)
-    if cached is not None:
+    model = cached_model(congress_id)
+    if model is not None:
         # Even when another server process (issue 6) refit since: its result is in the
         # database, and this process's model still places one new contribution well
         # enough until the next debounced refit. Refitting inline here made every
         # contribution after the other process's refit refit again, and two processes
         # doing so at once collided on uq_cluster_key (a 500, the contribution rolled
         # back). So no query here either: this runs on every live contribution.
-        return cached.model
+        return model
     refit(congress_id)
-    with _models_lock:
-        return _models[congress_id].model
+    return cached_model(congress_id)
 
 
 def schedule_refit(app: Flask, congress_id: int) -> None:

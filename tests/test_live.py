@@ -281,17 +281,25 @@ def test_scribe_capture_is_sorted_stored_and_pushed_to_every_screen(app, debate)
     assert _count(AuditEvent, action="contribution.created") == 13
 
 
+def _phone_and_projector(app, monkeypatch, window: str, state: tuple[str, str]):
+    """A phone and a projector, drained, with a 60 s phone `window` and fresh `state`;
+    the test flushes by hand (no background flusher)."""
+    app.config[window] = 60.0
+    monkeypatch.setattr(live, "_flusher_started", True)
+    for name in state:
+        monkeypatch.setattr(live, name, {})
+    phone = connect(app, None, "participants")
+    projector = connect(app, None, "projector")
+    received(phone), received(projector)
+    return phone, projector
+
+
 def test_a_burst_of_ideas_reaches_phones_as_one_batch_and_screens_one_by_one(
         app, debate, monkeypatch):
     # In a burst, 500 ideas x 500 phones was 250,000 messages: phones get the first idea
     # at once and the rest of the burst as one `contributions.created` batch.
-    app.config["LIVE_PHONE_BATCH_S"] = 60.0
-    monkeypatch.setattr(live, "_flusher_started", True)  # the test flushes by hand
-    monkeypatch.setattr(live, "_phone_last", {})
-    monkeypatch.setattr(live, "_phone_queue", {})
-    phone = connect(app, None, "participants")
-    projector = connect(app, None, "projector")
-    received(phone), received(projector)
+    phone, projector = _phone_and_projector(app, monkeypatch, "LIVE_PHONE_BATCH_S",
+                                            ("_phone_last", "_phone_queue"))
     scribe = connect(app, http_client(app, debate, "scribe"), "facilitator")
     received(scribe)
     ids = [emit(scribe, "scribe.capture", {"speaker": "Jean Dupont", "key": f"burst-{n:04d}",
@@ -314,13 +322,8 @@ def test_phones_get_the_picture_at_most_every_window_and_always_the_last_one(
         app, debate, monkeypatch):
     # Each process flushed a picture to every phone 4 times a second during a burst: the
     # largest share of the servers' CPU under `make load`. Screens still get each one.
-    app.config["LIVE_PHONE_PICTURE_S"] = 60.0
-    monkeypatch.setattr(live, "_flusher_started", True)  # the test flushes by hand
-    monkeypatch.setattr(live, "_phone_picture_last", {})
-    monkeypatch.setattr(live, "_phone_picture_pending", {})
-    phone = connect(app, None, "participants")
-    projector = connect(app, None, "projector")
-    received(phone), received(projector)
+    phone, projector = _phone_and_projector(app, monkeypatch, "LIVE_PHONE_PICTURE_S",
+                                            ("_phone_picture_last", "_phone_picture_pending"))
     congress_id = debate.congress.id
     first = debate.idea(0)
     for n in range(3):
