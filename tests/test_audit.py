@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select, text
 
 from deliberation import audit, ballots
@@ -107,3 +108,36 @@ def test_entries_are_written_at_commit_and_dropped_with_a_rollback(congress):
     events = _events()
     assert [e.action for e in events] == ["test.kept"] * 3
     assert events[2].prev_hash == events[1].hash and audit.verify_chain() == []
+
+
+def test_hostile_payloads_are_stored_verbatim_and_chain(congress):
+    """On PostgreSQL the entry travels as quoted literals in one message with its lock
+    and commit: quotes, backslashes, semicolons or braces must neither break nor inject."""
+    nasty = ["'; DELETE FROM audit_event; --", "\\'\\\\", "{prefix} %(at)s %s {{}}",
+             "COMMIT; ROLLBACK", "l’élu·e « dit » \u2028 \t\n fin", "\x7f€😀"]
+    for i, value in enumerate(nasty):
+        audit.record("test.nasty", congress.id, None, texte=value, n=i)
+    db.session.commit()
+    events = _events()
+    assert [e.payload["texte"] for e in events] == nasty
+    assert audit.verify_chain() == []
+
+
+def test_entries_in_a_savepoint_follow_the_outer_transaction(congress):
+    """A savepoint's entries are written under the lock but never commit the outer
+    transaction (PostgreSQL: the one-message append adds its COMMIT only at top level)."""
+    if db.engine.dialect.name == "sqlite":
+        # pysqlite's legacy transaction control opens no transaction before a SAVEPOINT,
+        # so releasing one commits on SQLite whatever the audit log does.
+        pytest.skip("pysqlite: RELEASE SAVEPOINT without an open transaction commits")
+    audit.record("test.outer", congress.id, None, n=1)
+    with db.session.begin_nested():
+        audit.record("test.inner", congress.id, None, n=2)
+    db.session.rollback()  # the savepoint's release committed nothing on its own
+    assert _events() == []
+    with db.session.begin_nested():
+        audit.record("test.inner", congress.id, None, n=3)
+    audit.record("test.outer", congress.id, None, n=4)
+    db.session.commit()
+    assert [e.payload["n"] for e in _events()] == [3, 4]
+    assert audit.verify_chain() == []
