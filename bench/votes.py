@@ -34,7 +34,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+
+from bench.phone import Phone
 
 ROOT = Path(__file__).resolve().parents[1]
 CODE = "BENCH5"
@@ -104,92 +105,26 @@ def tally(ballot_id: int) -> dict:
 
 
 # --- child 2: the voters (under gevent) --------------------------------------------------
-# Each voter is one raw websocket speaking Engine.IO 4 / Socket.IO 5 (a few lines of
-# protocol), so that 500 of them fit in one process: a full client object per voter
-# (several greenlets and queues each) made the load generator, not the server, the
-# bottleneck.
+# Each voter is one raw websocket (bench/phone.py), so that 500 of them fit in one
+# process: a full client object per voter made the load generator, not the server,
+# the bottleneck.
 
-class Voter:
-    """One phone: a websocket, its pending acknowledgements, the final tally it saw."""
+class Voter(Phone):
+    """One phone that also notes when it saw the final tally of its ballot."""
 
     def __init__(self, url: str, cookie: str, code: str, ballot_id: int):
-        import gevent.lock
-        import websocket
-
-        ws_url = url.replace("http://", "ws://", 1) + "/socket.io/?EIO=4&transport=websocket"
-        self.ws = websocket.create_connection(ws_url, header=[f"Cookie: {cookie}"], timeout=20)
-        self.lock = gevent.lock.Semaphore()
-        self.pending: dict[int, Any] = {}
-        self.next_id = 0
         self.ballot_id = ballot_id
         self.closed_at: float | None = None
         self.closed_total: int | None = None
-        opening = self.ws.recv()
-        if not opening.startswith("0"):
-            raise RuntimeError(f"unexpected Engine.IO opening {opening[:80]!r}")
-        self.send("40" + json.dumps({"congress": code, "audience": "participants"}))
-        answer = self._recv_until_connect()
-        if not answer.startswith("40"):
-            raise RuntimeError(f"namespace refused: {answer[:120]!r}")
-        self.ws.settimeout(None)  # a quiet phone is not a dead one (pings keep it alive)
+        super().__init__(url, cookie, code)
 
-    def _recv_until_connect(self) -> str:
-        while True:
-            frame = self.ws.recv()
-            if frame == "2":
-                self.send("3")
-            elif frame.startswith(("40", "44")):
-                return frame
-
-    def send(self, frame: str) -> None:
-        with self.lock:
-            self.ws.send(frame)
-
-    def read_loop(self) -> None:
-        """Answer pings, resolve acknowledgements, note the final tally; until closed."""
-        while True:
-            try:
-                frame = self.ws.recv()
-            except Exception:  # noqa: BLE001 - socket closed at the end of the run
-                return
-            if not frame:
-                return
-            if frame == "2":
-                self.send("3")
-            elif frame.startswith("43"):
-                digits = ""
-                for ch in frame[2:]:
-                    if not ch.isdigit():
-                        break
-                    digits += ch
-                result = self.pending.pop(int(digits), None)
-                if result is not None:
-                    result.set(json.loads(frame[2 + len(digits):])[0])
-            elif frame.startswith('42["ballot.closed"'):
-                payload = json.loads(frame[2:])[1]
-                if payload.get("id") == self.ballot_id:
-                    self.closed_at = time.monotonic()
-                    self.closed_total = sum((payload.get("results") or {})
-                                            .get("counts", {}).values())
-
-    def call(self, event: str, data: dict, timeout: float) -> Any:
-        """Emit with an acknowledgement; None when it does not come in time."""
-        from gevent.event import AsyncResult
-
-        self.next_id += 1
-        ack_id, result = self.next_id, AsyncResult()
-        self.pending[ack_id] = result
-        self.send(f"42{ack_id}" + json.dumps([event, data]))
-        if result.wait(timeout) is None and not result.ready():
-            self.pending.pop(ack_id, None)  # the ack was lost or late
-            return None
-        return result.get()
-
-    def close(self) -> None:
-        try:
-            self.ws.close()
-        except Exception:  # noqa: BLE001 - shutting down
-            pass
+    def on_frame(self, frame: str) -> None:
+        if frame.startswith('42["ballot.closed"'):
+            payload = json.loads(frame[2:])[1]
+            if payload.get("id") == self.ballot_id:
+                self.closed_at = time.monotonic()
+                self.closed_total = sum((payload.get("results") or {})
+                                        .get("counts", {}).values())
 
 
 def load(url: str, spec_path: str, out_path: str) -> None:
