@@ -44,9 +44,9 @@ class Debate:
     people: dict[str, Participant] = field(default_factory=dict)
 
     def point(self, word: str) -> Cluster:
-        """The recurring point whose label contains `word`."""
+        """The recurring point whose label contains `word` (labels keep acronyms' case)."""
         return next(c for c in db.session.scalars(select(Cluster).filter_by(
-            congress_id=self.congress.id)) if word in c.display_label)
+            congress_id=self.congress.id)) if word.lower() in c.display_label.lower())
 
     def idea(self, index: int) -> Contribution:
         return db.session.get(Contribution, self.ideas[index])

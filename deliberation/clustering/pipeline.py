@@ -280,7 +280,7 @@ class SortingModel:
 
         t = time.perf_counter()
         clusters, cluster_of = self._build_clusters(ids, theme_of, locks, previous, X, forms,
-                                                    names, n_word)
+                                                    names, n_word, texts)
         dups = []
         if n >= 2:
             if self.assigner_.knn_ is not None and n == n_all:
@@ -327,9 +327,11 @@ class SortingModel:
                                 "prototype_docs": int(model.n_prototype_docs_),
                                 "classes": [str(c) for c in model.classes_]}}
 
-    def _build_clusters(self, ids, theme_of, locks, previous, X, forms, names, n_word):
+    def _build_clusters(self, ids, theme_of, locks, previous, X, forms, names, n_word,
+                        texts):
         """Groups with ids matched to the previous run, manual memberships and labels applied."""
-        from .points import distinctive_terms, medoids
+        from .labels import phrases
+        from .points import distinctive_stems, medoids
 
         p = self.points_
         n = len(ids)
@@ -364,10 +366,16 @@ class SortingModel:
             final.append((cid, sorted(rows), True))
         theme_arr = np.asarray(theme_of, dtype=object)
         row_groups = [np.array(g, dtype=np.int64) for _, g, _ in final]
-        terms = distinctive_terms(X, row_groups, theme_arr, (n_word, names, forms)) if n else []
+        candidates = (distinctive_stems(X, row_groups, theme_arr, (n_word, names, forms))
+                      if n else [])
         centres = medoids(X, row_groups) if n else []
         clusters, cluster_of = [], {}
-        for (cid, rows, manual), g_terms, centre in zip(final, terms, centres, strict=True):
+        for (cid, rows, manual), g_candidates, centre in zip(final, candidates, centres,
+                                                              strict=True):
+            # The medoid's words first: the label reads like the group's typical idea.
+            g_terms = phrases(g_candidates, [texts[centre]] + [texts[r] for r in rows
+                                                                if r != centre],
+                              self.analyser_)
             theme = Counter(theme_of[r] for r in rows).most_common(1)[0][0]
             label = locks.labels.get(cid) or ", ".join(g_terms)
             x, y = cluster_position(cid, theme, self.codes_, self.random_state)

@@ -145,17 +145,40 @@ def medoids(X, groups) -> list[int]:
 
 
 def distinctive_terms(X, groups, themes, word_block, n_terms=3):
-    """Top stems of each group against its theme (a group of one: its own top stems).
+    """Top terms of each group against its theme, each word in its commonest surface form
+    (labels.phrases renders them as written, for the stored runs)."""
+    _, _, forms = word_block
+    out = []
+    for candidates in distinctive_stems(X, groups, themes, word_block, n_terms):
+        chosen: list[str] = []
+        used: set[str] = set()
+        for parts in candidates:
+            if any(p in used for p in parts):
+                continue
+            chosen.append(" ".join(best_surface(p, forms) for p in parts))
+            used.update(parts)
+            if len(chosen) == n_terms:
+                break
+        out.append(chosen)
+    return out
+
+
+def distinctive_stems(X, groups, themes, word_block, n_terms=3):
+    """Candidate terms of each group, best first: stems and stem pairs as tuples
+    (4 × n_terms at most), yielded group by group (50,000 groups' lists at once cost
+    tens of MiB at the pipeline's peak). Scored against the group's theme; a group of
+    one: its own top stems.
 
     Means and document frequencies of every group come from two sparse products
     with a group-indicator matrix, and only each group's own non-zero columns are
     scored, so the cost grows with the congress's size, not groups × vocabulary.
     """
-    n_word, names, forms = word_block
+    n_word, names, _ = word_block
     W = X[:, :n_word].tocsr() if sp.issparse(X) else sp.csr_matrix(X[:, :n_word])
     n = W.shape[0]
     if not groups or n == 0:
-        return [[] for _ in groups]
+        yield from ([] for _ in groups)
+        return
     theme_codes = sorted(set(themes.tolist()))
     theme_index = {t: k for k, t in enumerate(theme_codes)}
     row_theme = np.array([theme_index[t] for t in themes.tolist()], dtype=np.int64)
@@ -173,7 +196,6 @@ def distinctive_terms(X, groups, themes, word_block, n_terms=3):
     Wb = W.copy()
     Wb.data = np.ones_like(Wb.data)
     df = (G @ Wb).tocsr()
-    out = []
     for k, g in enumerate(groups):
         lo, hi = means.indptr[k], means.indptr[k + 1]
         cols, mean = means.indices[lo:hi], means.data[lo:hi]
@@ -194,19 +216,7 @@ def distinctive_terms(X, groups, themes, word_block, n_terms=3):
         keep = score > 0
         cols, score = cols[keep], score[keep]
         order = np.lexsort((cols, -score))[: 4 * n_terms]
-        chosen: list[str] = []
-        used: set[str] = set()
-        for j in cols[order]:
-            name = names[j]
-            parts = name.split(" ")
-            if any(p in used for p in parts):
-                continue
-            chosen.append(" ".join(best_surface(p, forms) for p in parts))
-            used.update(parts)
-            if len(chosen) == n_terms:
-                break
-        out.append(chosen)
-    return out
+        yield [tuple(names[j].split(" ")) for j in cols[order]]
 
 
 def near_duplicates(X, threshold=0.85, k=5, Z=None, random_state=0):
