@@ -70,3 +70,10 @@ def test_pipeline_labels_are_phrases_and_deterministic():
     deal = next(c for c in first.clusters if "1" in c.members)
     if deal.size > 1:
         assert "New Deal" in deal.label and "deal, new" not in deal.label
+
+
+def test_phrases_left_side_by_side_are_joined():
+    text = "Nos données communales sur des serveurs en France, pas chez les Américains !"
+    got = phrases([s("serveurs", "france"), s("données"), s("communales", "serveurs"),
+                   s("américains")], [text], ANALYSER)
+    assert got == ["données communales sur des serveurs en France", "Américains"]

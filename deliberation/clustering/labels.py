@@ -161,8 +161,21 @@ def phrases(candidates: list[tuple[str, ...]], texts: list[str], analyser: Frenc
                 used.update(term)
             break
     picked.sort()
+    # Phrases that ended up side by side are one phrase, a little longer than
+    # MAX_WORDS if need be: "données, communales sur des serveurs" cut the writer's
+    # words in two.
+    joined: list[list[int]] = []
+    for p in picked:
+        last = joined[-1] if joined else None
+        toks = read[p[0]][1]
+        if last and last[0] == p[0] and (p[1] <= last[2] + 1 or _joined(
+                (last[1], last[2]), (p[1], p[2]), toks)) \
+                and _content(toks, last[1], max(last[2], p[2])) <= MAX_WORDS + 2:
+            last[2] = max(last[2], p[2])
+        else:
+            joined.append(list(p))
     out: list[str] = []
-    for t_index, i, j in picked:
+    for t_index, i, j in joined:
         text, toks = read[t_index]
         shown = _shown(text, toks, i, j)
         if not shown or shown in out:
