@@ -53,6 +53,8 @@ from pathlib import Path  # noqa: E402
 import gevent  # noqa: E402
 import requests  # noqa: E402
 
+from bench.phone import Phone  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 LOAD_FILE = ROOT / "build" / "load.json"
 DEADLINE_S = 300
@@ -96,7 +98,7 @@ class Client:
 
     def __init__(self, index: int, voter: int, token: str, server_url: str):
         self.index, self.voter, self.token, self.url = index, voter, token, server_url
-        self.sio = None
+        self.phone = None
         self.errors: list[str] = []
         self.contribution_ms: float | None = None
         self.vote_ms: float | None = None
@@ -106,8 +108,6 @@ class Client:
         self.sent_at = 0.0
 
     def connect(self, code: str) -> None:
-        from bench.phone import Phone
-
         session = requests.Session()
         response = session.get(f"{self.url}/i/{self.token}", allow_redirects=False, timeout=30)
         if response.status_code != 302:
@@ -115,12 +115,12 @@ class Client:
             return
         cookies = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
         try:
-            self.sio = Phone(self.url, cookies, code, timeout=30)
+            self.phone = Phone(self.url, cookies, code, timeout=30)
         except Exception as exc:  # noqa: BLE001 - counted as an error
             self.errors.append(f"connect {type(exc).__name__}")
-            self.sio = None
+            self.phone = None
             return
-        gevent.spawn(self.sio.read_loop)
+        gevent.spawn(self.phone.read_loop)
 
     def contribute(self, code: str, ramp: float) -> None:
         gevent.sleep(random.uniform(0, ramp))
@@ -144,14 +144,14 @@ class Client:
 
     def vote(self, ballot: int, ramp: float) -> None:
         gevent.sleep(random.uniform(0, ramp))
-        if self.sio is None:
+        if self.phone is None:
             return
         key = f"load-vote-{self.index}-{uuid.uuid4().hex[:8]}"
         vote = {"ballot": ballot, "choice": ("pour", "contre", "abstention")[self.index % 3],
                 "key": key}
         started = time.perf_counter()
         try:
-            ack = self.sio.call("ballot.vote", vote, timeout=30)
+            ack = self.phone.call("ballot.vote", vote, timeout=30)
             self.vote_ms = (time.perf_counter() - started) * 1000
             if ack is None:
                 self.errors.append("vote timeout")
@@ -160,7 +160,7 @@ class Client:
             else:
                 self.errors.append(f"vote {ack.get('code')}")
             if self.index % 10 == 0:
-                again = self.sio.call("ballot.vote", vote, timeout=30)
+                again = self.phone.call("ballot.vote", vote, timeout=30)
                 self.retry_status = again.get("status") if again else "timeout"
         except Exception as exc:  # noqa: BLE001
             self.errors.append(f"vote {type(exc).__name__}")
@@ -171,8 +171,8 @@ class Client:
         self.vote(ballot, 0.0)
 
     def close(self) -> None:
-        if self.sio is not None:
-            self.sio.close()
+        if self.phone is not None:
+            self.phone.close()
 
 
 def run(clients: int, ramps: tuple[float, float], phases: bool, database_url: str,
@@ -210,7 +210,7 @@ def run(clients: int, ramps: tuple[float, float], phases: bool, database_url: st
         for batch in range(0, clients, 50):
             gevent.joinall([gevent.spawn(c.connect, data["code"])
                             for c in crowd[batch:batch + 50]], timeout=120)
-        connected = sum(c.sio is not None and c.sio.connected for c in crowd)
+        connected = sum(c.phone is not None and c.phone.connected for c in crowd)
         connect_s = time.perf_counter() - started
         print(f"load: {connected} connected in {connect_s:.1f} s", flush=True)
         started = time.perf_counter()

@@ -12,6 +12,7 @@ import json
 import re
 import threading
 import time
+from typing import Any
 
 from flask import Flask, request
 from flask_login import current_user
@@ -85,8 +86,40 @@ def contribution_created(contribution: Contribution, payload: dict | None = None
 # the last send wait, and go out together as one `contributions.created` {items}.
 # Projector and facilitator screens always get each idea at once.
 
-_phone_last: dict[int, float] = {}
-_phone_queue: dict[int, list[dict]] = {}
+class PhoneWindow:
+    """Per congress: something for the phones goes out at once when nothing is held
+    and the last send is at least `window` seconds old; otherwise it is held (merged
+    into what is already held) until `take_due` hands it over."""
+
+    def __init__(self, empty):
+        self.empty = empty                 # what a congress holds at first: list, set
+        self.last: dict[int, float] = {}   # congress → when phones last got a send
+        self.held: dict[int, Any] = {}     # congress → what waits for the next send
+
+    def offer(self, congress_id: int, window: float, hold) -> bool:
+        """True: send now. False: `hold(held)` added it to what waits."""
+        now = time.monotonic()
+        with _dirty_lock:
+            if congress_id not in self.held and \
+                    now - self.last.get(congress_id, -1e9) >= window:
+                self.last[congress_id] = now
+                return True
+            hold(self.held.setdefault(congress_id, self.empty()))
+            return False
+
+    def take_due(self, window: float) -> dict[int, Any]:
+        """What is held for each congress whose window has passed (now counted as sent)."""
+        now = time.monotonic()
+        with _dirty_lock:
+            due = {cid: held for cid, held in self.held.items()
+                   if now - self.last.get(cid, -1e9) >= window}
+            for cid in due:
+                del self.held[cid]
+                self.last[cid] = now
+        return due
+
+
+_phone_ideas = PhoneWindow(list)
 
 
 def to_phones(congress_id: int, payload: dict) -> None:
@@ -95,15 +128,7 @@ def to_phones(congress_id: int, payload: dict) -> None:
 
     app = current_app._get_current_object()
     window = float(app.config.get("LIVE_PHONE_BATCH_S", 0.0 if app.testing else 0.5))
-    now = time.monotonic()
-    with _dirty_lock:
-        queue = _phone_queue.get(congress_id)
-        immediate = not queue and now - _phone_last.get(congress_id, -1e9) >= window
-        if immediate:
-            _phone_last[congress_id] = now
-        else:
-            _phone_queue.setdefault(congress_id, []).append(payload)
-    if immediate:
+    if _phone_ideas.offer(congress_id, window, lambda queue: queue.append(payload)):
         push("contribution.created", payload, congress_id, ("participants",))
     else:
         _ensure_flusher(app)
@@ -111,15 +136,7 @@ def to_phones(congress_id: int, payload: dict) -> None:
 
 def flush_phones(window: float) -> None:
     """Send each congress's queued ideas as one batch once its window has passed."""
-    now = time.monotonic()
-    due: dict[int, list[dict]] = {}
-    with _dirty_lock:
-        for congress_id, queue in list(_phone_queue.items()):
-            if queue and now - _phone_last.get(congress_id, -1e9) >= window:
-                due[congress_id] = queue
-                del _phone_queue[congress_id]
-                _phone_last[congress_id] = now
-    for congress_id, queue in due.items():
+    for congress_id, queue in _phone_ideas.take_due(window).items():
         shown = LATEST["participants"]
         push("contributions.created", {"items": queue[-shown:],
                                        "more": max(0, len(queue) - shown)},
@@ -560,8 +577,7 @@ def _picture_payload(congress_id: int, supported: set[int] | None) -> dict:
 # second per process, the largest share of the servers' CPU under `make load`. A phone's
 # live board is read, not watched: one picture every LIVE_PHONE_PICTURE_S is enough,
 # and the last one of a burst always goes out.
-_phone_picture_last: dict[int, float] = {}
-_phone_picture_pending: dict[int, set[int]] = {}
+_phone_pictures = PhoneWindow(set)  # holds the "+1" counts that moved meanwhile
 
 
 def _phone_picture_window() -> float:
@@ -572,17 +588,8 @@ def _phone_picture_window() -> float:
 
 
 def _picture_to_phones(congress_id: int, payload: dict, supported: set[int]) -> None:
-    window = _phone_picture_window()
-    now = time.monotonic()
-    with _dirty_lock:
-        pending = _phone_picture_pending.get(congress_id)
-        if pending is None and now - _phone_picture_last.get(congress_id, -1e9) >= window:
-            _phone_picture_last[congress_id] = now
-            send = True
-        else:
-            _phone_picture_pending.setdefault(congress_id, set()).update(supported)
-            send = False
-    if send:
+    if _phone_pictures.offer(congress_id, _phone_picture_window(),
+                             lambda held: held.update(supported)):
         push("points.updated", payload, congress_id, ("participants",))
     else:
         from flask import current_app
@@ -592,15 +599,7 @@ def _picture_to_phones(congress_id: int, payload: dict, supported: set[int]) -> 
 
 def flush_phone_pictures() -> None:
     """Send each congress's held-back picture to the phones once its window has passed."""
-    window = _phone_picture_window()
-    now = time.monotonic()
-    with _dirty_lock:
-        due = {cid: ids for cid, ids in _phone_picture_pending.items()
-               if now - _phone_picture_last.get(cid, -1e9) >= window}
-        for cid in due:
-            del _phone_picture_pending[cid]
-            _phone_picture_last[cid] = now
-    for congress_id, supported in due.items():
+    for congress_id, supported in _phone_pictures.take_due(_phone_picture_window()).items():
         push("points.updated", _picture_payload(congress_id, supported), congress_id,
              ("participants",))
 
@@ -617,7 +616,7 @@ def _flusher(app: Flask, delay: float) -> None:
         with _dirty_lock:
             due = dict(_dirty)
             _dirty.clear()
-            phones_waiting = bool(_phone_picture_pending)
+            phones_waiting = bool(_phone_pictures.held)
         for congress_id, supported in due.items():
             with app.app_context():
                 try:

@@ -281,13 +281,12 @@ def test_scribe_capture_is_sorted_stored_and_pushed_to_every_screen(app, debate)
     assert _count(AuditEvent, action="contribution.created") == 13
 
 
-def _phone_and_projector(app, monkeypatch, window: str, state: tuple[str, str]):
-    """A phone and a projector, drained, with a 60 s phone `window` and fresh `state`;
-    the test flushes by hand (no background flusher)."""
+def _phone_and_projector(app, monkeypatch, window: str, state: str):
+    """A phone and a projector, drained, with a 60 s phone `window` and a fresh
+    PhoneWindow `state`; the test flushes by hand (no background flusher)."""
     app.config[window] = 60.0
     monkeypatch.setattr(live, "_flusher_started", True)
-    for name in state:
-        monkeypatch.setattr(live, name, {})
+    monkeypatch.setattr(live, state, live.PhoneWindow(getattr(live, state).empty))
     phone = connect(app, None, "participants")
     projector = connect(app, None, "projector")
     received(phone), received(projector)
@@ -299,7 +298,7 @@ def test_a_burst_of_ideas_reaches_phones_as_one_batch_and_screens_one_by_one(
     # In a burst, 500 ideas x 500 phones was 250,000 messages: phones get the first idea
     # at once and the rest of the burst as one `contributions.created` batch.
     phone, projector = _phone_and_projector(app, monkeypatch, "LIVE_PHONE_BATCH_S",
-                                            ("_phone_last", "_phone_queue"))
+                                            "_phone_ideas")
     scribe = connect(app, http_client(app, debate, "scribe"), "facilitator")
     received(scribe)
     ids = [emit(scribe, "scribe.capture", {"speaker": "Jean Dupont", "key": f"burst-{n:04d}",
@@ -323,7 +322,7 @@ def test_phones_get_the_picture_at_most_every_window_and_always_the_last_one(
     # Each process flushed a picture to every phone 4 times a second during a burst: the
     # largest share of the servers' CPU under `make load`. Screens still get each one.
     phone, projector = _phone_and_projector(app, monkeypatch, "LIVE_PHONE_PICTURE_S",
-                                            ("_phone_picture_last", "_phone_picture_pending"))
+                                            "_phone_pictures")
     congress_id = debate.congress.id
     first = debate.idea(0)
     for n in range(3):
@@ -333,7 +332,7 @@ def test_phones_get_the_picture_at_most_every_window_and_always_the_last_one(
 
     live.flush_phone_pictures()  # the window has not passed: still held back
     assert not received(phone)
-    monkeypatch.setattr(live, "_phone_picture_last", {congress_id: -1e9})
+    live._phone_pictures.last[congress_id] = -1e9  # the window has passed
     live.flush_phone_pictures()
     held = [p for name, p in received(phone) if name == "points.updated"]
     assert len(held) == 1 and held[0]["picture"]["total"] == live.picture(congress_id)["total"]

@@ -103,21 +103,28 @@ def _find(term: tuple[str, ...], toks: list[_Token]) -> tuple[int, int] | None:
             return i, i
         for j in range(i + 1, min(len(toks), i + MAX_GAP + 2)):
             other = toks[j]
-            if other.mark:
-                break
             if other.stem == term[1]:
                 return i, j
-            if other.stem is not None or strip_accents(other.word) not in LINKING:
+            if not _links(other):
                 break
     return None
+
+
+def _links(tok: _Token) -> bool:
+    """A small linking word that may stand inside a phrase."""
+    return not tok.mark and tok.stem is None and strip_accents(tok.word) in LINKING
 
 
 def _joined(a: tuple[int, int], b: tuple[int, int], toks: list[_Token]) -> bool:
     """Whether span b follows span a in the text, joined only by linking words."""
     if b[0] <= a[1] or b[0] - a[1] - 1 > MAX_GAP:
         return False
-    return all(not toks[k].mark and toks[k].stem is None
-               and strip_accents(toks[k].word) in LINKING for k in range(a[1] + 1, b[0]))
+    return all(_links(toks[k]) for k in range(a[1] + 1, b[0]))
+
+
+def _touching(a, b, toks: list[_Token]) -> bool:
+    """Whether two spans of one text overlap or are joined by linking words only."""
+    return (a[0] <= b[1] and b[0] <= a[1]) or _joined(a, b, toks) or _joined(b, a, toks)
 
 
 def _content(toks: list[_Token], i: int, j: int) -> int:
@@ -168,8 +175,7 @@ def phrases(candidates: list[tuple[str, ...]], texts: list[str], analyser: Frenc
     for p in picked:
         last = joined[-1] if joined else None
         toks = read[p[0]][1]
-        if last and last[0] == p[0] and (p[1] <= last[2] + 1 or _joined(
-                (last[1], last[2]), (p[1], p[2]), toks)) \
+        if last and last[0] == p[0] and _touching(last[1:], p[1:], toks) \
                 and _content(toks, last[1], max(last[2], p[2])) <= MAX_WORDS + 2:
             last[2] = max(last[2], p[2])
         else:
@@ -193,8 +199,7 @@ def _extend(picked: list[list[int]], t_index: int, span: tuple[int, int],
         if p[0] != t_index:
             continue
         lo, hi = min(p[1], span[0]), max(p[2], span[1])
-        touching = (span[0] <= p[2] and span[1] >= p[1]
-                    or _joined((p[1], p[2]), span, toks) or _joined(span, (p[1], p[2]), toks))
+        touching = _touching(p[1:], span, toks)
         clash = any(q is not p and q[0] == t_index and q[1] <= hi and q[2] >= lo
                     for q in picked)
         if touching and not clash and _content(toks, lo, hi) <= MAX_WORDS:
