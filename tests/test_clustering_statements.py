@@ -1,0 +1,152 @@
+"""Statements of recurring points and French typography (clustering/statements.py,
+clustering/typography.py): pure functions, no app."""
+
+from __future__ import annotations
+
+import pytest
+
+from deliberation.clustering.statements import (
+    choose_statement,
+    normalise_statement,
+    serious_faults,
+    shorten,
+    split_sentences,
+)
+from deliberation.clustering.typography import NBSP, THIN_NBSP, french, french_markdown
+
+FIBRE = "La fibre doit arriver dans tous les hameaux avant 2030."
+MAIRIE = "Les mairies doivent rester le point d'entrée local des services publics numériques."
+
+
+# --- statement choice ------------------------------------------------------------------------
+
+def test_prefers_the_central_member_among_well_formed_sentences():
+    texts = [FIBRE, MAIRIE]
+    assert choose_statement(texts, [0.4, 0.9]) == MAIRIE
+    assert choose_statement(texts, [0.9, 0.4]) == FIBRE
+
+
+def test_a_well_formed_sentence_beats_a_more_central_faulty_one():
+    texts = ["Je veux la fibre dans mon village, vite !", FIBRE]
+    assert choose_statement(texts, [0.95, 0.3]) == FIBRE
+    shouted = ["LA FIBRE PARTOUT TOUT DE SUITE MAINTENANT", FIBRE]
+    assert choose_statement(shouted, [0.95, 0.3]) == FIBRE
+    questions = ["Pourquoi la fibre n'arrive-t-elle jamais dans les hameaux ?", FIBRE]
+    assert choose_statement(questions, [0.95, 0.3]) == FIBRE
+
+
+@pytest.mark.parametrize("faulty", [
+    "Vous devez déployer la fibre dans tous les hameaux.",           # second person
+    "Mais la fibre doit arriver dans tous les hameaux avant 2030.",  # leans on context
+    "Cela doit arriver dans tous les hameaux avant 2030.",
+    "Elle doit arriver dans tous les hameaux avant 2030.",
+    "La fibre doit arriver dans tous les hameaux :)",                # emoticon
+    "Fibre partout.",                                                # a fragment
+    "J'attends la fibre dans tous les hameaux avant 2030.",          # first person
+])
+def test_faulty_sentences_are_passed_over(faulty):
+    assert serious_faults(faulty) >= 1
+    assert choose_statement([faulty, FIBRE], [1.0, 0.0]) == FIBRE
+
+
+def test_impersonal_il_and_a_place_opening_are_fine():
+    assert serious_faults("Il faut la fibre dans tous les hameaux du Cantal.") == 0
+    assert serious_faults("Il y a encore trop de zones blanches en montagne.") == 0
+    assert serious_faults("Il est urgent de couvrir les zones blanches du Cantal.") == 0
+    assert serious_faults("En zone rurale, la mairie reste le premier guichet.") == 0
+    assert serious_faults("Il a promis la fibre mais rien n'est venu.") >= 1
+
+
+def test_nous_is_a_fallback_not_a_refusal():
+    nous = "Nous demandons que la fibre soit déployée dans tous les hameaux."
+    assert choose_statement([nous, FIBRE], [0.9, 0.1]) == FIBRE
+    assert choose_statement([nous, "Je veux la fibre !"], [0.1, 0.9]) == \
+        "Nous demandons que la fibre soit déployée dans tous les hameaux."
+
+
+def test_picks_a_sentence_inside_a_member_and_ideal_length():
+    text = ("Merci pour ce débat ! " + MAIRIE + " Je compte sur vous.")
+    assert choose_statement([text], [1.0]) == MAIRIE
+    assert split_sentences("Un. Deux !\nTrois") == ["Un.", "Deux !", "Trois"]
+
+
+def test_long_sentences_are_cut_at_a_clause_only_when_complete():
+    long = ("Les mairies doivent rester le point d'entrée local de la médiation numérique, "
+            "car les habitants ne savent plus à qui s'adresser quand un guichet ferme et "
+            "que personne ne répond au téléphone.")
+    assert shorten(long) == ("Les mairies doivent rester le point d'entrée local de la "
+                             "médiation numérique")
+    assert choose_statement([long], [1.0]) == (
+        "Les mairies doivent rester le point d'entrée local de la médiation numérique.")
+    dangling = ("Si l'État ne finance pas les antennes dans les zones blanches qui restent "
+                "nombreuses dans le Cantal et en Lozère, les communes ne pourront pas suivre.")
+    assert shorten(dangling) == dangling  # « Si … » alone is no sentence
+    words = ("Les communes rurales demandent un accompagnement durable de leurs secrétaires "
+             "de mairie pour les démarches en ligne des habitants les plus éloignés du "
+             "numérique partout")
+    assert shorten(words) == words  # no clause boundary: never cut mid-sentence
+
+
+def test_statement_is_normalised_and_stays_within_the_column():
+    assert choose_statement(["  - **supprimer** les zones blanches de téléphonie mobile ,"],
+                            [1.0]) == "Supprimer les zones blanches de téléphonie mobile."
+    assert choose_statement(["Hameau des granges: impossible d'apeler les secours!!"],
+                            [1.0]) == f"Hameau des granges{NBSP}: impossible d'apeler les secours."
+    huge = "Les communes " + "rurales " * 300 + "demandent la fibre"
+    statement = choose_statement([huge], [1.0])
+    assert len(statement) <= 400 and statement.endswith("…")
+    assert not statement.endswith("ru…")  # cut between words, never inside one
+
+
+def test_deterministic_and_empty():
+    texts = [FIBRE, MAIRIE, "Des moyens humains doivent être mutualisés à l'échelon "
+             "intercommunal."]
+    first = choose_statement(texts, [0.5, 0.5, 0.5])
+    assert all(choose_statement(texts, [0.5, 0.5, 0.5]) == first for _ in range(5))
+    assert first == FIBRE  # a tie goes to the first member
+    assert choose_statement([], []) == ""
+    assert choose_statement([FIBRE], []) == FIBRE  # a missing score counts as 0
+    assert choose_statement(["Un!", "Deux!"], [0.1, 0.2]) == "Deux."
+
+
+def test_normalise_statement_for_a_rename():
+    assert normalise_statement("des moyens humains mutualisés") == \
+        "Des moyens humains mutualisés."
+    assert normalise_statement("« la fibre partout »") == "La fibre partout."
+    assert normalise_statement("Former les élus ; vite!!!") == \
+        f"Former les élus{THIN_NBSP}; vite{THIN_NBSP}!"
+    assert normalise_statement("éduquer aux médias...") == "Éduquer aux médias."
+    assert normalise_statement("   ") == ""
+
+
+# --- typography --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("raw, expected", [
+    ("Il faut la fibre: partout!", f"Il faut la fibre{NBSP}: partout{THIN_NBSP}!"),
+    ("Pourquoi ? Parce que ; voilà", f"Pourquoi{THIN_NBSP}? Parce que{THIN_NBSP}; voilà"),
+    ('Le programme "Action cœur de ville"', f"Le programme «{NBSP}Action cœur de ville{NBSP}»"),
+    ("Le «numérique» et “les usages”", f"Le «{NBSP}numérique{NBSP}» et «{NBSP}les usages{NBSP}»"),
+    ("Trop   d'espaces , vraiment .", "Trop d'espaces, vraiment."),
+    ("Rendez-vous à 14:30 sur https://villes.example/a?b=1:2 !",
+     f"Rendez-vous à 14:30 sur https://villes.example/a?b=1:2{THIN_NBSP}!"),
+    ("1 000 communes, 50% de bio, 12,5 % et 3000 élus",
+     f"1{THIN_NBSP}000 communes, 50{NBSP}% de bio, 12,5{NBSP}% et 3000 élus"),
+    ("Écrire à contact@villes.example; merci",
+     f"Écrire à contact@villes.example{THIN_NBSP}; merci"),
+    ("Quoi?!Encore", f"Quoi{THIN_NBSP}?! Encore"),
+])
+def test_french_typography(raw, expected):
+    assert french(raw) == expected
+    assert french(expected) == expected
+    assert french(french(raw)) == french(raw)
+
+
+def test_french_markdown_keeps_structure_and_code():
+    text = "- Premier point: oui\n- Second point!\n\n    code: x\n```\na: b\n```\n## Titre: deux"
+    out = french_markdown(text)
+    assert out.splitlines() == [f"- Premier point{NBSP}: oui", f"- Second point{THIN_NBSP}!",
+                                "", "    code: x", "```", "a: b", "```",
+                                f"## Titre{NBSP}: deux"]
+    assert french_markdown(out) == out
+    assert french_markdown("[le site](https://example.org/a:b)") == \
+        "[le site](https://example.org/a:b)"
