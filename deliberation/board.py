@@ -28,7 +28,14 @@ from sqlalchemy.orm import selectinload
 
 from . import contributions as contrib
 from . import live
-from .corrections import PROJECTOR_MODES, Outcome, parse_id
+from .corrections import (
+    GRANULARITY_MAX,
+    GRANULARITY_MIN,
+    PROJECTOR_MODES,
+    Outcome,
+    granularity_label,
+    parse_id,
+)
 from .errors import InputError
 from .extensions import db
 from .models import OFF_TOPIC, Cluster, Congress, Contribution, Participant, SortRun, Support
@@ -126,10 +133,24 @@ class ThemeView:
     title: str
     points: list[PointView] = field(default_factory=list)
     loose: list[Contribution] = field(default_factory=list)
+    #: The facilitator's « plus / moins de points » (None: « hors thème », non classées).
+    granularity: int | None = None
 
     @property
     def count(self) -> int:
         return sum(len(p.items) for p in self.points) + len(self.loose)
+
+    @property
+    def grain_label(self) -> str:
+        return granularity_label(self.granularity or 0)
+
+    @property
+    def can_refine(self) -> bool:
+        return self.granularity is not None and self.granularity < GRANULARITY_MAX
+
+    @property
+    def can_coarsen(self) -> bool:
+        return self.granularity is not None and self.granularity > GRANULARITY_MIN
 
 
 def board_data(congress: Congress) -> dict[str, Any]:
@@ -141,7 +162,8 @@ def board_data(congress: Congress) -> dict[str, Any]:
                  selectinload(Contribution.cluster), selectinload(Contribution.author))
         .order_by(Contribution.id)))
     shown = [c for c in everything if c.status == "visible"]
-    views = {t.code: ThemeView(t.code, t.short_title, t.title) for t in congress.themes}
+    views = {t.code: ThemeView(t.code, t.short_title, t.title, granularity=t.granularity or 0)
+             for t in congress.themes}
     views[OFF_TOPIC] = ThemeView(OFF_TOPIC, "Hors thème", "Idées qui ne relèvent d'aucun thème")
     views[""] = ThemeView("", "Non classées", "Idées en attente du classement")
     grouped: dict[tuple[str, int], list[Contribution]] = {}

@@ -7,8 +7,9 @@ or an HTTP route), so that a push never announces something a rollback undid.
 
 Corrections survive refits because they are stored where `sorting.refit` reads
 them: `Contribution.confirmed` (the theme is the facilitator's), `cluster_locked`
-(the contribution stays in its recurring point; a merge pins every member) and
-`Cluster.custom_label` (a rename wins over the machine's label). Hidden and
+(the contribution stays in its recurring point; a merge pins every member),
+`Cluster.custom_label` (a rename is a statement that wins over the machine's) and
+`Theme.granularity` (« plus / moins de points », passed to the engine). Hidden and
 duplicate statuses are never touched by a refit.
 """
 
@@ -22,6 +23,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from . import audit
+from .clustering.statements import STATEMENT_MAX_CHARS, normalise_statement
 from .contributions import clean_line
 from .errors import InputError, PermissionDenied
 from .extensions import db
@@ -318,17 +320,69 @@ def split_point(congress: Congress, actor: Participant | None, cluster_key: Any,
 
 def rename_point(congress: Congress, actor: Participant | None, cluster_key: Any,
                  label: Any) -> Outcome:
-    """Give a point a human name that refits keep (an empty name restores the machine's)."""
+    """Write a point's statement by hand and pin it: refits keep it, the projector and the
+    draft read it as written (an empty one restores the machine's statement).
+
+    Normalised as the engine's own statements are (capital, final full stop, French
+    typography), so a rename reads like the other points on the screen and in the motion.
+    """
     cluster = get_cluster(congress, cluster_key)
     if label is not None and not isinstance(label, str):
-        raise InputError("Le nom du point doit être un texte.")
-    name = clean_line(label or "", limit=200, what="Le nom du point")
+        raise InputError("L'énoncé du point doit être un texte.")
+    name = clean_line(label or "", limit=STATEMENT_MAX_CHARS, what="L'énoncé du point")
+    name = normalise_statement(name) if name else ""
+    if name.endswith("…"):  # only `normalise_statement`'s cut ends so: it would lose words
+        raise InputError(f"L'énoncé du point dépasse {STATEMENT_MAX_CHARS} caractères une fois "
+                         "le point final et les espaces insécables ajoutés : raccourcissez-le.")
     previous = cluster.custom_label
     cluster.custom_label = name or None
     audit.record("correction.rename", congress.id, _actor_id(actor), cluster=cluster.key,
                  previous=previous, label=cluster.custom_label)
     return Outcome("renamed", [], [cluster],
                    {"cluster": cluster.key, "label": cluster.display_label})
+
+
+# -- the grain of a theme's recurring points -------------------------------------------------
+
+#: How far « plus de points » (> 0) and « moins de points » (< 0) go from the engine's grain.
+GRANULARITY_MIN, GRANULARITY_MAX = -3, 3
+
+
+def granularity_label(value: int) -> str:
+    """« Grain : +1 », « Grain : 0 », « Grain : −2 » (minus sign, espace insécable)."""
+    shown = f"+{value}" if value > 0 else (f"\u2212{-value}" if value < 0 else "0")
+    return f"Grain\u00a0: {shown}"
+
+
+def set_granularity(congress: Congress, actor: Participant | None, code: Any,
+                    step: Any) -> Outcome:
+    """« Plus de points » (step +1) or « moins de points » (step −1) for one theme.
+
+    Stored on the theme, where every refit reads it (`Locks.granularity`): the setting
+    survives refits, and the engine keeps the ids of the points it does not change.
+    """
+    theme = get_theme(congress, code)
+    if theme is None:
+        raise InputError("Le grain se règle thème par thème, pas pour « hors thème ».")
+    if isinstance(step, str) and step.strip() in ("1", "+1", "-1", "\u22121"):
+        step = -1 if step.strip() in ("-1", "\u22121") else 1
+    if isinstance(step, bool) or step not in (1, -1):
+        raise InputError("Choisissez « Plus de points » ou « Moins de points ».")
+    previous = theme.granularity or 0
+    value = previous + step
+    if value > GRANULARITY_MAX:
+        raise InputError(f"Le thème « {theme.short_title} » a déjà le plus de points "
+                         f"possible (grain +{GRANULARITY_MAX}) : choisissez plutôt "
+                         "« Moins de points », ou séparez un point à la main.")
+    if value < GRANULARITY_MIN:
+        raise InputError(f"Le thème « {theme.short_title} » a déjà le moins de points "
+                         f"possible (grain \u2212{-GRANULARITY_MIN}) : choisissez plutôt "
+                         "« Plus de points », ou fusionnez des points à la main.")
+    theme.granularity = value
+    audit.record("correction.granularity", congress.id, _actor_id(actor), theme=theme.code,
+                 previous=previous, granularity=value)
+    return Outcome("granularity", result={"theme": theme.code, "granularity": value,
+                                          "label": granularity_label(value)})
 
 
 # -- officials' support ("+1") -------------------------------------------------------------

@@ -368,7 +368,7 @@ def close_participant_sockets(participant_id: int) -> int:
 #   phase.changed, projector.mode
 # Client → server, each acked {ok: true, ...} or {ok: false, error: "<français>"}:
 #   snapshot; contribution.move/hide/unhide/duplicate/confirm; point.merge/split/rename;
-#   projector.mode; scribe.capture; support.
+#   theme.granularity; projector.mode; scribe.capture; support.
 # Every client action carries `key` (8–64 characters): the first answer is stored in
 # AppliedAction, so a retry (lost ack, reconnection) is applied once and answered the same.
 
@@ -407,15 +407,16 @@ def picture(congress_id: int) -> dict:
         counts[slot] = counts.get(slot, 0) + n
     size = func.count(Contribution.id).label("size")
     points: dict[int | None, list] = {}
-    for key, label, custom, theme_id, n in db.session.execute(
-            select(Cluster.key, Cluster.label, Cluster.custom_label, Cluster.theme_id, size)
+    for key, label, statement, custom, theme_id, n in db.session.execute(
+            select(Cluster.key, Cluster.label, Cluster.statement, Cluster.custom_label,
+                   Cluster.theme_id, size)
             .join(Contribution, Contribution.cluster_id == Cluster.id)
             .where(Cluster.congress_id == congress_id,
                    Contribution.status.in_(_sorted_statuses()))
             .group_by(Cluster.id).having(size >= 2).order_by(desc(size), Cluster.key)):
         bucket = points.setdefault(theme_id, [])
         if len(bucket) < FOCUS_POINTS:
-            bucket.append({"key": key, "label": custom or label, "size": n})
+            bucket.append(_point(key, label, statement, custom, n))
     return {
         "total": sum(counts.values()),
         "themes": [{"code": code, "label": label, "count": counts.get(theme_id, 0),
@@ -424,6 +425,12 @@ def picture(congress_id: int) -> dict:
         "hors_theme": counts.get("hors", 0),
         "non_classe": counts.get(None, 0),
     }
+
+
+def _point(key: str, tag: str, statement: str | None, custom: str | None, size: int) -> dict:
+    """A recurring point as screens show it: `label` is its name (the pinned statement,
+    else the engine's, as `Cluster.display_label`), `tag` the secondary keyword label."""
+    return {"key": key, "label": custom or statement or tag, "tag": tag, "size": size}
 
 
 def _latest(congress_id: int, n: int, theme_id: int | None = None) -> list[dict]:
@@ -480,9 +487,10 @@ def _focus_points(congress_id: int, theme_id: int) -> list[dict]:
     from .models import Cluster
 
     size = func.count(Contribution.id).label("size")
-    return [{"key": key, "label": custom or label, "size": n}
-            for key, label, custom, n in db.session.execute(
-                select(Cluster.key, Cluster.label, Cluster.custom_label, size)
+    return [_point(key, label, statement, custom, n)
+            for key, label, statement, custom, n in db.session.execute(
+                select(Cluster.key, Cluster.label, Cluster.statement, Cluster.custom_label,
+                       size)
                 .join(Contribution, Contribution.cluster_id == Cluster.id)
                 .where(Cluster.congress_id == congress_id, Cluster.theme_id == theme_id,
                        Contribution.status.in_(_sorted_statuses()))
@@ -694,6 +702,12 @@ def _apply_rename(congress, actor, data):
     return corrections.rename_point(congress, actor, data.get("cluster"), data.get("label"))
 
 
+def _apply_granularity(congress, actor, data):
+    from . import corrections
+
+    return corrections.set_granularity(congress, actor, data.get("theme"), data.get("step"))
+
+
 def _apply_mode(congress, actor, data):
     from . import corrections
 
@@ -723,6 +737,7 @@ ACTIONS = {
     "point.merge": (FACILITATOR, _apply_merge),
     "point.split": (FACILITATOR, _apply_split),
     "point.rename": (FACILITATOR, _apply_rename),
+    "theme.granularity": (FACILITATOR, _apply_granularity),
     "projector.mode": (FACILITATOR, _apply_mode),
     "scribe.capture": (STAFF, _apply_capture),
     "support": (PARTICIPANT, _apply_support),
@@ -792,7 +807,8 @@ def _announce(outcome, congress_id: int) -> None:
         contribution_created(outcome.contributions[0])
     elif change in ("moved", "confirmed", "hidden", "unhidden", "duplicate"):
         contribution_changed(outcome.contributions[0], change, refit=change != "confirmed")
-    elif change in ("merged", "split", "renamed"):
+    elif change in ("merged", "split", "renamed", "granularity"):
+        # Granularity: the setting shows at once; the regrouping follows with the refit.
         push("points.updated", {"reason": change, "result": outcome.result,
                                 "changed": [_compact(c) for c in outcome.contributions],
                                 "picture": picture(congress_id)}, congress_id)
@@ -865,6 +881,12 @@ def init_debate_events() -> None:
     def on_rename(data=None):
         """Sent by a facilitator; all screens hear points.updated with the new name."""
         return perform("point.rename", data)
+
+    @socketio.on("theme.granularity")
+    def on_granularity(data=None):
+        """Sent by a facilitator (« plus / moins de points »); all screens hear
+        points.updated now, and again with the regrouped points after the refit."""
+        return perform("theme.granularity", data)
 
     @socketio.on("projector.mode")
     def on_projector_mode(data=None):

@@ -122,6 +122,7 @@ def refit(congress_id: int, *, record: bool = True, exclusive: bool = False) -> 
         memberships={str(c.id): clusters_by_id[c.cluster_id].key for c in items
                      if c.cluster_locked and c.cluster_id in clusters_by_id},
         labels={c.key: c.custom_label for c in clusters_by_id.values() if c.custom_label},
+        granularity={t.code: t.granularity for t in congress.themes if t.granularity},
     )
     socketio.sleep(0)  # let pending socket writes go out between the blocking phases
     result, state = off_loop(
@@ -145,6 +146,7 @@ def refit(congress_id: int, *, record: bool = True, exclusive: bool = False) -> 
         theme = themes_by_code.get(point.theme)
         cluster.theme_id = theme.id if theme else None
         cluster.label = point.label[:200]
+        cluster.statement = (point.statement or "")[:400]
         cluster.size = point.size
     db.session.flush()
     kept = {point.id for point in result.clusters}

@@ -74,7 +74,7 @@ def test_board_actions_work_as_plain_forms(app, debate):
     db.session.expire_all()
     assert debate.idea(9).theme.code == "formation" and debate.idea(9).confirmed
     assert debate.idea(10).cluster.key == debate.point("élus").key
-    assert db.session.get(Cluster, fibre.id).custom_label == "Fibre partout"
+    assert db.session.get(Cluster, fibre.id).custom_label == "Fibre partout."
     assert debate.idea(3).cluster_id == fibre.id and debate.idea(11).status == "hidden"
     # split: the checked ideas come as a list
     response = staff.post("/animation/tableau/action", data={

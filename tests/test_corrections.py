@@ -68,7 +68,7 @@ def test_rename_merge_and_split_survive_refits(debate):
     db.session.commit()
     _refit_and_reload(debate)
     merged = db.session.scalar(select(Cluster).filter_by(key=fibre.key))
-    assert merged.display_label == "Le très haut débit partout"
+    assert merged.display_label == "Le très haut débit partout."  # a normalised statement
     assert {c.cluster_id for c in map(debate.idea, range(5))} == {merged.id}
     outcome = corrections.split_point(debate.congress, None, fibre.key, debate.ideas[3:5],
                                       "Zones blanches")
@@ -82,7 +82,7 @@ def test_rename_merge_and_split_survive_refits(debate):
     db.session.commit()
     assert db.session.get(Cluster, merged.id).custom_label is None
     assert [e["label"] for e in _audit("correction.rename")] == [
-        "Le très haut débit partout", None]
+        "Le très haut débit partout.", None]
     assert _audit("correction.merge")[0]["sources"] == [antenne.key]
     assert _audit("correction.split")[0]["new"] == new.key
 

@@ -45,6 +45,8 @@ def _valid(debate, event: str) -> dict:
                 "label": "La fibre avant 2030"}
     if event == "point.rename":
         return {"cluster": debate.point("fibre").key, "label": "La fibre partout"}
+    if event == "theme.granularity":
+        return {"theme": "acces", "step": 1}
     if event == "projector.mode":
         return {"mode": "theme", "theme": "acces"}
     if event == "scribe.capture":
@@ -65,6 +67,7 @@ ALLOWED = {
     "point.merge": {"facilitator"},
     "point.split": {"facilitator"},
     "point.rename": {"facilitator"},
+    "theme.granularity": {"facilitator"},
     "projector.mode": {"facilitator"},
     "support": {"participant"},
 }
@@ -79,6 +82,7 @@ PUSHED = {
     "point.merge": "points.updated",
     "point.split": "points.updated",
     "point.rename": "points.updated",
+    "theme.granularity": "points.updated",
     "projector.mode": "projector.mode",
     "scribe.capture": "contribution.created",
     "support": "points.updated",
@@ -403,11 +407,11 @@ def test_point_corrections_push_the_new_picture(app, debate):
     fibre, antenne = debate.point("fibre"), debate.point("antenne")
     ack = emit(staff, "point.rename", {"cluster": fibre.key, "label": "La fibre partout",
                                        "key": "rename-01"})
-    assert ack["ok"] and ack["label"] == "La fibre partout"
+    assert ack["ok"] and ack["label"] == "La fibre partout."  # a normalised statement
     [(name, pushed)] = received(projector)
     assert name == "points.updated" and pushed["reason"] == "renamed"
     acces = next(t for t in pushed["picture"]["themes"] if t["code"] == "acces")
-    assert acces["points"][0]["label"] == "La fibre partout"
+    assert acces["points"][0]["label"] == "La fibre partout."
     ack = emit(staff, "point.merge", {"into": fibre.key, "from": [antenne.key],
                                       "key": "merge-01"})
     assert ack["ok"] and ack["size"] == 5 and sorted(ack["ids"]) == debate.ideas[3:5]
@@ -415,14 +419,15 @@ def test_point_corrections_push_the_new_picture(app, debate):
     assert pushed["reason"] == "merged" and {c["id"] for c in pushed["changed"]} == set(
         debate.ideas[3:5])
     acces = next(t for t in pushed["picture"]["themes"] if t["code"] == "acces")
-    assert acces["points"] == [{"key": fibre.key, "label": "La fibre partout", "size": 5}]
+    assert [(p["key"], p["label"], p["size"]) for p in acces["points"]] == [
+        (fibre.key, "La fibre partout.", 5)]
     ack = emit(staff, "point.split", {"cluster": fibre.key, "ids": debate.ideas[3:5],
                                       "label": "Zones blanches", "key": "split-01"})
     assert ack["ok"]
     [(name, pushed)] = received(projector)
     acces = next(t for t in pushed["picture"]["themes"] if t["code"] == "acces")
     assert [(p["label"], p["size"]) for p in acces["points"]] == [
-        ("La fibre partout", 3), ("Zones blanches", 2)]
+        ("La fibre partout.", 3), ("Zones blanches", 2)]
 
 
 def test_projector_mode_is_pushed_and_in_the_next_snapshot(app, debate):

@@ -206,13 +206,18 @@
     });
   });
 
-  // Forms inside the board (confirm, rename, merge, split, duplicates, unhide).
+  // Forms inside the board (confirm, rename, merge, split, duplicates, unhide, grain).
   root.addEventListener("submit", function (e) {
     var form = e.target;
     var action = form.dataset.action;
     if (!action) { return; }
     e.preventDefault();
-    act(action, formData(form)).then(function (ack) { done(ack); });
+    act(action, formData(form)).then(function (ack) {
+      // The grain is stored at once; the regrouped points follow with the refit.
+      done(ack, action === "theme.granularity" && ack && ack.ok ?
+        ack.label + ". Les points du thème se regroupent\u00a0: le tableau suit dans quelques secondes." :
+        undefined);
+    });
   });
 
   // -- the projector's mode -----------------------------------------------------------------
