@@ -11,12 +11,23 @@ Rules chosen:
 * The motion is a title, a preamble (always first) and one article per theme, in
   an order the facilitator sets. Every save of an article is a numbered version;
   restoring an old version saves it again as a new version, so nothing is lost.
-* « Proposer un brouillon » is extractive and local: the largest recurring points
-  of the theme (size ≥ 2 when there are any), each represented by its medoid
-  contribution; sentences are trimmed, capitalised and end with a period; a
-  sentence nearly identical to one already kept is dropped. The article then
-  draws on every contribution of the points used (a dropped sentence's point is
-  still in the text through its twin), recorded as `ArticleSource` rows.
+* « Proposer un brouillon » writes each theme's article as one sentence per recurring
+  point of two ideas or more: the point's statement (the facilitator's pinned one,
+  else the engine's), normalised and set in French typography, ordered by the number
+  of ideas behind it, then by their « +1 ». One Markdown list item per point, like the
+  « points récurrents » of the seeds' relevés: each point stays a line of its own that
+  the room can read, amend and vote, and no chapeau (« Les élus demandent que … »)
+  forces the extracted sentences into a grammar they were not written in; the
+  facilitator adds one by hand when wanted. Every idea of the points used is linked
+  as an `ArticleSource` (origin « draft »).
+* Which sentence stands for which point is found at display time, by matching the
+  text's sentences with the points' statements and members (`trace_sentences`):
+  no schema, and a sentence the facilitator retouched still finds its ideas.
+* Isolated ideas (points of one) and off-theme ones are left out of the draft and
+  offered under « Autres propositions »; « Ajouter au texte » appends one's sentence
+  as a new version and links it.
+* Typography is applied when a text is rendered (publication, previews), not when it
+  is saved: versions, diffs and amendments compare what people typed.
 * Amendments are received while the facilitator keeps the text open for them and
   the congress is in the drafting or vote phase. Only officials (role
   participant) propose them. The facilitator accepts (a new version, authored by
@@ -33,11 +44,15 @@ import difflib
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
 
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from . import audit
+from .clustering.statements import choose_statement, normalise_statement
+from .clustering.typography import french
 from .contributions import clean_line, clean_text
 from .errors import InputError, PermissionDenied, PhaseError
 from .extensions import db
@@ -62,10 +77,6 @@ from .models import (
 #: Contributions an article may draw on (hidden and withdrawn ones never count).
 SOURCE_STATUSES = ("visible", "duplicate")
 AMENDMENT_PHASES = ("drafting", "vote")
-#: How many recurring points a proposed draft uses, at most.
-DRAFT_POINTS = 8
-#: How many sentences of one representative contribution a draft keeps, at most.
-DRAFT_SENTENCES = 3
 #: Two sentences this similar (0–1) are the same sentence for the draft.
 NEAR_DUPLICATE = 0.8
 #: An official may have this many amendments waiting for a decision at once.
@@ -345,7 +356,33 @@ def unlink(article: Article, contribution_id: int | str | None, actor: Participa
     return True
 
 
-# --- recurring points and the extractive draft -----------------------------------------
+# --- recurring points and the draft ------------------------------------------------------
+
+@dataclass
+class DraftPoint:
+    """A recurring point as the draft uses it: the ideas behind it and its one sentence."""
+
+    cluster: Cluster
+    members: list[Contribution]
+    sentence: str
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+    @property
+    def supports(self) -> int:
+        return sum(c.supports or 0 for c in self.members)
+
+
+@dataclass
+class Sentence:
+    """One sentence of an article's text, as shown, with the ideas it stands for."""
+
+    text: str
+    point: DraftPoint | None = None
+    contributions: list[Contribution] = field(default_factory=list)
+
 
 def recurring_points(theme: Theme | None) -> list[Cluster]:
     """The theme's recurring points, largest first."""
@@ -357,24 +394,67 @@ def recurring_points(theme: Theme | None) -> list[Cluster]:
 
 
 def members(cluster: Cluster) -> list[Contribution]:
-    return list(db.session.scalars(
-        select(Contribution).filter_by(cluster_id=cluster.id)
-        .where(Contribution.status.in_(SOURCE_STATUSES))
-        .order_by(Contribution.supports.desc(), Contribution.id)))
+    """The point's ideas a text may draw on: shown and, for a theme's point, on that
+    theme and not off-topic."""
+    query = (select(Contribution).filter_by(cluster_id=cluster.id)
+             .where(Contribution.status.in_(SOURCE_STATUSES))
+             .order_by(Contribution.supports.desc(), Contribution.id))
+    if cluster.theme_id is not None:
+        query = query.filter_by(theme_id=cluster.theme_id, off_topic=False)
+    return list(db.session.scalars(query))
 
 
-def representative(cluster: Cluster, items: list[Contribution]) -> Contribution | None:
-    """The point's medoid when it is still shown, else its most supported contribution."""
-    visible = [c for c in items if c.status == "visible"]
-    for c in visible:
-        if c.id == cluster.medoid_id:
-            return c
-    return visible[0] if visible else None
+def point_sentence(cluster: Cluster, items: list[Contribution]) -> str:
+    """The point's statement (the facilitator's pinned one, else the engine's), normalised;
+    chosen from the members here when the engine has not written one yet."""
+    pinned = cluster.custom_label or cluster.statement
+    if pinned:
+        return normalise_statement(pinned)
+    shown = [c for c in items if c.status == "visible"] or items
+    return choose_statement([c.text for c in shown],
+                            [1.0 if c.id == cluster.medoid_id else 0.0 for c in shown])
+
+
+def draft_points(theme: Theme | None) -> list[DraftPoint]:
+    """The theme's points of two ideas or more, by the number of ideas, then of « +1 »."""
+    out = []
+    for cluster in recurring_points(theme):
+        items = members(cluster)
+        if len(items) < 2 or not any(c.status == "visible" for c in items):
+            continue
+        sentence = point_sentence(cluster, items)
+        if sentence:
+            out.append(DraftPoint(cluster, items, sentence))
+    out.sort(key=lambda p: (-p.size, -p.supports, p.cluster.id))
+    return out
+
+
+def _shown_ideas(congress_id: int):
+    return (select(Contribution).filter_by(congress_id=congress_id, status="visible")
+            .order_by(Contribution.supports.desc(), Contribution.id))
+
+
+def isolated_ideas(theme: Theme | None, points: list[DraftPoint]) -> list[Contribution]:
+    """The theme's ideas in no point of two or more (the draft leaves them out), most
+    supported first."""
+    if theme is None:
+        return []
+    in_points = {c.id for p in points for c in p.members}
+    rows = db.session.scalars(_shown_ideas(theme.congress_id)
+                              .filter_by(theme_id=theme.id, off_topic=False))
+    return [c for c in rows if c.id not in in_points]
+
+
+def off_theme_ideas(congress: Congress) -> list[Contribution]:
+    """Ideas the sorting found off every theme, or has not sorted yet."""
+    return list(db.session.scalars(_shown_ideas(congress.id).where(
+        or_(Contribution.off_topic.is_(True), Contribution.theme_id.is_(None)))))
 
 
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+|\n+")
 _MARKUP = re.compile(r"(\*\*|__|`|^#+\s*|^>\s*)")
 _EDGE = " \t-–—•*>\"'«»“”‘’"
+_LIST_ITEM = re.compile(r"^\s{0,3}(?:[-*+]|\d+[.)])\s+(.*)$")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -413,49 +493,100 @@ def near_duplicate(a: str, b: str, threshold: float = NEAR_DUPLICATE) -> bool:
     return max(jaccard, ratio) >= threshold
 
 
-def extractive_draft(points: list[tuple[Cluster, list[Contribution]]],
-                     limit: int = DRAFT_POINTS) -> tuple[str, list[Cluster], list[int]]:
-    """Build the draft text from (point, members) pairs, largest first.
+@lru_cache(maxsize=4096)
+def contribution_sentence(text: str) -> str:
+    """The sentence one idea adds to a text: its best sentence, normalised."""
+    return choose_statement([text], [1.0])
 
-    Returns (markdown, points used, ids of the contributions it draws on).
+
+@lru_cache(maxsize=4096)
+def _sentences_of(text: str) -> tuple[str, ...]:
+    return (contribution_sentence(text), *(normalise_sentence(s) for s in split_sentences(text)))
+
+
+def _says(contribution: Contribution, sentence: str) -> bool:
+    return any(near_duplicate(sentence, s) for s in _sentences_of(contribution.text))
+
+
+def body_sentences(body_md: str | None) -> list[str]:
+    """The sentences of a text as people read them: one per list item, and each sentence
+    of a paragraph; markup off, French typography on."""
+    units: list[str] = []
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        units.extend(split_sentences(" ".join(paragraph)))
+        paragraph.clear()
+
+    for line in (body_md or "").splitlines():
+        item = _LIST_ITEM.match(line)
+        if item:
+            flush()
+            units.append(item.group(1))
+        elif not line.strip():
+            flush()
+        elif line[:1].isspace() and units and not paragraph:
+            units[-1] += " " + line.strip()  # a list item's continuation line
+        else:
+            paragraph.append(line.strip())
+    flush()
+    shown = (french(" ".join(_MARKUP.sub("", u).replace("*", "").split())) for u in units)
+    return [s for s in shown if _key(s)]
+
+
+def trace_sentences(article: Article, points: list[DraftPoint]) -> list[Sentence]:
+    """Each sentence of the article with the ideas behind it, found at display time: the
+    point whose statement it is (or one of whose members wrote it), else the linked
+    ideas that say it. A sentence written by hand may stand for none."""
+    in_points = {c.id for p in points for c in p.members}
+    loose = [c for c in sources(article) if c.id not in in_points]
+    out = []
+    for text in body_sentences(article.body_md):
+        point = next((p for p in points if near_duplicate(text, p.sentence)), None) or \
+            next((p for p in points if any(_says(c, text) for c in p.members)), None)
+        if point is not None:
+            out.append(Sentence(text, point, point.members))
+        else:
+            out.append(Sentence(text, None, [c for c in loose if _says(c, text)]))
+    return out
+
+
+def missing_points(sentences: list[Sentence], points: list[DraftPoint]) -> list[DraftPoint]:
+    """Points of two ideas or more that no sentence of the text states (yet); a point
+    whose statement twins a sentence of the text is stated by it."""
+    stated = {id(s.point) for s in sentences if s.point is not None}
+    return [p for p in points if id(p) not in stated
+            and not any(near_duplicate(p.sentence, s.text) for s in sentences)]
+
+
+def extractive_draft(points: list[DraftPoint]) -> tuple[str, list[Cluster], list[int]]:
+    """The draft text: one list item per point, its statement, in the given order.
+
+    Returns (markdown, points used, ids of the contributions it draws on). A statement
+    nearly identical to one already written is not repeated; its point's ideas are still
+    linked, through the twin sentence.
     """
-    chosen = [(c, m) for c, m in points if c.size >= 2] or points
     kept: list[str] = []
-    lines: list[str] = []
     used: list[Cluster] = []
-    linked: list[int] = []
-    for cluster, items in chosen[:limit]:
-        rep = representative(cluster, items)
-        if rep is None:
-            continue
-        fresh, twin = [], False
-        for raw in split_sentences(rep.text)[:DRAFT_SENTENCES]:
-            sentence = normalise_sentence(raw)
-            if len(_key(sentence)) < 3:
-                continue
-            if any(near_duplicate(sentence, other) for other in kept):
-                twin = True
-                continue
-            kept.append(sentence)
-            fresh.append(sentence)
-        if fresh:
-            lines.append("- " + " ".join(fresh))
-        if fresh or twin:
-            used.append(cluster)
-            linked.extend(c.id for c in items if c.id not in linked)
-    return "\n".join(lines), used, linked
+    linked: dict[int, None] = {}
+    for point in points:
+        if not any(near_duplicate(point.sentence, other) for other in kept):
+            kept.append(point.sentence)
+        used.append(point.cluster)
+        linked.update(dict.fromkeys(c.id for c in point.members))
+    return "\n".join(f"- {s}" for s in kept), used, list(linked)
 
 
 def propose_draft(article: Article, actor: Participant) -> ArticleVersion:
-    """« Proposer un brouillon »: save an extractive draft as a new version, with its sources."""
+    """« Proposer un brouillon »: save the draft as a new version, with its sources."""
     _require_editable(article)
     if article.kind == "preamble" or article.theme is None:
         raise InputError("Le brouillon automatique ne concerne que les articles d'un thème.")
-    points = [(c, members(c)) for c in recurring_points(article.theme)]
-    body, used, linked = extractive_draft(points)
+    body, used, linked = extractive_draft(draft_points(article.theme))
     if not body:
-        raise InputError("Aucun point récurrent pour ce thème : lancez le classement des "
-                         "contributions ou rédigez l'article à la main.")
+        raise InputError("Aucun point récurrent d'au moins deux propositions pour ce thème : "
+                         "lancez le classement des contributions, ajoutez des propositions "
+                         "depuis « Autres propositions » ou rédigez l'article à la main.")
     n_points = len(used)
     note = (f"Brouillon proposé à partir de {n_points} point{'s' if n_points > 1 else ''} "
             f"récurrent{'s' if n_points > 1 else ''} ({len(linked)} contributions)")
@@ -465,6 +596,51 @@ def propose_draft(article: Article, actor: Participant) -> ArticleVersion:
     for cid in linked:
         link(article, cid, actor, origin="draft")
     db.session.flush()
+    return row
+
+
+def _append_sentence(article: Article, sentence: str, actor: Participant,
+                     note: str) -> ArticleVersion | None:
+    """Add a sentence to the text as a new list item; None when the text already says it."""
+    if not sentence or any(near_duplicate(sentence, s) for s in body_sentences(article.body_md)):
+        return None
+    body = (article.body_md or "").rstrip()
+    if body:
+        last = body.splitlines()[-1]
+        body += "\n" if _LIST_ITEM.match(last) else "\n\n"  # a list needs a blank line first
+    return save_version(article, article.title, body + f"- {sentence}", actor, note=note)
+
+
+def pull_in(article: Article, contribution_id: int | str | None,
+            actor: Participant) -> ArticleVersion | None:
+    """« Ajouter au texte » an idea left out of the draft: its sentence becomes a new
+    version's last item and the idea a source. None when the text already says it."""
+    _require_editable(article)
+    link(article, contribution_id, actor)  # refuses another congress's or a hidden idea
+    contribution = db.session.get(Contribution, int(contribution_id))  # type: ignore[arg-type]
+    return _append_sentence(article, contribution_sentence(contribution.text), actor,
+                            note=f"Proposition n° {contribution.id} ajoutée au texte")
+
+
+def pull_point(article: Article, cluster_id: int | str | None,
+               actor: Participant) -> ArticleVersion | None:
+    """« Ajouter au texte » a recurring point the text does not state: its statement and
+    all its ideas as sources. None when the text already says it."""
+    _require_editable(article)
+    try:
+        cluster = db.session.get(Cluster, int(cluster_id))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        cluster = None
+    if cluster is None or cluster.congress_id != article.congress_id \
+            or cluster.theme_id != article.theme_id:
+        raise InputError("Ce point récurrent n'existe pas dans le thème de cet article.")
+    items = members(cluster)
+    if not items:
+        raise InputError("Ce point récurrent n'a plus de contribution visible.")
+    row = _append_sentence(article, point_sentence(cluster, items), actor,
+                           note=f"Point récurrent ajouté au texte ({len(items)} contributions)")
+    for c in items:
+        link(article, c.id, actor, origin="draft")
     return row
 
 

@@ -25,8 +25,8 @@ from . import drafting, live, publication
 from .errors import InputError, PermissionDenied
 from .extensions import db
 from .models import ARTICLE_BODY_MAX, Article, Congress
-from .queries import congress_by_code, owned_or_404, staff_congress, visible_contributions
-from .rendering import render_markdown
+from .queries import congress_by_code, owned_or_404, staff_congress
+from .rendering import render_motion_text
 from .security import roles_required
 
 bp = Blueprint("drafting", __name__)
@@ -150,14 +150,15 @@ def set_order():
 @bp.post("/animation/redaction/apercu")
 @roles_required(*STAFF)
 def preview():
-    """JSON: {"text": markdown} → {"html": …}, rendered exactly as on the published page."""
+    """JSON: {"text": markdown} → {"html": …}, rendered exactly as on the published page
+    (French typography included)."""
     data = request.get_json(silent=True)
     text = data.get("text") if isinstance(data, dict) else None
     if not isinstance(text, str):
         return jsonify(error="Envoyez {\"text\": \"…\"} en JSON."), 400
     if len(text) > PREVIEW_MAX:
         return jsonify(error=f"Le texte dépasse {PREVIEW_MAX} caractères."), 413
-    return jsonify(html=str(render_markdown(text)))
+    return jsonify(html=str(render_motion_text(text)))
 
 
 @bp.get("/animation/redaction/motion")
@@ -176,19 +177,18 @@ def _article_page(article: Article, *, title=None, body=None, note="", error=Non
                   status=200):
     congress = staff_congress()
     items = drafting.articles(congress)
-    points = [(c, drafting.members(c)) for c in drafting.recurring_points(article.theme)]
-    in_points = {c.id for _, m in points for c in m}
-    others = []
-    if article.theme is not None:
-        others = [c for c in visible_contributions(congress, article.theme)
-                  if c.id not in in_points]
+    points = drafting.draft_points(article.theme)
+    sentences = drafting.trace_sentences(article, points)
     body = article.body_md if body is None else body
     return render_template(
         "drafting/article.html", congress=congress, article=article,
-        label=drafting.labels(items)[article.id], points=points, others=others,
+        label=drafting.labels(items)[article.id], sentences=sentences,
+        missing=drafting.missing_points(sentences, points),
+        isolated=drafting.isolated_ideas(article.theme, points),
+        off_theme=drafting.off_theme_ideas(congress) if article.theme else [],
         linked=drafting.source_ids(article), sources=drafting.sources(article),
         title=article.title if title is None else title, body=body, note=note,
-        preview_html=render_markdown(body), error=error,
+        preview_html=render_motion_text(body), error=error,
         frozen=drafting.frozen_reason(article),
         pending=drafting.amendments(congress, state="proposed", article=article),
         last=(drafting.versions(article) or [None])[0],
@@ -240,6 +240,31 @@ def propose_draft(article_id: int):
         flash(f"Brouillon proposé (version {row.number}) : relisez-le et retouchez-le. "
               "L'historique permet de revenir à la version précédente.", "success")
     return redirect(url_for("drafting.article", article_id=article.id))
+
+
+@bp.post("/animation/redaction/article/<int:article_id>/ajouter")
+@roles_required("facilitator")
+def pull_in(article_id: int):
+    """« Ajouter au texte »: an idea or a recurring point the text leaves out."""
+    article = owned_or_404(Article, article_id)
+    cluster_id = request.form.get("cluster_id")
+    try:
+        if cluster_id:
+            row = drafting.pull_point(article, cluster_id, _actor())
+        else:
+            row = drafting.pull_in(article, request.form.get("contribution_id"), _actor())
+    except InputError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("drafting.article", article_id=article.id))
+    if _commit_or_conflict():
+        if row is None:
+            flash("Le texte dit déjà cela : la source a été liée, le texte n'a pas changé.",
+                  "info")
+        else:
+            _push_article(article, row.number)
+            flash(f"Phrase ajoutée à la fin de l'article (version {row.number}).", "success")
+    return redirect(url_for("drafting.article", article_id=article.id) + "#titre-phrases")
 
 
 @bp.post("/animation/redaction/article/<int:article_id>/sources")

@@ -33,6 +33,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from . import drafting
+from .clustering.typography import french_markdown
 from .csv_io import write_rows
 from .extensions import db
 from .filters import french_date
@@ -48,7 +49,7 @@ from .models import (
     Participant,
 )
 from .queries import congress_by_code, counts
-from .rendering import render_markdown
+from .rendering import render_motion_text
 
 bp = Blueprint("publication", __name__, url_prefix="/motion")
 
@@ -176,7 +177,7 @@ def motion_view(congress: Congress) -> dict[str, Any]:
                            and b.amendment_id is None]
         ballot = article_ballots[-1] if article_ballots else None
         view = ArticleView(article=article, label=names[article.id],
-                           html=render_markdown(article.body_md),
+                           html=render_motion_text(article.body_md),
                            trace=traceability(origins(article=article)),
                            ballot=ballot, results=outcome(ballot) if ballot else None)
         for amendment in drafting.amendments(congress, article=article):
@@ -317,7 +318,8 @@ def motion_markdown(view: dict[str, Any]) -> str:
     for item in view["articles"]:
         heading = item.label if item.article.kind == "preamble" else \
             f"{item.label} — {item.article.title}"
-        lines += ["", f"## {heading}", "", (item.article.body_md or "").strip() or "_(vide)_"]
+        body = french_markdown((item.article.body_md or "").strip())
+        lines += ["", f"## {heading}", "", body or "_(vide)_"]
         if item.results:
             lines += ["", f"*{_result_sentence(item.results)}*"]
         for amendment, _ballot, res in item.amendments:
@@ -372,7 +374,12 @@ def motion_pdf(view: dict[str, Any]) -> bytes:
 # --- the relevé des idées --------------------------------------------------------------
 
 def report(congress: Congress) -> dict[str, Any]:
-    """Participation, contributions per theme and recurring points, for the report page."""
+    """Participation, contributions per theme and recurring points, for the report page.
+
+    A recurring point is listed with its statement and the number of ideas behind it,
+    largest first; a point of one idea is no recurring point, so the isolated ideas
+    are only counted (« 42 propositions isolées »).
+    """
     officials = list(db.session.execute(
         select(Participant.id, Participant.commune, Participant.department_code,
                Participant.population)
@@ -388,14 +395,18 @@ def report(congress: Congress) -> dict[str, Any]:
     stats = counts(congress)
     themes = []
     for theme in congress.themes:
-        points = drafting.recurring_points(theme)
+        points = drafting.draft_points(theme)
         themes.append({"theme": theme, "count": stats["by_theme"].get(theme.code, 0),
-                       "points": [(p.display_label or "Point sans titre", p.size)
-                                  for p in points]})
+                       "points": [(p.sentence, p.size) for p in points],
+                       "isolated": len(drafting.isolated_ideas(theme, points))})
     unsorted = stats["by_theme"].get("non_classe", 0)
-    loose_points = list(db.session.scalars(
-        select(Cluster).filter_by(congress_id=congress.id, theme_id=None)
-        .where(Cluster.size > 0).order_by(Cluster.size.desc())))
+    loose_points = []
+    for cluster in db.session.scalars(
+            select(Cluster).filter_by(congress_id=congress.id, theme_id=None)
+            .where(Cluster.size > 1).order_by(Cluster.size.desc(), Cluster.id)):
+        items = drafting.members(cluster)
+        if len(items) > 1:
+            loose_points.append((drafting.point_sentence(cluster, items), len(items)))
     return {
         "congress": congress,
         "officials": len(officials),
@@ -406,7 +417,8 @@ def report(congress: Congress) -> dict[str, Any]:
         "by_channel": stats["by_channel"],
         "themes": themes,
         "unsorted": unsorted,
-        "loose_points": [(p.display_label or "Point sans titre", p.size) for p in loose_points],
+        "loose_points": sorted(loose_points, key=lambda p: -p[1]),
+        "isolated": sum(t["isolated"] for t in themes),
         "rural_max": RURAL_MAX_POPULATION,
     }
 
@@ -531,7 +543,6 @@ def report_page(code: str):
         "rurality": bars([("Communes rurales", data["people"]["rural"]),
                           ("Communes urbaines", data["people"]["urban"]),
                           ("Population inconnue", data["people"]["unknown"])]),
-        "points": {t["theme"].code: bars(t["points"]) for t in data["themes"]},
     }
     return render_template("publication/report.html", charts=charts,
                            motion=db.session.scalar(select(Motion).filter_by(

@@ -10,6 +10,8 @@ import markdown
 import nh3
 from markupsafe import Markup
 
+from .clustering.typography import french_markdown
+
 ALLOWED_TAGS = {
     "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "code", "pre",
     "h3", "h4", "a", "hr", "del",
@@ -29,6 +31,16 @@ def render_markdown(text: str) -> Markup:
         link_rel="noopener noreferrer nofollow",
     )
     return Markup(clean)
+
+
+def render_motion_text(text: str) -> Markup:
+    """Render a motion text (an article, a preview) in French typography.
+
+    Typography is applied here, at rendering, rather than when the text is saved, so
+    versions, diffs and amendments compare exactly what people typed, and texts saved
+    before the rule (imports, the demo, old versions) come out right too.
+    """
+    return render_markdown(french_markdown(text or ""))
 
 
 def plain_excerpt(text: str, limit: int = 160) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -9,22 +12,27 @@ from deliberation import ballots, drafting
 from deliberation.errors import InputError, PermissionDenied, PhaseError
 from deliberation.extensions import db
 from deliberation.models import Amendment, Article, ArticleVersion, Cluster, Contribution
-from deliberation.rendering import render_markdown
+from deliberation.rendering import render_markdown, render_motion_text
 
 from .conftest import login, make_person, staff_login, text_of, theme
 
+NB, FINE = "\u00a0", "\u202f"  # espace insécable, espace fine insécable
+FIBRE = "La fibre doit arriver dans tous les hameaux avant 2030."
 
-def add_point(congress, code, key, texts, authors, *, medoid=0, statuses=None):
+
+def add_point(congress, code, key, texts, authors, *, medoid=0, statuses=None,
+              statement="", custom=None, supports=0):
     th = theme(congress, code)
     cluster = Cluster(congress_id=congress.id, theme_id=th.id, key=key,
-                      label=f"Point {key}", size=len(texts))
+                      label=f"Point {key}", size=len(texts), statement=statement,
+                      custom_label=custom)
     db.session.add(cluster)
     db.session.flush()
     rows = []
     for i, body in enumerate(texts):
         row = Contribution(congress_id=congress.id, author_id=authors[i % len(authors)].id,
                            text=body, theme_id=th.id, cluster_id=cluster.id,
-                           status=(statuses or {}).get(i, "visible"))
+                           status=(statuses or {}).get(i, "visible"), supports=supports)
         db.session.add(row)
         rows.append(row)
     db.session.flush()
@@ -35,6 +43,8 @@ def add_point(congress, code, key, texts, authors, *, medoid=0, statuses=None):
 
 @pytest.fixture
 def desk(congress, facilitator, official):
+    """The « acces » theme: points of 3, 2 (much supported), 2 (twin of the first) and 2
+    ideas, a point of one, an unsorted idea of the theme and an off-theme idea."""
     congress.phase = "drafting"
     db.session.commit()
     other = make_person(congress, "Jean Martin", commune="Aurillac", population=25000)
@@ -42,20 +52,39 @@ def desk(congress, facilitator, official):
         "La fibre partout avant 2030, y compris dans les hameaux.",
         "Il faut la fibre dans tous les hameaux.",
         "Déployer la fibre jusqu'au dernier hameau !",
-    ], [official, other])
+    ], [official, other], statement=FIBRE)
     small, small_rows = add_point(congress, "acces", "p2", [
         "- supprimer les zones blanches de téléphonie mobile",
         "zones blanches : encore trop de villages sans réseau mobile",
-    ], [other])
+    ], [other], custom='zones blanches: couvrir les "villages oubliés"', supports=4)
     twin, twin_rows = add_point(congress, "acces", "p3", [
         "La fibre partout avant 2030 y compris dans les hameaux",
         "La fibre partout avant 2030, y compris dans les hameaux…",
+    ], [official], statement="la fibre doit arriver dans tous les hameaux avant 2030")
+    late, late_rows = add_point(congress, "acces", "p4", [
+        "Les antennes mobiles doivent être mutualisées entre opérateurs.",
+        "Mutualiser les pylônes des opérateurs dans les vallées.",
+    ], [other])  # no statement yet: chosen from its members, the medoid first
+    lone, lone_rows = add_point(congress, "acces", "p5", [
+        "Un numéro unique pour signaler les pannes de réseau.",
     ], [official])
+    th = theme(congress, "acces")
+    unsorted = Contribution(congress_id=congress.id, author_id=other.id, theme_id=th.id,
+                            text="Des bornes wifi publiques sur chaque place de village.")
+    off = Contribution(congress_id=congress.id, author_id=other.id, theme_id=None,
+                       off_topic=True, text="Passer la cantine scolaire à 50 % de bio.")
+    db.session.add_all([unsorted, off])
+    db.session.commit()
     article = next(a for a in drafting.articles(congress) if a.theme
                    and a.theme.code == "acces")
     return {"congress": congress, "facilitator": facilitator, "official": official,
             "article": article, "big": (big, big_rows), "small": (small, small_rows),
-            "twin": (twin, twin_rows)}
+            "twin": (twin, twin_rows), "late": (late, late_rows), "lone": (lone, lone_rows),
+            "unsorted": unsorted, "off": off}
+
+
+SMALL = f"Zones blanches{NB}: couvrir les «{NB}villages oubliés{NB}»."
+LATE = "Les antennes mobiles doivent être mutualisées entre opérateurs."
 
 
 def test_motion_shape(desk):
@@ -70,20 +99,27 @@ def test_motion_shape(desk):
         drafting.set_title(congress, "   ", desk["facilitator"])
 
 
-def test_extractive_draft_uses_largest_points_and_keeps_links(desk):
+def test_draft_is_one_sentence_per_point_of_two_ideas_by_size(desk):
     article = desk["article"]
     row = drafting.propose_draft(article, desk["facilitator"])
     db.session.commit()
-    body = article.body_md
-    lines = body.splitlines()
-    assert lines[0] == "- La fibre partout avant 2030, y compris dans les hameaux."
-    assert lines[1].startswith("- Supprimer les zones blanches")
-    assert len(lines) == 2  # the third point's sentence is a near duplicate of the first
-    assert body.count("fibre partout") == 1
+    # Largest first; among points of two, the more supported first; the twin point's
+    # statement is the first one's, so it is not repeated; the point of one is left out.
+    assert article.body_md.splitlines() == [f"- {FIBRE}", f"- {SMALL}", f"- {LATE}"]
     linked = drafting.source_ids(article)
-    every = {c.id for key in ("big", "small", "twin") for c in desk[key][1]}
+    every = {c.id for key in ("big", "small", "twin", "late") for c in desk[key][1]}
     assert linked == every  # the twin point is still traced through its duplicate
-    assert row.number >= 1 and "3 points récurrents" in row.note
+    assert desk["lone"][1][0].id not in linked and desk["off"].id not in linked
+    assert row.number >= 1 and "4 points récurrents" in row.note
+    assert "cantine" not in article.body_md and "numéro unique" not in article.body_md
+
+
+def test_draft_points_order_and_sentences(desk):
+    points = drafting.draft_points(theme(desk["congress"], "acces"))
+    assert [p.cluster.key for p in points] == ["p1", "p2", "p3", "p4"]
+    assert [p.size for p in points] == [3, 2, 2, 2]
+    assert points[1].sentence == SMALL  # the rename, normalised and set in typography
+    assert points[3].sentence == LATE
 
 
 def test_draft_skips_hidden_contributions_and_needs_points(desk, congress):
@@ -93,14 +129,87 @@ def test_draft_skips_hidden_contributions_and_needs_points(desk, congress):
     drafting.propose_draft(desk["article"], desk["facilitator"])
     db.session.commit()
     assert rows[0].id not in {c.id for c in drafting.sources(desk["article"])}
-    assert "Il faut la fibre" in desk["article"].body_md  # next representative
+    assert FIBRE in desk["article"].body_md  # still two ideas behind it
+    rows[1].status = "hidden"
+    db.session.commit()
+    assert "p1" not in [p.cluster.key for p in drafting.draft_points(big.theme)]
     empty = next(a for a in drafting.articles(congress) if a.theme
                  and a.theme.code == "donnees")
     with pytest.raises(InputError, match="point récurrent"):
         drafting.propose_draft(empty, desk["facilitator"])
+    add_point(congress, "donnees", "d1", ["Un hébergement souverain des données."],
+              [desk["official"]])
+    with pytest.raises(InputError, match="au moins deux"):
+        drafting.propose_draft(empty, desk["facilitator"])  # a point of one is no draft
     preamble = drafting.articles(congress)[0]
     with pytest.raises(InputError):
         drafting.propose_draft(preamble, desk["facilitator"])
+
+
+def test_left_out_ideas_are_offered_and_pulled_in(desk):
+    article, actor = desk["article"], desk["facilitator"]
+    drafting.propose_draft(article, actor)
+    db.session.commit()
+    points = drafting.draft_points(article.theme)
+    isolated = drafting.isolated_ideas(article.theme, points)
+    assert [c.id for c in isolated] == sorted([desk["lone"][1][0].id, desk["unsorted"].id])
+    assert [c.id for c in drafting.off_theme_ideas(desk["congress"])] == [desk["off"].id]
+
+    lone = desk["lone"][1][0]
+    row = drafting.pull_in(article, lone.id, actor)
+    db.session.commit()
+    assert article.body_md.splitlines()[-1] == \
+        "- Un numéro unique pour signaler les pannes de réseau."
+    assert "ajoutée" in row.note and lone.id in drafting.source_ids(article)
+    assert drafting.pull_in(article, lone.id, actor) is None  # the text already says it
+    drafting.pull_in(article, desk["off"].id, actor)
+    db.session.commit()
+    assert article.body_md.splitlines()[-1] == f"- Passer la cantine scolaire à 50{NB}% de bio."
+    with pytest.raises(InputError):
+        drafting.pull_in(article, 999_999, actor)
+
+
+def test_pulling_into_a_paragraph_starts_a_list(desk):
+    article, actor = desk["article"], desk["facilitator"]
+    drafting.save_version(article, None, "Les élus ruraux demandent :", actor)
+    drafting.pull_point(article, desk["late"][0].id, actor)
+    db.session.commit()
+    assert article.body_md == f"Les élus ruraux demandent :\n\n- {LATE}"
+    assert render_markdown(article.body_md).count("<li>") == 1
+    other = next(a for a in drafting.articles(desk["congress"]) if a.theme
+                 and a.theme.code == "donnees")
+    with pytest.raises(InputError, match="thème de cet article"):
+        drafting.pull_point(other, desk["late"][0].id, actor)
+
+
+def test_each_sentence_finds_the_ideas_behind_it(desk):
+    article, actor = desk["article"], desk["facilitator"]
+    drafting.propose_draft(article, actor)
+    drafting.pull_in(article, desk["lone"][1][0].id, actor)
+    db.session.commit()
+    retouched = article.body_md.replace("avant 2030", "d'ici 2030") + \
+        "\n\nUne phrase écrite à la main."
+    drafting.save_version(article, None, retouched, actor)
+    db.session.commit()
+    points = drafting.draft_points(article.theme)
+    sentences = drafting.trace_sentences(article, points)
+    assert [s.text for s in sentences][1] == SMALL
+    first, small, late, lone, hand = sentences
+    assert first.point.cluster.key == "p1" and len(first.contributions) == 3  # retouched
+    assert small.point.cluster.key == "p2" and late.point.cluster.key == "p4"
+    assert [c.id for c in lone.contributions] == [desk["lone"][1][0].id]
+    assert hand.point is None and hand.contributions == []
+    # The twin point (same statement as p1) counts as stated; nothing is missing.
+    assert drafting.missing_points(sentences, points) == []
+    drafting.save_version(article, None, f"- {FIBRE}", actor)
+    sentences = drafting.trace_sentences(article, points)
+    assert [p.cluster.key for p in drafting.missing_points(sentences, points)] == ["p2", "p4"]
+
+
+def test_body_sentences():
+    body = "Chapeau: une phrase. Une autre !\n\n- Premier **point**\n  suite\n1. Second"
+    assert drafting.body_sentences(body) == [
+        f"Chapeau{NB}: une phrase.", f"Une autre{FINE}!", "Premier point suite", "Second"]
 
 
 def test_near_duplicates():
@@ -268,14 +377,49 @@ def test_drafting_pages(desk, client):
                        ).status_code == 302
     text = "Un **texte** avec <script>alert(1)</script> et [lien](https://example.org)."
     preview = client.post("/animation/redaction/apercu", json={"text": text})
-    assert preview.status_code == 200 and preview.json["html"] == str(render_markdown(text))
+    assert preview.status_code == 200 and preview.json["html"] == str(render_motion_text(text))
     assert "<script>" not in preview.json["html"]
+    typo = client.post("/animation/redaction/apercu", json={"text": '- Le "bio": oui ?'})
+    assert html.unescape(typo.json["html"]) == \
+        f"<ul>\n<li>Le «{NB}bio{NB}»{NB}: oui{FINE}?</li>\n</ul>"
     assert client.post("/animation/redaction/apercu", data="pas du json").status_code == 400
     assert client.post("/animation/redaction/ordre", json={"order": "x"}).status_code == 400
     assert client.post("/animation/redaction/ordre", json={"order": [1]}).status_code == 422
     assert client.get("/animation/redaction/motion").status_code == 200
     assert client.get("/animation/redaction/amendements").status_code == 200
     assert client.get("/animation/redaction/article/999999").status_code == 404
+
+
+def test_article_screen_shows_sentences_sources_and_other_proposals(desk, client):
+    article = desk["article"]
+    staff_login(client, "anim@example.org")
+    url = f"/animation/redaction/article/{article.id}"
+    assert client.post(f"{url}/brouillon").status_code == 302
+    page = client.get(url)
+    doc = page.get_data(as_text=True)
+    assert page.status_code == 200
+    ids = re.findall(r'\bid="([^"]+)"', doc)
+    assert len(ids) == len(set(ids))  # the same idea shown twice keeps unique ids
+    sentences = doc[doc.index('id="titre-phrases"'):doc.index('id="titre-autres"')]
+    assert sentences.count("<details>") == 3 and sentences.count("<summary>") == 3
+    assert html.unescape(sentences).count(SMALL) == 1 and "3 contributions" in sentences
+    others = html.unescape(doc[doc.index('id="titre-autres"'):])
+    assert "Autres propositions" in others and "numéro unique" in others
+    assert "cantine scolaire" in others and "Ajouter au texte" in others
+    lone = desk["lone"][1][0]
+    pulled = client.post(f"{url}/ajouter", data={"contribution_id": str(lone.id)})
+    assert pulled.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Article, article.id).body_md.endswith(
+        "- Un numéro unique pour signaler les pannes de réseau.")
+    again = client.post(f"{url}/ajouter", data={"contribution_id": str(lone.id)},
+                        follow_redirects=True)
+    assert "dit déjà cela" in text_of(again)
+    bad = client.post(f"{url}/ajouter", data={"contribution_id": "abc"},
+                      follow_redirects=True)
+    assert bad.status_code == 200 and "n'existe pas" in text_of(bad)
+    assert client.post(f"{url}/ajouter", data={"cluster_id": "999999"},
+                       follow_redirects=True).status_code == 200
 
 
 def test_official_proposes_an_amendment_over_http(desk, client):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -11,7 +12,7 @@ import pytest
 
 from deliberation import ballots, drafting, publication
 from deliberation.extensions import db
-from deliberation.models import Contribution
+from deliberation.models import Cluster, Contribution
 from deliberation.publication import Origin, traceability
 
 from .conftest import make_person, text_of, theme
@@ -157,3 +158,59 @@ def test_report_page(adopted, client):
     assert "Contributions par thème" in body and "Points récurrents" in body
     assert "Communes rurales" in body and "En séance" in body
     assert response.get_data(as_text=True).count('class="bars"') >= 3
+
+
+NB, FINE = "\u00a0", "\u202f"
+
+
+def test_rendered_motion_keeps_french_typography(adopted, client):
+    article = adopted["article"]
+    article.body_md = '- La fibre: partout !\n- Le "bio" à 50% ; vite'
+    db.session.commit()
+    publish_all(adopted)
+    code = adopted["congress"].join_code
+    expected = [f"La fibre{NB}: partout{FINE}!", f"Le «{NB}bio{NB}» à 50{NB}%{FINE}; vite"]
+    page = html.unescape(client.get(f"/motion/{code}").get_data(as_text=True))
+    exported = html.unescape(client.get(f"/motion/{code}/motion.html").get_data(as_text=True))
+    markdown = client.get(f"/motion/{code}/motion.md").get_data(as_text=True)
+    for sentence in expected:
+        assert sentence in page and sentence in exported  # the PDF prints this same HTML
+        assert f"- {sentence}" in markdown
+    assert article.body_md.startswith("- La fibre: partout !")  # stored as typed
+
+
+def _point(congress, code, key, texts, *, statement="", custom=None):
+    th = theme(congress, code)
+    cluster = Cluster(congress_id=congress.id, theme_id=th.id, key=key, label="mots, clés",
+                      size=len(texts), statement=statement, custom_label=custom)
+    db.session.add(cluster)
+    db.session.flush()
+    author = make_person(congress, f"Élu {key}")
+    db.session.add_all(Contribution(congress_id=congress.id, author_id=author.id, text=t,
+                                    theme_id=th.id, cluster_id=cluster.id) for t in texts)
+    db.session.commit()
+    return cluster
+
+
+def test_report_lists_statements_with_sizes_and_counts_isolated_ideas(congress, client):
+    _point(congress, "acces", "a2", ["Zones blanches partout.", "Trop de zones blanches."],
+           custom="les zones blanches doivent disparaître: vite")
+    _point(congress, "acces", "a3", ["Fibre 1.", "Fibre 2.", "Fibre 3."],
+           statement="La fibre doit arriver dans tous les hameaux.")
+    _point(congress, "acces", "a1", ["Une idée restée seule dans son coin."],
+           statement="Une idée restée seule dans son coin.")
+    _point(congress, "formation", "f1", ["Former les secrétaires de mairie."])
+    page = client.get(f"/motion/{congress.join_code}/releve")
+    assert page.status_code == 200
+    body = text_of(page)
+    first = body.index("La fibre doit arriver dans tous les hameaux. — 3 contributions")
+    second = body.index("Les zones blanches doivent disparaître : vite. — 2 contributions")
+    assert first < second  # largest first, statements normalised
+    assert "restée seule" not in body and "mots, clés" not in body
+    assert "1 proposition isolée." in body  # once per theme, in one line
+    assert body.index("1 proposition isolée") > second  # after the theme's points
+    data = publication.report(congress)
+    assert [t["points"] for t in data["themes"]][:2] == [
+        [("La fibre doit arriver dans tous les hameaux.", 3),
+         (f"Les zones blanches doivent disparaître{NB}: vite.", 2)], []]
+    assert data["isolated"] == 2
