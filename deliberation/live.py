@@ -407,6 +407,7 @@ def picture(congress_id: int) -> dict:
         counts[slot] = counts.get(slot, 0) + n
     size = func.count(Contribution.id).label("size")
     points: dict[int | None, list] = {}
+    point_counts: dict[int | None, int] = {}  # all points of 2+, for « + N autres points »
     for key, label, statement, custom, theme_id, n in db.session.execute(
             select(Cluster.key, Cluster.label, Cluster.statement, Cluster.custom_label,
                    Cluster.theme_id, size)
@@ -415,12 +416,14 @@ def picture(congress_id: int) -> dict:
                    Contribution.status.in_(_sorted_statuses()))
             .group_by(Cluster.id).having(size >= 2).order_by(desc(size), Cluster.key)):
         bucket = points.setdefault(theme_id, [])
+        point_counts[theme_id] = point_counts.get(theme_id, 0) + 1
         if len(bucket) < FOCUS_POINTS:
             bucket.append(_point(key, label, statement, custom, n))
     return {
         "total": sum(counts.values()),
         "themes": [{"code": code, "label": label, "count": counts.get(theme_id, 0),
-                    "points": points.get(theme_id, [])[:TOP_POINTS]}
+                    "points": points.get(theme_id, [])[:TOP_POINTS],
+                    "point_count": point_counts.get(theme_id, 0)}
                    for theme_id, code, label in themes],
         "hors_theme": counts.get("hors", 0),
         "non_classe": counts.get(None, 0),
@@ -478,6 +481,7 @@ def focus(congress: Congress) -> dict | None:
     return {"theme": theme.code, "label": theme.short_title, "title": theme.title,
             "count": shown["count"] if shown else 0,
             "points": _focus_points(congress.id, theme.id),
+            "point_count": shown["point_count"] if shown else 0,
             "latest": _latest(congress.id, 8, theme.id)}
 
 

@@ -80,3 +80,30 @@ def test_after_a_restart_the_projector_shows_the_same_state(app, debate):
     assert after["projector"] == {"mode": "theme", "theme": "acces"}
     assert "Fibre partout" in page and debate.ideas[11] not in [c["id"] for c in
                                                                  after["latest"]]
+
+
+def test_points_are_shown_by_their_statement_with_the_rest_counted(app, debate, monkeypatch):
+    fibre = debate.point("fibre")
+    fibre.statement = "La fibre optique doit arriver dans tous les villages du Cantal."
+    db.session.commit()
+    monkeypatch.setattr(live, "TOP_POINTS", 1)  # the picture carries one point per theme
+    acces = next(t for t in live.picture(debate.congress.id)["themes"] if t["code"] == "acces")
+    assert acces["point_count"] == 2 and len(acces["points"]) == 1
+    page = http_client(app, debate, "anonymous").get("/projecteur/TEST26").get_data(as_text=True)
+    tile = page.split('data-theme="acces">', 1)[1].split('<li class="tile ', 1)[0]
+    shown = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", tile))
+    assert "3 idées La fibre optique doit arriver dans tous les villages du Cantal." in shown
+    assert f'<span class="point-statement">{fibre.statement}</span>' in tile  # not the tag
+    assert re.search(r'data-total="2".*data-more>\+&nbsp;1 autre point</p>', tile, re.S)
+
+
+def test_theme_mode_carries_how_many_points_there_are(app, debate):
+    corrections.set_projector_mode(debate.congress, None, "theme", "acces")
+    db.session.commit()
+    focus = live.focus(db.session.get(Congress, debate.congress.id))
+    assert focus["point_count"] == len(focus["points"]) == 2
+    assert [p["size"] for p in focus["points"]] == [3, 2]
+    page = http_client(app, debate, "anonymous").get("/projecteur/TEST26").get_data(as_text=True)
+    assert re.search(r'class="focus-body" data-fit data-total="2"', page)
+    assert re.search(r'id="focus-points">\s*<li class="point"><span class="point-size">3<span '
+                     r'class="visually-hidden"> idées</span></span>', page)

@@ -25,15 +25,69 @@
     return node;
   }
 
-  function pointItems(list, points) {
+  // Recurring points: each shown WHOLE (its statement, never cut), biggest first. What fits
+  // is measured here, in the real box at the real size, rather than guessed on the server
+  // from a character budget: fonts, window size and sentence lengths all vary, and a
+  // measured fit never clips nor wastes room. The items that do not fit are hidden from
+  // the end and counted in « + N autres points ».
+  function pointItem(p) {
+    var li = el("li", "point");
+    var size = el("span", "point-size", String(p.size));
+    size.appendChild(el("span", "visually-hidden", p.size > 1 ? " idées" : " idée"));
+    li.appendChild(size);
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(el("span", "point-statement", p.label));
+    return li;
+  }
+
+  function moreText(rest, shown, total) {
+    if (!total) { return "Pas encore de point récurrent."; }
+    if (!shown) { return total + (total > 1 ? " points récurrents" : " point récurrent"); }
+    return "+\u00a0" + rest + (rest > 1 ? " autres points" : " autre point");
+  }
+
+  function overflows(box) {
+    return box.scrollHeight > box.clientHeight + 1 || box.scrollWidth > box.clientWidth + 1;
+  }
+
+  function fitWith(box, items, total) {
+    var more = box.querySelector("[data-more]");
+    var shown = items.length;
+    function show(n) {
+      items.forEach(function (li, i) { li.hidden = i >= n; });
+      var rest = total - n;
+      more.textContent = moreText(rest, n, total);
+      more.hidden = total > 0 && rest <= 0;
+    }
+    show(shown);
+    while (shown > 0 && overflows(box)) {
+      shown -= 1;
+      show(shown);
+    }
+    return shown;
+  }
+
+  function fit(box) {
+    if (!box.offsetParent) { return; }  // hidden mode: fitted when it is shown
+    var items = Array.prototype.slice.call(box.querySelectorAll("[data-points] > li"));
+    var total = Math.max(Number(box.dataset.total) || 0, items.length);
+    box.classList.remove("compact");
+    if (fitWith(box, items, total) === 0 && items.length) {
+      box.classList.add("compact");  // not even the largest point: smaller type, not a cut
+      fitWith(box, items, total);
+    }
+  }
+
+  function fitAll() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-fit]"), fit);
+  }
+
+  function renderPoints(box, points, total) {
+    var list = box.querySelector("[data-points]");
     list.textContent = "";
-    points.forEach(function (p) {
-      var li = el("li");
-      li.appendChild(el("span", "point-label", p.label));
-      li.appendChild(document.createTextNode(" "));
-      li.appendChild(el("span", "point-size", String(p.size)));
-      list.appendChild(li);
-    });
+    points.forEach(function (p) { list.appendChild(pointItem(p)); });
+    box.dataset.total = total === undefined ? points.length : total;
+    fit(box);
   }
 
   function renderPicture(picture) {
@@ -48,7 +102,7 @@
       if (!tile) { return; }
       tile.querySelector("[data-count]").textContent = t.count;
       tile.querySelector(".tile-unit").textContent = t.count > 1 ? "idées" : "idée";
-      pointItems(tile.querySelector("[data-points]"), t.points.slice(0, 3));
+      renderPoints(tile.querySelector("[data-fit]"), t.points, t.point_count);
     });
   }
 
@@ -101,10 +155,8 @@
     section.className = "focus " + (f ? colourClass(f.theme) : "");
     document.getElementById("focus-title").textContent = f ? f.label : "";
     document.getElementById("focus-count").textContent = f ? f.count : 0;
-    pointItems(document.getElementById("focus-points"), f ? f.points : []);
-    var list = document.getElementById("focus-latest");
-    list.textContent = "";
-    (f ? f.latest : []).forEach(function (c) { list.appendChild(el("li", colourClass(c.theme), c.text)); });
+    renderPoints(document.querySelector("#theme-mode [data-fit]"), f ? f.points : [],
+      f ? f.point_count : 0);
   }
 
   function setMode(next) {
@@ -116,6 +168,7 @@
     var map = document.getElementById("map");
     map.setAttribute("class", "map" + (mode === "theme" && focusTheme !== null &&
       Object.prototype.hasOwnProperty.call(themeIndex, focusTheme) ? " dim-t" + themeIndex[focusTheme] : ""));
+    fitAll();
     document.dispatchEvent(new CustomEvent("projector:mode", { detail: { mode: mode } }));
   }
 
@@ -138,6 +191,10 @@
   }, 250);
 
   function isShown(c) { return c.status === "visible"; }
+
+  fitAll();  // the server-rendered points, before the first snapshot
+  window.addEventListener("resize", live.debounce(fitAll, 150));
+  if (document.fonts && document.fonts.ready) { document.fonts.ready.then(fitAll); }
 
   live.connect({
     congress: body.dataset.congress,

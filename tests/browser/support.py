@@ -244,3 +244,69 @@ def serve_directory(
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+# Measured in the page: each element matched by the selector and rendered (display: none
+# is skipped) must show its whole text. Tolerances of 1 px absorb sub-pixel rounding.
+_CLIPPING_JS = """(selector) => {
+  const shown = e => e.getClientRects().length > 0;
+  const inside = (a, b) => a.left >= b.left - 1 && a.right <= b.right + 1 &&
+    a.top >= b.top - 1 && a.bottom <= b.bottom + 1;
+  const overlap = (a, b) => Math.min(a.right, b.right) - Math.max(a.left, b.left) > 1 &&
+    Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 1;
+  const classes = e => typeof e.className === 'string' && e.className.trim()
+    ? '.' + e.className.trim().split(/\\s+/).join('.') : '';
+  const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + classes(e);
+  const viewport = {left: 0, top: 0, right: innerWidth, bottom: innerHeight};
+  const elements = [...document.querySelectorAll(selector)].filter(shown);
+  const problems = [];
+  for (const e of elements) {
+    const text = e.textContent.replace(/\\s+/g, ' ').trim();
+    const say = why => problems.push(`${why}: «${text.slice(0, 70)}»`);
+    const box = e.getBoundingClientRect();
+    const style = getComputedStyle(e);
+    if (!text) { say('empty'); }
+    if (/(\\u2026|\\.\\.\\.)$/.test(text)) { say('ends with an ellipsis'); }
+    if (style.display !== 'inline' && (e.scrollWidth > e.clientWidth + 1 ||
+        e.scrollHeight > e.clientHeight + 1)) {
+      say(`overflows its own box (${e.scrollWidth}×${e.scrollHeight} in ` +
+          `${e.clientWidth}×${e.clientHeight})`);
+    }
+    if (!inside(box, viewport)) { say('not inside the viewport'); }
+    for (let a = e.parentElement; a && a !== document.documentElement; a = a.parentElement) {
+      const s = getComputedStyle(a);
+      if ((s.overflowX !== 'visible' || s.overflowY !== 'visible') &&
+          !inside(box, a.getBoundingClientRect())) {
+        say(`cut by the overflow of ${name(a)}`);
+      }
+    }
+    const others = new Set([...(e.parentElement ? e.parentElement.children : []),
+                            ...elements]);
+    for (const o of others) {
+      if (o !== e && !o.contains(e) && !e.contains(o) && shown(o) &&
+          overlap(box, o.getBoundingClientRect())) {
+        say(`overlapped by ${name(o)}`);
+      }
+    }
+  }
+  return {checked: elements.length, problems};
+}"""
+
+
+def assert_nothing_clipped(page: Page, selector: str, *, minimum: int = 1) -> int:
+    """Assert every rendered element matching ``selector`` shows its whole text; return
+    how many were checked (at least ``minimum``).
+
+    Whole means: no overflow of its own box (scrollWidth/scrollHeight within
+    clientWidth/clientHeight: catches line clamps and ``text-overflow``), its bounding box
+    inside the viewport and inside every ancestor that clips (``overflow`` not visible),
+    not overlapped by a sibling or by another matched element, and no text ending in « … ».
+    Elements with ``display: none`` (or inside one) are not rendered and not checked.
+    """
+    result = page.evaluate(_CLIPPING_JS, selector)
+    assert not result["problems"], (
+        f"{len(result['problems'])} clipped element(s) for {selector!r} at "
+        f"{page.viewport_size}:\n" + "\n".join(f"- {p}" for p in result["problems"]))
+    assert result["checked"] >= minimum, (
+        f"only {result['checked']} element(s) rendered for {selector!r}, expected {minimum}+")
+    return result["checked"]
