@@ -7,6 +7,7 @@ from uuid import uuid4
 
 from flask import Flask
 
+from .clustering.typography import french
 from .models import PHASE_LABELS, PHASES, ROLE_LABELS
 from .rendering import plain_excerpt, render_markdown
 
@@ -30,6 +31,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["excerpt"] = plain_excerpt
     app.jinja_env.filters["fdate"] = french_date
+    app.jinja_env.filters["french"] = french  # French typography for titles and statements
     app.jinja_env.filters["channel"] = lambda c: CHANNEL_LABELS.get(c, c)
     app.jinja_env.filters["status"] = lambda s: STATUS_LABELS.get(s, s)
     app.jinja_env.globals.update(PHASES=PHASES, PHASE_LABELS=PHASE_LABELS,

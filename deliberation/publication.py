@@ -33,7 +33,7 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from . import drafting
-from .clustering.typography import french_markdown
+from .clustering.typography import french, french_markdown
 from .csv_io import write_rows
 from .extensions import db
 from .filters import french_date
@@ -311,13 +311,13 @@ def _result_sentence(results: dict[str, Any] | None) -> str:
 
 def motion_markdown(view: dict[str, Any]) -> str:
     congress, motion = view["congress"], view["motion"]
-    lines = [f"# {motion.title}", ""]
+    lines = [f"# {french(motion.title)}", ""]
     lines.append(_dates_line(congress))
     if view["results"]:
         lines += ["", f"**{_result_sentence(view['results'])}**"]
     for item in view["articles"]:
         heading = item.label if item.article.kind == "preamble" else \
-            f"{item.label} — {item.article.title}"
+            f"{item.label} — {french(item.article.title)}"
         body = french_markdown((item.article.body_md or "").strip())
         lines += ["", f"## {heading}", "", body or "_(vide)_"]
         if item.results:

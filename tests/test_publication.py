@@ -166,6 +166,7 @@ NB, FINE = "\u00a0", "\u202f"
 def test_rendered_motion_keeps_french_typography(adopted, client):
     article = adopted["article"]
     article.body_md = '- La fibre: partout !\n- Le "bio" à 50% ; vite'
+    article.title = "Accès: pour tous"
     db.session.commit()
     publish_all(adopted)
     code = adopted["congress"].join_code
@@ -173,6 +174,7 @@ def test_rendered_motion_keeps_french_typography(adopted, client):
     page = html.unescape(client.get(f"/motion/{code}").get_data(as_text=True))
     exported = html.unescape(client.get(f"/motion/{code}/motion.html").get_data(as_text=True))
     markdown = client.get(f"/motion/{code}/motion.md").get_data(as_text=True)
+    assert f"Accès{NB}: pour tous" in page and f"Accès{NB}: pour tous" in markdown
     for sentence in expected:
         assert sentence in page and sentence in exported  # the PDF prints this same HTML
         assert f"- {sentence}" in markdown
