@@ -80,13 +80,16 @@ def state(server) -> dict:
 
 
 def open_projector(browser, server, size):
+    """A projector at `size`, connected; also returns the script errors it will raise."""
     context = projector_context(browser, viewport=dict(size))
     page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     page.goto(f"{server.url}/projecteur/{CODE}")
     page.wait_for_selector("body[data-live=on]", state="attached", timeout=15000)
     page.evaluate("document.fonts.ready.then(() => true)")
     page.wait_for_timeout(300)  # the snapshot is drawn and fitted
-    return context, page
+    return context, page, errors
 
 
 def shown_points(page, box: str) -> dict:
@@ -126,7 +129,7 @@ def check_projector(browser, server, *, shots: bool = False, axe: bool = False) 
     for size in SIZES:
         name = f"{size['width']}x{size['height']}"
         set_mode(server, "overview")
-        context, page = open_projector(browser, server, size)
+        context, page, errors = open_projector(browser, server, size)
         assert_nothing_clipped(page, STATEMENT,
                                minimum=sum(1 for t in themes.values() if t["point_count"]))
         for code, theme in themes.items():
@@ -153,6 +156,7 @@ def check_projector(browser, server, *, shots: bool = False, axe: bool = False) 
             check_axe(page)
         if shots:
             screenshot(page, f"projector-theme-{name}")
+        assert not errors, errors
         context.close()
     set_mode(server, "overview")
 
