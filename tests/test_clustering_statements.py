@@ -7,6 +7,7 @@ import pytest
 
 from deliberation.clustering.statements import (
     choose_statement,
+    light_faults,
     normalise_statement,
     serious_faults,
     shorten,
@@ -85,6 +86,52 @@ def test_long_sentences_are_cut_at_a_clause_only_when_complete():
              "de mairie pour les démarches en ligne des habitants les plus éloignés du "
              "numérique partout")
     assert shorten(words) == words  # no clause boundary: never cut mid-sentence
+
+
+@pytest.mark.parametrize("long", [
+    # a question is never cut: what is left would be a question without its mark
+    "Pourquoi les communes rurales devraient-elles payer la fibre plus cher que les "
+    "métropoles, alors que les opérateurs ont reçu des aides publiques ?",
+    # « Le bilan est clair : en 2030 » announces what the cut would drop
+    "Le bilan est clair : en 2030, toutes les communes rurales du département devront "
+    "disposer d'un accès à la fibre optique et d'une couverture mobile complète.",
+    # the prefix would end inside an apposition
+    "La médiation numérique, telle qu'elle est organisée aujourd'hui dans nos villages, ne "
+    "répond pas aux besoins des habitants les plus âgés et les plus isolés.",
+    # « a montré que, dans les villages… » : the « que » clause is missing
+    "L'enquête départementale a montré que, dans les villages de montagne comme dans les "
+    "bourgs, les habitants renoncent à leurs démarches en ligne.",
+    # « Si …, tient parole » : the main clause is what the cut would drop
+    "Si le département, qui a promis la fibre à toutes les communes, tient parole, les "
+    "écoles rurales pourront enfin utiliser des ressources en ligne sans coupure.",
+])
+def test_cuts_that_would_leave_no_sentence_are_not_made(long):
+    assert shorten(long) == long
+
+
+def test_openings_that_lean_on_context_and_pointing_words():
+    for sentence in ("Dans ces conditions, les communes doivent mutualiser leurs moyens.",
+                     "En réalité, rien ne change pour les habitants des hameaux isolés.",
+                     "Ont développé des outils numériques pour les commerçants du bourg.",
+                     "Qui peut accepter que des villages restent sans réseau mobile."):
+        assert serious_faults(sentence) >= 1, sentence
+    pointing = "Les communes doivent mutualiser leurs moyens dans cette intercommunalité."
+    assert serious_faults(pointing) == 0 and light_faults(pointing) == 1
+    assert light_faults("Ce qui compte, c'est un accueil humain dans chaque mairie.") == 0
+
+
+def test_a_demand_is_preferred_to_a_close_description():
+    describes = "Les communes rurales manquent de conseillers numériques formés."
+    demands = "Les communes rurales doivent disposer de conseillers numériques formés."
+    assert choose_statement([describes, demands], [0.5, 0.45]) == demands
+    assert choose_statement([describes, demands], [0.5, 0.3]) == describes
+
+
+def test_initials_and_abbreviations_do_not_end_a_sentence():
+    assert split_sentences("M. Dupont, maire de Murat, demande la fibre. Rien d'autre.") == \
+        ["M. Dupont, maire de Murat, demande la fibre.", "Rien d'autre."]
+    assert split_sentences("La fibre arrive. ensuite le mobile.") == \
+        ["La fibre arrive. ensuite le mobile."]
 
 
 def test_statement_is_normalised_and_stays_within_the_column():

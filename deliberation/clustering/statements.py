@@ -9,19 +9,26 @@ Each sentence of each member is graded by faults, and the best is kept:
 * serious faults, which a facilitator would never project: an exclamation or a
   question, the first person singular (« je », « mon »…), the second person
   (« vous », « tu »…), an opening that leans on what came before (« Il », « Cela »,
-  « Mais », « Donc »…; the impersonal « Il faut », « Il y a » are fine), an
+  « Mais », « Donc », « En effet », « Dans ces conditions, »…; the impersonal « Il
+  faut », « Il y a » are fine), an interrogative or a verb as first word, an
   emoticon, a shouted sentence in capitals, a fragment of fewer than four words;
 * light faults: « nous » and « on » (an official's « nous demandons » is common,
-  but the motion speaks for all), a length outside 6–20 words, a trailing « … »
-  or a web address.
+  but the motion speaks for all), a word pointing back (« cette commune »), a
+  length outside 6–20 words, a trailing « … » or a web address.
 
 Ranking: fewer serious faults, then fewer light faults, then the more central
-member (cosine to the point's centroid), then the length closest to the ideal,
-then the members' and sentences' order, so the choice is deterministic. A
-sentence over 20 words may be cut at a clause boundary (a comma, a semicolon, a
-dash, « car », « afin de »…) when what remains is still a complete sentence: long
-enough, with a verb, not ending on a linking word, not a dangling « Si … » clause.
-Never mid-word.
+member (cosine to the point's centroid, plus 0.1 for a sentence that makes a
+demand, « doit », « il faut »…, since a motion is made of demands: it tips close
+calls only), then the length closest to the ideal, then the members' and
+sentences' order, so the choice is deterministic.
+
+A sentence over 20 words may be cut at a clause boundary (a comma, a semicolon, a
+dash, a parenthesis, before « car », « afin de », « notamment »…), keeping the
+longest beginning that is still a complete sentence: 6–20 words, a conjugated main
+verb (after the opening clause when it opens on « Si », « Pour »…), no unfinished
+« que … », not ending on a linking word or inside an apposition, quotes balanced.
+A question is never cut, and nothing is ever cut mid-word. The verb test knows the
+common auxiliaries and regular endings only, so it errs on the side of not cutting.
 
 Pure, standard library only.
 """
@@ -39,7 +46,12 @@ FRAGMENT_WORDS = 4
 #: The database column holds 400 characters; a statement never outgrows it.
 STATEMENT_MAX_CHARS = 400
 
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\s\u00a0\u202f]+(?=[^\s])|\n+|\s+[-–—•]\s+(?=[A-ZÀ-Ý])")
+#: Sentence ends: after . ! ? … (not after an initial, « M. », « Mme. »…, nor before a
+#: small letter), on new lines, and on a dash that opens a new capitalised sentence.
+_SENTENCE_END = re.compile(
+    r"(?<=[.!?…])(?<!\b[A-ZÀ-Ý]\.)(?<!\bMme\.)(?<!\bMM\.)(?<!\bDr\.)(?<!\bcf\.)(?<!\bart\.)"
+    r"[\s\u00a0\u202f]+(?=[^\sa-zà-ÿ])"
+    r"|\n+|\s+[-–—•]\s+(?=[A-ZÀ-Ý])")
 _MARKDOWN = re.compile(r"\*\*|__|`|^#+\s*|^>\s*|^\s*(?:[-*+•]|\d+[.)])\s+")
 _EDGE = " \t\u00a0\u202f-–—•*>"
 _QUOTE_PAIRS = {'"': '"', "«": "»", "“": "”"}
@@ -50,48 +62,91 @@ FIRST_SINGULAR = frozenset({"je", "j'", "me", "m'", "moi", "mon", "ma", "mes"})
 SECOND_PERSON = frozenset({"tu", "te", "t'", "toi", "ton", "ta", "tes", "vous", "votre",
                            "vos"})
 FIRST_PLURAL = frozenset({"nous", "notre", "nos", "on"})
-#: Openings that need the previous sentence to be understood.
+#: Openings that need the previous sentence to be understood (or ask a question).
 LEANING = frozenset({
-    "il", "ils", "elle", "elles", "ce", "c'", "cela", "ça", "ca", "ceci", "celui", "celle",
-    "ceux", "celles", "lui", "eux", "leur", "y", "en", "là", "mais", "et", "ou", "donc",
-    "aussi", "puis", "ensuite", "alors", "sinon", "or", "car", "enfin", "cependant",
-    "pourtant", "toutefois", "néanmoins", "ainsi", "surtout", "également", "bref", "voilà",
-    "oui", "non", "sauf", "parce", "puisque", "d'ailleurs", "idem", "pareil",
+    "il", "ils", "elle", "elles", "ce", "c'", "cet", "cette", "ces", "cela", "ça", "ca",
+    "ceci", "celui", "celle", "ceux", "celles", "lui", "eux", "leur", "y", "en", "là",
+    "mais", "et", "ou", "donc", "aussi", "puis", "ensuite", "alors", "sinon", "or", "car",
+    "enfin", "cependant", "pourtant", "toutefois", "néanmoins", "ainsi", "surtout",
+    "également", "bref", "voilà", "oui", "non", "sauf", "parce", "puisque", "idem", "pareil",
+    "effectivement", "premièrement", "deuxièmement", "finalement", "certes", "notamment",
+    "qui", "que", "qu'", "quoi", "comment", "pourquoi", "quel", "quelle", "quels",
+    "quelles", "combien", "où", "ont", "sont", "est", "était", "étaient", "sera", "seront",
 })
+#: Opening phrases that lean on what came before.
+LEANING_PHRASES = (
+    "d'abord", "tout d'abord", "d'ailleurs", "de plus", "en outre", "par ailleurs",
+    "au contraire", "à savoir", "a savoir", "à cela", "a cela", "en premier lieu",
+    "en second lieu", "en dernier lieu", "du coup", "autrement dit", "c'est à dire",
+    "de même", "en résumé", "en somme", "par conséquent", "en conséquence", "en revanche",
+    "quant à lui", "pour autant", "en réalité", "en fait", "le premier", "la première",
+    "le second", "la seconde", "le deuxième", "la deuxième", "le dernier", "la dernière",
+)
+#: Words that point back at something said before.
+DEMONSTRATIVES = frozenset({"ce", "cet", "cette", "ces", "cela", "ça", "ceci", "là"})
+#: « Ce » that points at nothing: « ce qui », « ce que ».
+_CE_NOT_POINTING = frozenset({"qui", "que", "qu'", "dont", "sont", "soit", "n'", "ne"})
 #: « Il » that stands for nothing: « Il faut », « Il y a », « Il est urgent de ».
 IMPERSONAL_AFTER_IL = frozenset({"faut", "faudrait", "fallait", "faudra", "convient",
                                  "importe", "y", "manque", "reste", "suffit", "s'agit"})
 _IMPERSONAL_EST = re.compile(r"^il\s+est\s+\S+\s+(?:de|d['’]|que|qu['’])", re.IGNORECASE)
-#: Connectors a long sentence may be cut before (the cut keeps what comes before them).
-CUT_BEFORE = ("car", "parce que", "parce qu'", "afin de", "afin d'", "afin que", "notamment",
-              "mais", "alors que", "sachant que", "en particulier", "par exemple")
+#: Where a long sentence may be cut (keeping what comes before): at a comma, before a
+#: connector that opens a clause of its own, at a semicolon, a dash or a parenthesis.
+#: What is kept must still pass `_complete`.
+_CUT = re.compile(
+    r",\s|\s*;|\s[–—]\s|\s\(|\s+(?=(?:car|mais|notamment|parce\s+qu|afin\s+(?:de|d['’]|qu)"
+    r"|alors\s+qu|sachant\s+qu|en\s+particulier|par\s+exemple|y\s+compris)\b)",
+    re.IGNORECASE)
 #: A cut prefix may not end on one of these.
 DANGLING_END = frozenset({
     "de", "d'", "du", "des", "la", "le", "l'", "les", "un", "une", "à", "au", "aux", "et",
     "ou", "que", "qu'", "qui", "pour", "par", "en", "dans", "sur", "avec", "sans", "ni",
     "mais", "car", "donc", "si", "plus", "moins", "très", "leur", "leurs", "son", "sa",
-    "ses", "ce", "cette", "ces", "notamment",
+    "ses", "ce", "cette", "ces", "notamment", "surtout", "comme", "dont", "où",
 })
-#: A cut prefix opening on one of these is a subordinate clause waiting for its main one.
-SUBORDINATE_START = ("si", "s'il", "s'ils", "quand", "lorsque", "lorsqu'", "comme", "puisque",
-                     "puisqu'", "bien que", "bien qu'", "alors que", "même si", "dès que",
-                     "tant que", "pour que", "afin que", "avant que", "parce que", "faute de",
-                     "grâce à", "malgré", "en attendant", "pour", "avec", "sans", "dans",
-                     "depuis", "face à", "concernant", "quant à", "en cas de")
-#: Common finite forms: a cut prefix needs a verb (these, or an infinitive).
+#: A cut prefix opening on one of these is a subordinate clause: its main clause, with
+#: its own verb, must follow the opening clause.
+CONJUNCTION_START = ("si", "s'il", "s'ils", "quand", "lorsque", "lorsqu'", "comme", "puisque",
+                     "puisqu'", "bien que", "bien qu'", "alors que", "alors qu'", "même si",
+                     "dès que", "dès qu'", "tant que", "tant qu'", "pour que", "pour qu'",
+                     "afin que", "afin qu'", "avant que", "avant qu'", "parce que",
+                     "parce qu'")
+#: A cut prefix opening on one of these needs its main verb after the opening phrase.
+PHRASE_START = ("faute de", "grâce à", "malgré", "en attendant", "pour", "avec", "sans",
+                "dans", "depuis", "face à", "concernant", "quant à", "en cas de")
+#: Common finite forms: a cut prefix needs a conjugated verb (these, or a form the
+#: pattern below recognises), or opens on an infinitive like a motion's demands do.
 FINITE_VERBS = frozenset({
     "est", "sont", "soit", "soient", "sera", "seront", "serait", "seraient", "a", "ont",
     "doit", "doivent", "devra", "devront", "devrait", "devraient", "faut", "faudrait",
     "peut", "peuvent", "pourrait", "pourraient", "reste", "restent", "demeure", "demeurent",
-    "permet", "permettent", "manque", "manquent", "mérite", "méritent", "demande",
-    "demandent", "réclame", "réclament", "souhaite", "souhaitent", "propose", "proposent",
-    "garantit", "garantissent", "assure", "assurent", "va", "vont", "nécessite",
-    "nécessitent", "exige", "exigent", "passe", "passent",
+    "permet", "permettent", "manquent", "mérite", "méritent", "demandent", "réclame",
+    "réclament", "souhaite", "souhaitent", "propose", "proposent", "garantit",
+    "garantissent", "assure", "assurent", "va", "vont", "nécessite", "nécessitent", "exige",
+    "exigent", "passent",
 })
 _INFINITIVE = re.compile(r"^[^\W\d_]{3,}(?:er|ir|re|oir)$")
+_FINITE = re.compile(r"^[^\W\d_]{3,}(?:ent|aient|ait|ront|rait|raient|eront)$")
+#: Words the pattern above would take for verbs.
+NOT_VERBS = frozenset({
+    "souvent", "parent", "parents", "agent", "argent", "président", "accident", "client",
+    "patient", "talent", "urgent", "récent", "différent", "évident", "fréquent", "permanent",
+    "pertinent", "compétent", "intelligent", "cohérent", "excellent", "transparent",
+    "suffisant", "continent", "adolescent", "résident", "dent", "cent", "vent", "lent",
+    "trait", "lait", "portrait", "attrait", "souhait", "retrait", "extrait", "abstrait",
+})
+#: A relative or appositive opening of the prefix's last segment: the prefix would end
+#: inside a noun phrase (« La dématérialisation, telle qu'elle a été conduite »).
+_LAST_SEGMENT_OPEN = re.compile(
+    r"^(?:qui|que|qu'|dont|où|lequel|laquelle|lesquels|lesquelles|tel|telle|tels|telles"
+    r"|comme|voire|soit|y compris|sauf|notamment|entre autres)\b", re.IGNORECASE)
+#: Demands a motion is made of: a statement saying one is preferred a little.
+_PRESCRIPTIVE = re.compile(
+    r"\b(?:doit|doivent|devra|devront|devrait|devraient|faut|faudrait|nécessaire|"
+    r"indispensable|essentiel|urgent|demandent|réclament|exigent)\b", re.IGNORECASE)
+PRESCRIPTIVE_BONUS = 0.1
 _EMOTICON = re.compile(r"(?:^|\s)(?:[:;=8xX]-?[()DPpOo3|/\\\]\[*]|<3|\^\^|[xX]D)(?=\s|$|[.,!?])")
 _URL = re.compile(r"https?://|www\.", re.IGNORECASE)
-_CLAUSE_BREAK = re.compile(r"\s*[,;:]\s+|\s+[–—-]\s+|\s*\(")
 
 
 def split_sentences(text: str) -> list[str]:
@@ -147,10 +202,24 @@ def _leans_on_context(tokens: list[str], sentence: str) -> bool:
     if first == "il" and len(tokens) > 1 and (tokens[1] in IMPERSONAL_AFTER_IL
                                               or _IMPERSONAL_EST.match(sentence)):
         return False
+    opening = " ".join(tokens[:4]).replace("' ", "'")
+    if any(opening == p or opening.startswith(p + " ") for p in LEANING_PHRASES):
+        return True
+    head = sentence.split(",", 1)[0]
+    head_tokens = _tokens(head)
+    if "," in sentence and len(head_tokens) <= 7 and _points_back(head_tokens):
+        return True  # « Dans ces conditions, … », « À cette époque, … », « Pour cela, … »
     if first == "en" and len(tokens) > 1 and not tokens[1].endswith("'") \
             and tokens[1] not in ("a", "ont", "est", "sont", "effet", "plus", "outre"):
         return False  # « En zone rurale, … » opens on a place, not on « en » = « of it »
     return first in LEANING
+
+
+def _points_back(tokens: list[str]) -> bool:
+    """A demonstrative among these words (« ce qui », « ce que » point at nothing)."""
+    return any(t in DEMONSTRATIVES and not (t == "ce" and i + 1 < len(tokens)
+                                            and tokens[i + 1] in _CE_NOT_POINTING)
+               for i, t in enumerate(tokens))
 
 
 def serious_faults(sentence: str) -> int:
@@ -177,40 +246,61 @@ def light_faults(sentence: str) -> int:
     faults += not IDEAL_MIN_WORDS <= n <= IDEAL_MAX_WORDS
     faults += sentence.rstrip().endswith(("…", "...", "etc", "etc."))
     faults += bool(_URL.search(sentence))
+    faults += _points_back([t for t in tokens if t not in ("ça", "là")])
     return faults
 
 
-def _has_verb(tokens: list[str]) -> bool:
-    return any(t in FINITE_VERBS or _INFINITIVE.match(t) for t in tokens)
+def _is_finite(token: str) -> bool:
+    return token in FINITE_VERBS or (bool(_FINITE.match(token)) and token not in NOT_VERBS
+                                     and not token.endswith("ment"))
+
+
+def _opens_with(tokens: list[str], openings: tuple[str, ...]) -> bool:
+    lowered = " ".join(tokens).replace("' ", "'")
+    return any(lowered == s or lowered.startswith(s + ("" if s.endswith("'") else " "))
+               for s in openings)
 
 
 def _complete(prefix: str) -> bool:
-    """Whether a cut-off beginning still reads as a whole sentence."""
+    """Whether a cut-off beginning still reads as a whole sentence: long enough, not
+    ending on a linking word, inside a relative or an unfinished « que … », with a
+    conjugated main verb (after the opening clause when it opens on « Si », « Pour »…),
+    quotes balanced."""
     tokens = _tokens(prefix)
     if not IDEAL_MIN_WORDS <= _words(prefix) <= IDEAL_MAX_WORDS or not tokens:
         return False
-    if tokens[-1] in DANGLING_END or tokens[-1].endswith("'"):
+    if tokens[-1] in DANGLING_END or tokens[-1].endswith("'") or "seulement" in tokens:
         return False
-    lowered = " ".join(tokens).replace("' ", "'")
-    if "," not in prefix and any(
-            lowered == s or lowered.startswith(s + ("" if s.endswith("'") else " "))
-            for s in SUBORDINATE_START):
+    if prefix.count("«") != prefix.count("»") or prefix.count('"') % 2 \
+            or prefix.count("(") != prefix.count(")"):
         return False
-    if prefix.count("«") != prefix.count("»") or prefix.count('"') % 2:
+    segments = [_tokens(part) for part in prefix.split(",")]
+    if len(segments) > 1 and (_LAST_SEGMENT_OPEN.match(prefix.rsplit(",", 1)[1].strip())
+                              or len(segments[-1]) < 3):
         return False
-    return _has_verb(tokens)
+    if ":" in prefix and _words(prefix.rsplit(":", 1)[1]) < FRAGMENT_WORDS:
+        return False  # « Le constat est sans appel : en 2025 » announces what was cut
+    last_que = max((i for i, t in enumerate(tokens) if t in ("que", "qu'")), default=None)
+    if last_que is not None and not any(_is_finite(t) for t in tokens[last_que + 1:]):
+        return False  # « a montré que, dans les Antilles » : the « que » clause is missing
+    finite = [any(_is_finite(t) for t in seg) for seg in segments]
+    if _opens_with(tokens, CONJUNCTION_START):
+        # « Si X, Y »: a verb in the opening clause, and the main one after it.
+        return any(finite[k] and any(finite[:k]) for k in range(1, len(segments)))
+    if _opens_with(tokens, PHRASE_START):
+        return any(finite[1:])
+    if any(finite):
+        return True
+    return bool(_INFINITIVE.match(tokens[0]))  # « Déployer la fibre … », as demands read
 
 
 def shorten(sentence: str) -> str:
     """A sentence over 20 words cut at its last clause boundary that leaves a complete
-    sentence; the sentence unchanged when there is none."""
-    if _words(sentence) <= IDEAL_MAX_WORDS:
+    sentence; the sentence unchanged when there is none, and a question is never cut
+    (what is left would be a question without its mark)."""
+    if _words(sentence) <= IDEAL_MAX_WORDS or "?" in sentence or "!" in sentence:
         return sentence
-    cuts = [m.start() for m in _CLAUSE_BREAK.finditer(sentence)]
-    lowered = sentence.lower()
-    for word in CUT_BEFORE:
-        cuts += [m.start() for m in re.finditer(r"\s" + re.escape(word) + r"\b", lowered)]
-    for cut in sorted(set(cuts), reverse=True):
+    for cut in sorted({m.start() for m in _CUT.finditer(sentence)}, reverse=True):
         prefix = sentence[:cut].rstrip(" ,;:–—-")
         if _complete(prefix):
             return prefix
@@ -269,15 +359,17 @@ def choose_statement(texts: list[str], centrality: list[float]) -> str:
     if not candidates:
         return ""
 
-    def score(i: int) -> float:
-        return round(float(centrality[i]), 6) if i < len(centrality) else 0.0
+    def score(i: int, sentence: str) -> float:
+        central = float(centrality[i]) if i < len(centrality) else 0.0
+        return round(central + PRESCRIPTIVE_BONUS * bool(_PRESCRIPTIVE.search(sentence)), 6)
 
     def rank(item: tuple[int, int, str]):
         i, j, sentence = item
         n = _words(sentence)
         ideal = 0 if IDEAL_MIN_WORDS <= n <= IDEAL_MAX_WORDS else \
             min(abs(n - IDEAL_MIN_WORDS), abs(n - IDEAL_MAX_WORDS))
-        return (serious_faults(sentence), light_faults(sentence), -score(i), ideal, i, j)
+        return (serious_faults(sentence), light_faults(sentence), -score(i, sentence), ideal,
+                i, j)
 
     best = min(candidates, key=rank)[2]
     if serious_faults(best) and best.endswith("!"):
