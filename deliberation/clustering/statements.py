@@ -36,13 +36,16 @@ Pure, standard library only.
 from __future__ import annotations
 
 import re
-import unicodedata
+from functools import lru_cache
 
 from .typography import french
 
 IDEAL_MIN_WORDS = 6
 IDEAL_MAX_WORDS = 20
 FRAGMENT_WORDS = 4
+#: The most central members read for a statement: a big point's statement is found among
+#: them, and the cost stays bounded.
+MEMBERS_READ = 16
 #: The database column holds 400 characters; a statement never outgrows it.
 STATEMENT_MAX_CHARS = 400
 
@@ -82,6 +85,8 @@ LEANING_PHRASES = (
     "quant à lui", "pour autant", "en réalité", "en fait", "le premier", "la première",
     "le second", "la seconde", "le deuxième", "la deuxième", "le dernier", "la dernière",
 )
+_LEANING_OPENING = re.compile(
+    "(?:" + "|".join(re.escape(p) for p in LEANING_PHRASES) + r")(?:\s|$)")
 #: Words that point back at something said before.
 DEMONSTRATIVES = frozenset({"ce", "cet", "cette", "ces", "cela", "ça", "ceci", "là"})
 #: « Ce » that points at nothing: « ce qui », « ce que ».
@@ -146,6 +151,7 @@ _PRESCRIPTIVE = re.compile(
     r"indispensable|essentiel|urgent|demandent|réclament|exigent)\b", re.IGNORECASE)
 PRESCRIPTIVE_BONUS = 0.1
 _EMOTICON = re.compile(r"(?:^|\s)(?:[:;=8xX]-?[()DPpOo3|/\\\]\[*]|<3|\^\^|[xX]D)(?=\s|$|[.,!?])")
+_EMOJI = re.compile("[\u2600-\u27bf\u2b00-\u2bff\U0001f000-\U0001faff]")
 _URL = re.compile(r"https?://|www\.", re.IGNORECASE)
 
 
@@ -174,12 +180,13 @@ def _unquote(s: str) -> str:
     return s
 
 
-def _tokens(sentence: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def _tokens(sentence: str) -> tuple[str, ...]:
     """Lower-cased words, an elided article kept with its apostrophe (« j' », « l' »)."""
-    flat = sentence.lower().replace("’", "'")
-    return _TOKEN.findall(flat)
+    return tuple(_TOKEN.findall(sentence.lower().replace("’", "'")))
 
 
+@lru_cache(maxsize=65536)
 def _words(sentence: str) -> int:
     return len(_WORD.findall(sentence))
 
@@ -191,19 +198,17 @@ def _is_shouted(sentence: str) -> bool:
 
 
 def _has_emoji(sentence: str) -> bool:
-    return any(unicodedata.category(ch) == "So" and ord(ch) > 0x2100 for ch in sentence) \
-        or bool(_EMOTICON.search(sentence))
+    return bool(_EMOJI.search(sentence) or _EMOTICON.search(sentence))
 
 
-def _leans_on_context(tokens: list[str], sentence: str) -> bool:
+def _leans_on_context(tokens: tuple[str, ...], sentence: str) -> bool:
     if not tokens:
         return False
     first = tokens[0]
     if first == "il" and len(tokens) > 1 and (tokens[1] in IMPERSONAL_AFTER_IL
                                               or _IMPERSONAL_EST.match(sentence)):
         return False
-    opening = " ".join(tokens[:4]).replace("' ", "'")
-    if any(opening == p or opening.startswith(p + " ") for p in LEANING_PHRASES):
+    if _LEANING_OPENING.match(" ".join(tokens[:4]).replace("' ", "'")):
         return True
     head = sentence.split(",", 1)[0]
     head_tokens = _tokens(head)
@@ -215,13 +220,14 @@ def _leans_on_context(tokens: list[str], sentence: str) -> bool:
     return first in LEANING
 
 
-def _points_back(tokens: list[str]) -> bool:
+def _points_back(tokens: tuple[str, ...] | list[str]) -> bool:
     """A demonstrative among these words (« ce qui », « ce que » point at nothing)."""
     return any(t in DEMONSTRATIVES and not (t == "ce" and i + 1 < len(tokens)
                                             and tokens[i + 1] in _CE_NOT_POINTING)
                for i, t in enumerate(tokens))
 
 
+@lru_cache(maxsize=65536)
 def serious_faults(sentence: str) -> int:
     """Faults a facilitator would never project (see the module docstring)."""
     tokens = _tokens(sentence)
@@ -237,6 +243,7 @@ def serious_faults(sentence: str) -> int:
     return faults
 
 
+@lru_cache(maxsize=65536)
 def light_faults(sentence: str) -> int:
     """Faults that make a sentence a second choice (see the module docstring)."""
     tokens = _tokens(sentence)
@@ -255,7 +262,7 @@ def _is_finite(token: str) -> bool:
                                      and not token.endswith("ment"))
 
 
-def _opens_with(tokens: list[str], openings: tuple[str, ...]) -> bool:
+def _opens_with(tokens: tuple[str, ...], openings: tuple[str, ...]) -> bool:
     lowered = " ".join(tokens).replace("' ", "'")
     return any(lowered == s or lowered.startswith(s + ("" if s.endswith("'") else " "))
                for s in openings)
@@ -294,6 +301,7 @@ def _complete(prefix: str) -> bool:
     return bool(_INFINITIVE.match(tokens[0]))  # « Déployer la fibre … », as demands read
 
 
+@lru_cache(maxsize=65536)
 def shorten(sentence: str) -> str:
     """A sentence over 20 words cut at its last clause boundary that leaves a complete
     sentence; the sentence unchanged when there is none, and a question is never cut
@@ -338,10 +346,10 @@ def normalise_statement(text: str) -> str:
     return _fit(french(s))
 
 
-def _candidates(texts: list[str]) -> list[tuple[int, int, str]]:
+def _candidates(texts: list[str], order: list[int]) -> list[tuple[int, int, str]]:
     out = []
-    for i, text in enumerate(texts):
-        for j, raw in enumerate(split_sentences(text)):
+    for i in order:
+        for j, raw in enumerate(split_sentences(texts[i])):
             sentence = _clean(raw)
             if sentence:
                 out.append((i, j, shorten(sentence)))
@@ -353,15 +361,19 @@ def choose_statement(texts: list[str], centrality: list[float]) -> str:
 
     `texts` are the members' texts, `centrality` their closeness to the point's
     centre (higher is more central), in the same order; a missing score counts as
-    0. Returns "" only when there are no texts (or nothing but blanks).
+    0. The 16 most central members are read. Returns "" only when there are no texts
+    (or nothing but blanks).
     """
-    candidates = _candidates(texts)
+    def central(i: int) -> float:
+        return float(centrality[i]) if i < len(centrality) else 0.0
+
+    order = sorted(range(len(texts)), key=lambda i: (-central(i), i))[:MEMBERS_READ]
+    candidates = _candidates(texts, order)
     if not candidates:
         return ""
 
     def score(i: int, sentence: str) -> float:
-        central = float(centrality[i]) if i < len(centrality) else 0.0
-        return round(central + PRESCRIPTIVE_BONUS * bool(_PRESCRIPTIVE.search(sentence)), 6)
+        return round(central(i) + PRESCRIPTIVE_BONUS * bool(_PRESCRIPTIVE.search(sentence)), 6)
 
     def rank(item: tuple[int, int, str]):
         i, j, sentence = item
