@@ -91,6 +91,10 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(drafting_bp)
     app.register_blueprint(publication_bp)
+    # --- synthesis (issue 12): congresses derived from a published motion ---
+    from .derivation_views import bp as derivation_bp
+
+    app.register_blueprint(derivation_bp)
     # --- live debate (issue 4): projector, facilitator board and scribe, live board ---
     from .board import bp as board_bp
     from .board import live_bp as live_board_bp

@@ -214,6 +214,38 @@ def sort_command(code: str | None):
                f"{run.timings.get('total_s', 0):.2f} s.")
 
 
+@click.command("derive-congress")
+@click.option("--from", "source_code", required=True, help="Code du congrès d'origine.")
+@click.option("--code", "join_code", required=True, help="Code du nouveau congrès.")
+@click.option("--title", required=True, help="Titre du nouveau congrès.")
+@click.option("--place", default="", help="Lieu du nouveau congrès.")
+@click.option("--facilitator", "email", default=None,
+              help="Adresse d'un compte d'animation du congrès d'origine à reprendre.")
+@with_appcontext
+def derive_congress_command(source_code: str, join_code: str, title: str, place: str,
+                            email: str | None):
+    """Create a congress from a published motion: its themes and articles are copied."""
+    from . import derivation
+
+    source = _congress(source_code)
+    actor = None
+    if email:
+        actor = derivation.facilitator_of(source, email)
+        if actor is None:
+            raise click.ClickException(f"Aucun compte d'animation {email} dans « {source.title} ».")
+    try:
+        congress = derivation.derive_congress(source, title, join_code, place=place, actor=actor)
+        db.session.commit()
+    except InputError as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    click.echo(f"Congrès « {congress.title} » créé à partir de la motion de « {source.title} » : "
+               f"code {congress.join_code}, {len(congress.themes)} thèmes, phase préparation.")
+    if actor is None:
+        click.echo("Créez son compte d'animation : python -m deliberation create-facilitator "
+                   f"--congress {congress.join_code} --email … --password …")
+
+
 @click.command("db-ready")
 @with_appcontext
 def db_ready_command():
@@ -245,7 +277,7 @@ def verify_command():
 
 COMMANDS = (init_db_command, load_demo_command, demo_info_command, create_facilitator_command,
             import_participants_command, import_contributions_command, export_command,
-            sort_command, db_ready_command, verify_command)
+            sort_command, db_ready_command, verify_command, derive_congress_command)
 
 
 def init_app(app: Flask) -> None:

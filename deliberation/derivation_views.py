@@ -1,0 +1,62 @@
+"""Derived congresses on screen: « Créer un congrès à partir de cette motion », and the
+inherited-text panel of a derived congress's drafting page.
+
+The panel is a partial (templates/drafting/_inherited.html) that asks
+`inherited_for(article)` for its data, so the drafting page only includes it.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from . import derivation
+from .errors import InputError
+from .extensions import db
+from .queries import staff_congress
+from .security import roles_required, start_session
+
+bp = Blueprint("derivation", __name__)
+
+
+@bp.app_context_processor
+def _inherited_helper():
+    return {"inherited_for": derivation.inherited_view}
+
+
+def _form_page(form=None, error=None, status=200):
+    congress = staff_congress()
+    return render_template("facilitator/derive.html", congress=congress,
+                           published=derivation.is_published(congress),
+                           form=form or {}, error=error), status
+
+
+@bp.get("/animation/deriver")
+@roles_required("facilitator")
+def derive_form():
+    return _form_page()
+
+
+@bp.post("/animation/deriver")
+@roles_required("facilitator")
+def derive():
+    source, actor = staff_congress(), current_user._get_current_object()
+    form = request.form
+    try:
+        congress = derivation.derive_congress(source, form.get("title"), form.get("join_code"),
+                                              place=form.get("place"), actor=actor)
+        db.session.commit()
+    except InputError as exc:
+        db.session.rollback()
+        return _form_page(form, exc.message, 422)
+    except IntegrityError:  # the same code taken by a concurrent request
+        db.session.rollback()
+        return _form_page(form, "Ce code vient d'être pris par un autre congrès : "
+                                "choisissez-en un autre.", 422)
+    account = derivation.facilitator_of(congress, actor.email)
+    start_session(account)
+    flash(f"Congrès « {congress.title} » créé à partir de la motion de « {source.title} » "
+          f"(code {congress.join_code}). Vous l'animez maintenant ; il est en préparation : "
+          "invitez les élu·es puis ouvrez la consultation.", "success")
+    return redirect(url_for("facilitator.dashboard"))
