@@ -164,6 +164,9 @@ def test_normalise_statement_for_a_rename():
         f"Former les élus{THIN_NBSP}; vite{THIN_NBSP}!"
     assert normalise_statement("éduquer aux médias...") == "Éduquer aux médias."
     assert normalise_statement("   ") == ""
+    for raw in ("« la fibre » partout", "Quoi ?", '"tout" et "rien"', "la fibre…"):
+        once = normalise_statement(raw)
+        assert normalise_statement(once) == once  # a stored statement normalises to itself
 
 
 # --- typography --------------------------------------------------------------------------------
