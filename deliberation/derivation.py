@@ -16,7 +16,9 @@ Rules chosen:
 * The new congress starts in « Préparation »: the facilitator invites the
   officials and sets the dates before opening the consultation.
 * The facilitator who derives it gets a facilitator account in the new congress
-  with the same e-mail and password (accounts belong to one congress each).
+  with the same e-mail and password (accounts belong to one congress each, and
+  logging in opens the newest); « Vos autres congrès » on the dashboard switches
+  between such accounts without a new login.
 
 Data in, data out, like the other domain modules: the caller commits.
 """
@@ -46,6 +48,9 @@ from .models import (
 INHERITED_NOTE = "Texte de la motion d'origine"
 DERIVED_PHASE = "preparation"
 JOIN_CODE = re.compile(r"[A-Z0-9]{4,16}")
+#: Ideas of a point compared with the earlier text, most supported first: enough to say
+#: what the point means, and the page's cost stays bounded in a congress of 50,000 ideas.
+COMPARED_MEMBERS = 40
 
 
 # --- creating the congress ------------------------------------------------------------
@@ -139,10 +144,37 @@ def _carry_facilitator(actor: Participant | None, congress: Congress) -> Partici
     return account
 
 
+def source_of(congress: Congress) -> Congress | None:
+    """The congress whose motion this one was derived from, if any (and still there)."""
+    return db.session.get(Congress, congress.derived_from_id) \
+        if congress.derived_from_id else None
+
+
 def facilitator_of(congress: Congress, email: str) -> Participant | None:
     """The facilitator account of `congress` with this e-mail (CLI: whom to carry over)."""
     return db.session.scalar(select(Participant).filter_by(
         congress_id=congress.id, role="facilitator", email=(email or "").strip().lower()))
+
+
+def other_accounts(account: Participant) -> list[Participant]:
+    """The same facilitator's accounts in other congresses (same e-mail, same password), so
+    that after a derivation they can go back and forth without logging in again."""
+    if account.role != "facilitator" or not account.email or not account.password_hash:
+        return []
+    rows = db.session.scalars(select(Participant).filter_by(
+        email=account.email, role="facilitator", password_hash=account.password_hash,
+        token_revoked_at=None).where(Participant.id != account.id).order_by(Participant.id))
+    return list(rows)
+
+
+def switch_account(account: Participant, target_id: int) -> Participant:
+    """The account to continue as, among `other_accounts`; audited in both congresses."""
+    target = next((p for p in other_accounts(account) if p.id == target_id), None)
+    if target is None:
+        raise InputError("Vous n'animez pas ce congrès avec ce compte.")
+    audit.record("staff.switched", account.congress_id, account.id, to_congress=target.congress_id)
+    audit.record("staff.login", target.congress_id, target.id, via="switch")
+    return target
 
 
 # --- the draft: confirmed sentences and new points --------------------------------------
@@ -196,9 +228,7 @@ def inherited_view(article: Article) -> InheritedView | None:
     """
     if not (article.inherited_md or "").strip():
         return None
-    congress = db.session.get(Congress, article.congress_id)
-    source = db.session.get(Congress, congress.derived_from_id) \
-        if congress.derived_from_id else None
+    source = source_of(db.session.get(Congress, article.congress_id))
     rows = _points_with_members(article.theme)
     current = drafting.body_sentences(article.body_md)
     views = {}
@@ -208,8 +238,8 @@ def inherited_view(article: Article) -> InheritedView | None:
             cluster, text, len(items),
             in_text=any(drafting.near_duplicate(text, s) for s in current))
     verdicts = compare(article.inherited_md,
-                       [(c.id, views[c.id].statement, [m.text for m in items])
-                        for c, items in rows])
+                       [(c.id, views[c.id].statement,
+                         [m.text for m in items[:COMPARED_MEMBERS]]) for c, items in rows])
     shown = [SentenceView(s) for s in sentences(article.inherited_md)]
     new = []
     for verdict in verdicts:

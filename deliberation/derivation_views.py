@@ -22,7 +22,9 @@ bp = Blueprint("derivation", __name__)
 
 @bp.app_context_processor
 def _inherited_helper():
-    return {"inherited_for": derivation.inherited_view}
+    return {"inherited_for": derivation.inherited_view,
+            "derived_source": derivation.source_of,
+            "other_accounts": derivation.other_accounts}
 
 
 def _form_page(form=None, error=None, status=200):
@@ -30,6 +32,22 @@ def _form_page(form=None, error=None, status=200):
     return render_template("facilitator/derive.html", congress=congress,
                            published=derivation.is_published(congress),
                            form=form or {}, error=error), status
+
+
+@bp.post("/animation/congres/<int:account_id>")
+@roles_required("facilitator")
+def switch(account_id: int):
+    """Continue as the same facilitator in another congress they animate."""
+    try:
+        account = derivation.switch_account(current_user._get_current_object(), account_id)
+        db.session.commit()
+    except InputError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("facilitator.dashboard"))
+    start_session(account)
+    flash(f"Vous animez maintenant « {account.congress.title} ».", "success")
+    return redirect(url_for("facilitator.dashboard"))
 
 
 @bp.get("/animation/deriver")

@@ -132,6 +132,7 @@ def test_form_errors_in_french_then_creation(client, published, facilitator, scr
     dashboard = text_of(client.get("/animation/"))
     assert "Ruralitic 2027" in dashboard and "RURAL27" in dashboard
     assert "créé à partir de la motion de « Congrès de test »" in dashboard
+    assert "Ce congrès décline la motion de « Congrès de test »" in dashboard
     new = db.session.scalar(select(Congress).filter_by(join_code="RURAL27"))
     assert new.derived_from_id == published.id and len(new.themes) == 3
 
@@ -279,3 +280,26 @@ def test_derived_congress_end_to_end_from_the_demo(app, client):
     assert any("bus" in p.statement.lower() for p in view.new)
     page = text_of(client.get(f"/animation/redaction/article/{article.id}"))
     assert "Confirmé par" in page and "Nouveau" in page and "France Services" in page
+
+
+def test_the_facilitator_goes_back_and_forth_between_the_two_congresses(
+        client, published, facilitator, scribe):
+    other = make_person(published, "Autre animation", role="facilitator",
+                        email="autre@example.org", password=PASSWORD)
+    staff_login(client, facilitator.email)
+    client.post("/animation/deriver", data={"title": "Ruralitic 2027", "join_code": "RURAL27"})
+    new = db.session.scalar(select(Congress).filter_by(join_code="RURAL27"))
+    dashboard = text_of(client.get("/animation/"))
+    assert "Vos autres congrès" in dashboard and "Animer « Congrès de test »" in dashboard
+    back = client.post(f"/animation/congres/{facilitator.id}", follow_redirects=True)
+    body = text_of(back)
+    assert "Vous animez maintenant « Congrès de test »" in body
+    assert "Animer « Ruralitic 2027 »" in body
+    for stranger in (other, scribe):  # another person's account, or not a facilitator's
+        refused = client.post(f"/animation/congres/{stranger.id}", follow_redirects=True)
+        assert "Vous n'animez pas ce congrès avec ce compte." in text_of(refused)
+    account = derivation.facilitator_of(new, facilitator.email)
+    again = client.post(f"/animation/congres/{account.id}", follow_redirects=True)
+    assert "Vous animez maintenant « Ruralitic 2027 »" in text_of(again)
+    actions = set(db.session.scalars(select(AuditEvent.action).filter_by(congress_id=new.id)))
+    assert {"congress.derived", "staff.switched", "staff.login"} <= actions
