@@ -21,7 +21,9 @@ bp = Blueprint("derivation", __name__)
 
 
 @bp.app_context_processor
-def _inherited_helper():
+def _template_helpers():
+    """Read-only helpers for the partials: the drafting page and the dashboard only include
+    them, so their own views need not know about derived congresses."""
     return {"inherited_for": derivation.inherited_view,
             "derived_source": derivation.source_of,
             "other_accounts": derivation.other_accounts}
