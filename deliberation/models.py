@@ -104,6 +104,11 @@ class Congress(db.Model):
     keep_contributions_on_erasure: Mapped[bool] = mapped_column(Boolean, default=True)
     # Days after the congress ends before `flask purge-expired` erases personal data.
     retention_days: Mapped[int] = mapped_column(Integer, default=365)
+    # A congress derived from an earlier one's published motion (the Ruralitic « déclinaison
+    # rurale de la motion nationale »): its themes and articles were copied from it.
+    derived_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("congress.id", ondelete="SET NULL", use_alter=True,
+                   name="fk_congress_derived_from"))
 
     themes: Mapped[list[Theme]] = relationship(
         back_populates="congress", order_by="Theme.position", cascade="all, delete-orphan"
@@ -134,6 +139,9 @@ class Theme(db.Model):
     subpoints: Mapped[list[str]] = mapped_column(JSON, default=list)
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The facilitator's « plus de points / moins de points » for this theme: a correction
+    # every refit honours (0 = the engine's own grain; see clustering/points.py).
+    granularity: Mapped[int] = mapped_column(Integer, default=0)
 
     congress: Mapped[Congress] = relationship(back_populates="themes")
 
@@ -210,9 +218,13 @@ class Cluster(db.Model):
     theme_id: Mapped[int | None] = mapped_column(ForeignKey("theme.id", ondelete="SET NULL"))
     # Identifier the sorting engine uses, stable across refits.
     key: Mapped[str] = mapped_column(String(40))
+    # Keyword tag of the point (secondary; the statement is what people read).
     label: Mapped[str] = mapped_column(String(200), default="")
-    # A facilitator's rename wins over any machine label, across refits.
-    custom_label: Mapped[str | None] = mapped_column(String(200))
+    # The point's statement: one sentence chosen among its members by the engine, that a
+    # facilitator can project unchanged and write into the motion.
+    statement: Mapped[str] = mapped_column(String(400), default="")
+    # A facilitator's rename is a new statement, pinned: it wins across refits.
+    custom_label: Mapped[str | None] = mapped_column(String(400))
     medoid_id: Mapped[int | None] = mapped_column(
         ForeignKey("contribution.id", ondelete="SET NULL", use_alter=True,
                    name="fk_cluster_medoid"))
@@ -223,7 +235,8 @@ class Cluster(db.Model):
 
     @property
     def display_label(self) -> str:
-        return self.custom_label or self.label
+        """What people read: the pinned statement, else the engine's, else the keywords."""
+        return self.custom_label or self.statement or self.label
 
 
 class Contribution(db.Model):
@@ -341,6 +354,9 @@ class Article(db.Model):
     kind: Mapped[str] = mapped_column(String(10), default="theme")
     title: Mapped[str] = mapped_column(String(300))
     body_md: Mapped[str] = mapped_column(Text, default="")
+    # In a derived congress: the article as the earlier motion published it, which the
+    # draft compares the new recurring points with (confirmed sentence or new one).
+    inherited_md: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 

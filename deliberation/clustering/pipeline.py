@@ -45,6 +45,8 @@ class Locks:
     themes: dict[str, str] = field(default_factory=dict)        # contribution id → theme
     memberships: dict[str, str] = field(default_factory=dict)   # contribution id → group id
     labels: dict[str, str] = field(default_factory=dict)        # group id → label
+    # theme code → the facilitator's « plus de points » (> 0) / « moins de points » (< 0)
+    granularity: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -55,7 +57,9 @@ class Locks:
         return cls(themes={str(k): str(v) for k, v in (data.get("themes") or {}).items()},
                    memberships={str(k): str(v) for k, v in
                                 (data.get("memberships") or {}).items()},
-                   labels={str(k): str(v) for k, v in (data.get("labels") or {}).items()})
+                   labels={str(k): str(v) for k, v in (data.get("labels") or {}).items()},
+                   granularity={str(k): int(v) for k, v in
+                                (data.get("granularity") or {}).items()})
 
 
 @dataclass
@@ -88,6 +92,9 @@ class Cluster:
     y: float
     label_locked: bool = False
     manual: bool = False        # holds contributions placed by hand
+    # One sentence a facilitator can project unchanged (statements.choose_statement), or
+    # the facilitator's rename, pinned.
+    statement: str = ""
 
 
 @dataclass
