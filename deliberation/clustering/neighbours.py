@@ -14,7 +14,13 @@ import scipy.sparse as sp
 
 
 def reduce(X, n_components=64, random_state=0, fit_rows=2000):
-    """Dense, L2-normalised low-rank copy of X (randomised SVD) for fast similarity.
+    """Dense, L2-normalised low-rank copy of X (see reduce_with_axes)."""
+    return reduce_with_axes(X, n_components, random_state, fit_rows)[0]
+
+
+def reduce_with_axes(X, n_components=64, random_state=0, fit_rows=2000):
+    """Dense, L2-normalised low-rank copy of X (randomised SVD), and its axes (k × m,
+    None when X is too small to reduce) so that a new row is projected the same way.
 
     The SVD is fitted on a fixed sample of at most ``fit_rows`` rows and applied to
     all of them: the axes of a congress's vocabulary are found long before its
@@ -28,7 +34,7 @@ def reduce(X, n_components=64, random_state=0, fit_rows=2000):
     n, m = X.shape
     k = int(min(n_components, n - 1, m - 1))
     if k < 2:
-        return normalize(X.toarray() if sp.issparse(X) else np.asarray(X)).astype(np.float32)
+        return normalize(X.toarray() if sp.issparse(X) else np.asarray(X)).astype(np.float32), None
     rng = np.random.default_rng(random_state)
     sample = X
     if n > fit_rows:
@@ -49,8 +55,9 @@ def reduce(X, n_components=64, random_state=0, fit_rows=2000):
     # A sign convention makes the projection independent of the eigensolver's.
     signs = np.sign(vt[np.arange(len(top)), np.argmax(np.abs(vt), axis=1)])
     vt *= signs[:, None]
-    Z = np.asarray(X @ vt.T.astype(np.float32), dtype=np.float32)
-    return normalize(Z)
+    axes = vt.astype(np.float32)
+    Z = np.asarray(X @ axes.T, dtype=np.float32)
+    return normalize(Z), axes
 
 
 def prune_rows(X, keep=40):

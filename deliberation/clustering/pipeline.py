@@ -31,7 +31,20 @@ import numpy as np
 import scipy.sparse as sp
 
 from .neighbours import prune_rows, reduce
-from .points import RecurringPoints, match_groups, near_duplicates, stable_id
+from .points import (
+    NEAR_SAME,
+    OPPOSED,
+    MeaningSpace,
+    RecurringPoints,
+    match_groups,
+    medoids,
+    near_duplicates,
+    negative_stance,
+    neighbourhood,
+    opposed,
+    stable_id,
+)
+from .statements import choose_statement
 from .text import FrenchAnalyser, TextVectorizer, surface_forms
 from .themes import HORS_THEME, ThemeAssigner, get_theme_model, themes_from_data
 
@@ -276,18 +289,24 @@ class SortingModel:
         X = Xc[:n] if n else None
         Zn = Z[:n] if Z is not None else None
         self.points_ = RecurringPoints(random_state=self.random_state,
+                                       granularity=dict(locks.granularity),
                                        **(self.point_params or {}))
         forms = surface_forms(docs[:n])
         n_word = len(self.vectorizer_.word_.vocabulary_)
         names = self.vectorizer_.word_.get_feature_names_out() if n else []
+        self.space_ = MeaningSpace(random_state=self.random_state)
+        M = None
         if n:
+            M = self.space_.fit_transform(model.meaning(self.assigner_.X_model_[:n]), X)
             # labels are computed once, in _build_clusters, on the final (locked) groups
-            self.points_.fit(X, theme_of, Z=Zn)
+            self.points_.fit(M, theme_of, Z=Zn,
+                             stance=[negative_stance(t) for t in texts])
+        self.assigner_.X_model_ = None  # the congress's rows in the model space: not kept
         timings["points_s"] = time.perf_counter() - t
 
         t = time.perf_counter()
-        clusters, cluster_of = self._build_clusters(ids, theme_of, locks, previous, X, forms,
-                                                    names, n_word, texts)
+        clusters, cluster_of = self._build_clusters(ids, theme_of, locks, previous, X, M,
+                                                    forms, names, n_word, texts)
         dups = []
         if n >= 2:
             if self.assigner_.knn_ is not None and n == n_all:
@@ -323,7 +342,7 @@ class SortingModel:
             quality=_quality(result_items, clusters, duplicates),
             changes=_changes(previous, result_items, clusters))
         self.result_ = result
-        self._prepare_live(X, theme_of, cluster_of, ids, clusters)
+        self._prepare_live(X, M, theme_of, cluster_of, ids, clusters)
         return self
 
     def _params(self, model):
@@ -334,11 +353,14 @@ class SortingModel:
                                 "prototype_docs": int(model.n_prototype_docs_),
                                 "classes": [str(c) for c in model.classes_]}}
 
-    def _build_clusters(self, ids, theme_of, locks, previous, X, forms, names, n_word,
+    def _build_clusters(self, ids, theme_of, locks, previous, X, M, forms, names, n_word,
                         texts):
-        """Groups with ids matched to the previous run, manual memberships and labels applied."""
+        """Groups with ids matched to the previous run, manual memberships and labels applied.
+
+        X: the congress TF-IDF (label terms are its word columns); M: the meaning space
+        (medoids and statements: the member that is most central by meaning)."""
         from .labels import phrases
-        from .points import distinctive_stems, medoids
+        from .points import distinctive_stems
 
         p = self.points_
         n = len(ids)
@@ -375,10 +397,12 @@ class SortingModel:
         row_groups = [np.array(g, dtype=np.int64) for _, g, _ in final]
         candidates = (distinctive_stems(X, row_groups, theme_arr, (n_word, names, forms))
                       if n else [])
-        centres = medoids(X, row_groups) if n else []
+        centres = medoids(M, row_groups) if n else []
         clusters, cluster_of = [], {}
         for (cid, rows, manual), g_candidates, centre in zip(final, candidates, centres,
                                                               strict=True):
+            statement = locks.labels.get(cid) or (
+                self._statement(M, rows, texts) if len(rows) > 1 else "")
             # The medoid's words first: the label reads like the group's typical idea.
             g_terms = phrases(g_candidates, [texts[centre]] + [texts[r] for r in rows
                                                                 if r != centre],
@@ -390,21 +414,68 @@ class SortingModel:
             clusters.append(Cluster(
                 id=cid, theme=theme, label=label, terms=list(g_terms), size=len(rows),
                 medoid=ids[centre], members=members,
-                x=round(x, 5), y=round(y, 5), label_locked=cid in locks.labels, manual=manual))
+                x=round(x, 5), y=round(y, 5), label_locked=cid in locks.labels, manual=manual,
+                statement=statement))
             for m in members:
                 cluster_of[m] = cid
         clusters.sort(key=lambda c: (self._theme_rank(c.theme), -c.size, c.id))
         return clusters, cluster_of
 
+    @staticmethod
+    def _statement(M, rows, texts) -> str:
+        """One sentence for a point of several ideas, from its members most central by
+        meaning (cosine to the point's mean vector); see statements.choose_statement."""
+        Mr = M[rows]
+        centre = np.asarray(Mr.sum(axis=0)).ravel()
+        scores = np.asarray(Mr @ centre).ravel() / max(float(np.linalg.norm(centre)), 1e-9)
+        return choose_statement([texts[r] for r in rows], scores.tolist())
+
     def _theme_rank(self, code):
         return self.codes_.index(code) if code in self.codes_ else len(self.codes_)
 
-    def _prepare_live(self, X, theme_of, cluster_of, ids, clusters):
-        self.X_ = X
+    def _prepare_live(self, X, M, theme_of, cluster_of, ids, clusters):
+        self.X_ = X  # the congress's words, for « idées proches » (sorting.similar)
+        self.M_ = M
         self.item_theme_ = np.asarray(theme_of, dtype=object)
         self.item_cluster_ = np.asarray([cluster_of[i] for i in ids], dtype=object)
         self.clusters_ = {c.id: c for c in clusters}
-        self._theme_rows_T = {}
+        self._theme_rows = {}
+
+    def _theme_live(self, theme):
+        """A theme's rows prepared once for live placement: transposed vectors, each row's
+        CSLS neighbourhood, and its point as an index (for per-point means)."""
+        if theme not in self._theme_rows:
+            same = np.flatnonzero(self.item_theme_ == theme)
+            points, owner = np.unique(self.item_cluster_[same].astype(str),
+                                      return_inverse=True)
+            self._theme_rows[theme] = (self.M_[same].T.tocsr(),
+                                       self.points_.density_[same].astype(np.float64),
+                                       self.points_.stance_[same], points, owner)
+        return self._theme_rows[theme]
+
+    def nearest_point(self, vector, theme, stance=False) -> tuple[str | None, float]:
+        """The recurring point a new contribution joins, by the rule the refit used.
+
+        Average linkage merges while the mean CSLS similarity between two groups stays
+        above the theme's threshold; a new contribution is a group of one, so it joins
+        the point whose members it is closest to on average, if that clears the bar.
+        """
+        if self.M_ is None or not self.M_.shape[0]:
+            return None, 0.0
+        if not np.any(self.item_theme_ == theme):
+            return None, 0.0
+        rows_T, density, stances, points, owner = self._theme_live(theme)
+        s = vector @ rows_T
+        s = (s.toarray() if sp.issparse(s) else np.asarray(s)).ravel().astype(np.float64)
+        r_new = float(neighbourhood(s[None, :], self.points_.csls_k,
+                                    exclude_diagonal=False)[0])
+        c = np.maximum(2 * s - r_new - density, s - NEAR_SAME)
+        c[opposed(s[None, :], [stance], stances)[0]] = -OPPOSED
+        mean = np.bincount(owner, weights=c) / np.bincount(owner)
+        best = int(np.argmax(mean))
+        if mean[best] >= self.points_.threshold(theme):
+            return str(points[best]), float(s[owner == best].mean())
+        return None, 0.0
 
     # -- live --------------------------------------------------------------------------
     def assign_one(self, text: str, item_id: str | None = None) -> LiveAssignment:
@@ -426,19 +497,11 @@ class SortingModel:
         second = int(order[1]) if len(order) > 1 else top
         alt = str(classes[second]) if (second != top and row[second] >= a.alt_min and
                                        second < n_themes and top < n_themes) else ""
-        cluster, sim = None, 0.0
         key = item_id or hashlib.sha1((text or "").encode()).hexdigest()
-        if self.X_ is not None and self.X_.shape[0]:
-            same = np.flatnonzero(self.item_theme_ == theme)
-            if len(same):
-                if theme not in self._theme_rows_T:  # transposed once per theme, not per text
-                    self._theme_rows_T[theme] = self.X_[same].T.tocsr()
-                s = (Xg @ self._theme_rows_T[theme])
-                s = s.toarray().ravel() if sp.issparse(s) else np.asarray(s).ravel()
-                best = int(np.argmax(s))
-                threshold = 1.0 - self.points_.distance_threshold
-                if s[best] >= threshold:
-                    cluster, sim = str(self.item_cluster_[same[best]]), float(s[best])
+        cluster, sim = None, 0.0
+        if getattr(self, "M_", None) is not None:
+            vector = self.space_.transform(self.theme_model_.meaning(Xm), Xg)
+            cluster, sim = self.nearest_point(vector, theme, negative_stance(text))
         if cluster is not None:
             c = self.clusters_[cluster]
             x, y = item_position(key, (c.x, c.y), c.size + 1, self.random_state)

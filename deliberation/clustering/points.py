@@ -1,10 +1,26 @@
-"""Recurring points: within each theme, the contributions that say the same thing.
+"""Recurring points: within each theme, the contributions that make the same point.
 
-Why average-linkage agglomerative clustering with a distance threshold: the
-number of recurring points is unknown and most ideas are said once, so the
-method must leave singletons alone instead of forcing every contribution into
-one of k groups (k-means would).  Average linkage avoids single linkage's
-chaining, where A≈B≈C pulls A and C together although they differ.
+What "the same point" is measured in (``meaning_space``): three blocks side by
+side, each L2-normalised, so that two contributions can be close without sharing
+a word.
+
+* the corpus's latent axes (LSA fitted on the 4,000+ training statements with the
+  theme model): words the corpus uses together load on the same axes;
+* the congress's own TF-IDF (stems, stem pairs, character n-grams): the exact words,
+  typos forgiven;
+* the congress's own latent axes (a small SVD of that TF-IDF): the topics of *this*
+  congress (« Linky », « caméras »), which the corpus may never have seen.
+
+Similarities are corrected for hubness (CSLS: 2·cos − r_i − r_j, r the mean cosine to
+a contribution's nearest neighbours in its theme): a long, generic contribution is
+close to everything and would otherwise glue unrelated points together.
+
+Why average-linkage agglomerative clustering with a threshold: the number of
+recurring points is unknown and many ideas are said once, so the method must leave
+singletons alone instead of forcing every contribution into one of k groups.  The
+facilitator moves the threshold theme by theme (« plus de points / moins de
+points », ``granularity``).  Measured on 233 real statements grouped by a
+facilitator: docs/clustering.md.
 
 It needs the dense distance matrix, quadratic in a theme's size: fine for a few
 thousand, not for 6,000+.  Above ``dense_max`` contributions a theme is first
@@ -21,12 +37,141 @@ connected component) between the new groups and the previous run's.
 from __future__ import annotations
 
 import hashlib
+import re
 
 import numpy as np
 import scipy.sparse as sp
 
-from .neighbours import cosine_knn, partition, reduce
+from .neighbours import cosine_knn, partition, reduce, reduce_with_axes
 from .text import best_surface
+
+#: Weights of the three blocks of the meaning space (corpus axes, congress words,
+#: congress axes), chosen on real statements (docs/clustering.md).
+SPACE_WEIGHTS = (0.7, 0.5, 0.7)
+LOCAL_DIMS = 50
+#: How far one step of « plus / moins de points » moves the CSLS threshold.
+GRANULARITY_STEP = 0.05
+GRANULARITY_MAX = 3
+
+
+class MeaningSpace:
+    """The space recurring points are grouped in (see the module docstring).
+
+    ``fit_transform(corpus_rows, congress_rows)`` → dense L2-normalised rows;
+    ``transform_one`` places a live contribution the same way, with the congress
+    axes and centre fitted on the congress.
+    """
+
+    def __init__(self, weights=SPACE_WEIGHTS, local_dims=LOCAL_DIMS, random_state=0):
+        self.weights = weights
+        self.local_dims = local_dims
+        self.random_state = random_state
+
+    def fit_transform(self, corpus_rows, congress_rows):
+        """corpus_rows: the theme model's centred corpus-LSA rows (n × k, may be n × 0);
+        congress_rows: the congress TF-IDF (sparse, L2-normalised)."""
+        n = congress_rows.shape[0]
+        self.axes_, self.centre_ = None, None
+        local = np.zeros((n, 0), dtype=np.float32)
+        if self.local_dims and n > 3:
+            Z, axes = reduce_with_axes(congress_rows, self.local_dims, self.random_state)
+            if axes is not None:
+                self.axes_ = axes
+                Z = np.asarray(congress_rows @ axes.T, dtype=np.float32)
+                self.centre_ = Z.mean(axis=0)
+                local = _unit(Z - self.centre_)
+        return self._stack(corpus_rows, congress_rows, local)
+
+    def transform(self, corpus_rows, congress_rows):
+        local = np.zeros((congress_rows.shape[0], 0), dtype=np.float32)
+        if self.axes_ is not None:
+            local = _unit(np.asarray(congress_rows @ self.axes_.T, dtype=np.float32)
+                          - self.centre_)
+        return self._stack(corpus_rows, congress_rows, local)
+
+    def _stack(self, corpus_rows, congress_rows, local):
+        """The three blocks side by side, weighted, each row L2-normalised (sparse: the
+        word block has a column per stem and n-gram of the congress)."""
+        a, b, c = self.weights
+        words = sp.csr_matrix(congress_rows, dtype=np.float32)
+        corpus_rows = np.asarray(corpus_rows, dtype=np.float32)
+        blocks = [sp.csr_matrix(corpus_rows * a), words * b, sp.csr_matrix(local * c)]
+        norms = np.sqrt(a * a * _sq(corpus_rows) + b * b * _sq(words) + c * c * _sq(local))
+        norms[norms == 0] = 1.0
+        return sp.diags(1.0 / norms).astype(np.float32) @ sp.hstack(blocks, format="csr")
+
+
+def _sq(M):
+    """Squared norm of each row, dense or sparse."""
+    if sp.issparse(M):
+        return np.asarray(M.multiply(M).sum(axis=1), dtype=np.float64).ravel()
+    return (np.asarray(M, dtype=np.float64) ** 2).sum(axis=1)
+
+
+def _unit(M):
+    M = np.asarray(M, dtype=np.float32)
+    norms = np.linalg.norm(M, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    return M / norms
+
+
+#: Raw cosine above which two contributions count as close whatever their neighbourhood.
+NEAR_SAME = 0.5
+
+
+#: Similarity given to a pair of opposite stances on one proposal: far enough below any
+#: threshold that average linkage does not join them through their neighbours either.
+OPPOSED = 4.0
+#: Raw cosine from which two texts of opposite stance are taken to discuss one proposal.
+STANCE_NEAR = 0.6
+_NEGATIVE = re.compile(
+    r"\b(?:ne|n['’])\s*(?:\w+\s+){0,3}?(?:pas|plus|jamais|rien|aucun|aucune|guère)\b"
+    r"|\b(?:non|contre|refus\w*|oppos\w*|pas\s+de)\b", re.IGNORECASE)
+
+
+def negative_stance(text: str) -> bool:
+    """The text refuses or negates something (« ne … pas », « contre », « refuser »).
+
+    Two contributions on the same subject with opposite stances (« il faut fermer la
+    trésorerie » / « il ne faut pas fermer la trésorerie ») share nearly all their
+    words, so a pair of opposite stances that is that alike (STANCE_NEAR) repels
+    (OPPOSED). A negation is not always the stance (« le numérique ne doit pas être
+    la seule voie » agrees with « garder un guichet »), but such pairs share few words
+    and are left alone.
+    """
+    return bool(_NEGATIVE.search(text or ""))
+
+
+def opposed(S, stance_a, stance_b):
+    """Pairs where exactly one of the two refuses or negates and they are alike enough
+    (raw cosine S ≥ STANCE_NEAR) to be about the same proposal."""
+    differ = np.asarray(stance_a, dtype=bool)[:, None] != np.asarray(stance_b, dtype=bool)[None, :]
+    return differ & (S >= STANCE_NEAR)
+
+
+def csls(S, k=10, exclude_diagonal=True):
+    """Hubness-corrected similarities 2·S − r_i − r_j (r: mean of each row's k best).
+
+    Pairs that say nearly the same thing keep at least S − NEAR_SAME: among many
+    copies of one idea (a scribe's repeats, a campaign) every neighbourhood is dense,
+    and CSLS alone would push identical texts apart.
+    """
+    r = neighbourhood(S, k, exclude_diagonal)
+    return np.maximum(2 * S - r[:, None] - r[None, :], S - NEAR_SAME), r
+
+
+def neighbourhood(S, k=10, exclude_diagonal=True):
+    """Mean similarity of each row to its k most similar others (CSLS's r)."""
+    n = S.shape[1]
+    if exclude_diagonal:
+        S = S.copy()
+        np.fill_diagonal(S, -np.inf)
+        n -= 1
+    k = int(min(k, n))
+    if k <= 0:
+        return np.zeros(S.shape[0], dtype=S.dtype)
+    top = np.partition(S, S.shape[1] - k, axis=1)[:, S.shape[1] - k:]
+    return top.mean(axis=1)
 
 
 def stable_id(prefix: str, members) -> str:
@@ -36,35 +181,53 @@ def stable_id(prefix: str, members) -> str:
 
 
 class RecurringPoints:
-    """Group similar contributions theme by theme.
+    """Group contributions that make the same point, theme by theme.
 
     Parameters
     ----------
-    distance_threshold : cosine distance under which groups merge (average linkage).
+    similarity_threshold : hubness-corrected (CSLS) similarity under which groups stop
+        merging (average linkage); higher gives more, smaller points.
+    csls_k : neighbours that define a contribution's neighbourhood density (CSLS).
+    granularity : theme code → the facilitator's steps (« plus de points » > 0, « moins
+        de points » < 0), each moving that theme's threshold by ``GRANULARITY_STEP``.
     dense_max : above this size a theme is blocked before clustering.
     n_terms : terms in a label.
     random_state : seed of the blocking for large themes.
 
     Fitted attributes: ``labels_`` (group index per row), ``groups_`` (list of row
-    index arrays), ``medoids_`` (row index per group), ``terms_`` (label terms).
+    index arrays), ``medoids_`` (row index per group), ``terms_`` (label terms),
+    ``density_`` (each row's CSLS neighbourhood, for the live path).
     """
 
-    def __init__(self, distance_threshold=0.8, dense_max=2500, n_terms=3,
-                 random_state=0):
-        self.distance_threshold = distance_threshold
+    def __init__(self, similarity_threshold=0.025, csls_k=10, granularity=None,
+                 dense_max=2500, n_terms=3, random_state=0):
+        self.similarity_threshold = similarity_threshold
+        self.csls_k = csls_k
+        self.granularity = granularity
         self.dense_max = dense_max
         self.n_terms = n_terms
         self.random_state = random_state
 
-    def fit(self, X, themes, word_block=None, Z=None):
-        """X: L2-normalised rows; themes: theme code per row; word_block: (n_word_cols, names)."""
+    def threshold(self, theme) -> float:
+        """The CSLS threshold of one theme, moved by the facilitator's granularity."""
+        step = int((self.granularity or {}).get(theme, 0))
+        step = max(-GRANULARITY_MAX, min(GRANULARITY_MAX, step))
+        return self.similarity_threshold + GRANULARITY_STEP * step
+
+    def fit(self, X, themes, word_block=None, Z=None, stance=None):
+        """X: L2-normalised rows (the meaning space); themes: theme code per row;
+        word_block: (n_word_cols, names, forms) of X's word columns for label terms;
+        stance: per row, True when it refuses or negates (negative_stance)."""
         n = X.shape[0]
         themes = np.asarray(themes, dtype=object)
+        self.stance_ = (np.zeros(n, dtype=bool) if stance is None
+                        else np.asarray(stance, dtype=bool))
         labels = np.full(n, -1, dtype=np.int64)
+        self.density_ = np.zeros(n, dtype=np.float32)
         groups: list[np.ndarray] = []
         for theme in sorted(set(themes.tolist())):
             rows = np.flatnonzero(themes == theme)
-            for part in self._cluster_rows(X, rows, Z):
+            for part in self._cluster_rows(X, rows, Z, self.threshold(theme)):
                 labels[part] = len(groups)
                 groups.append(part)
         self.labels_ = labels
@@ -76,13 +239,13 @@ class RecurringPoints:
             self.terms_ = distinctive_terms(X, groups, themes, word_block, self.n_terms)
         return self
 
-    def _cluster_rows(self, X, rows, Z):
+    def _cluster_rows(self, X, rows, Z, threshold):
         if len(rows) == 0:
             return []
         if len(rows) == 1:
             return [rows]
         if len(rows) <= self.dense_max:
-            return [rows[p] for p in self._agglomerate(X[rows])]
+            return [rows[p] for p in self._agglomerate(X, rows, threshold)]
         Zr = Z[rows] if Z is not None else reduce(X[rows], random_state=self.random_state)
         out = []
         for block in partition(Zr, block_size=self.dense_max // 2,
@@ -90,24 +253,30 @@ class RecurringPoints:
             if len(block) == 1:
                 out.append(rows[block])
                 continue
-            for p in self._agglomerate(X[rows[block]]):
+            for p in self._agglomerate(X, rows[block], threshold):
                 out.append(rows[block[p]])
         return out
 
-    def _agglomerate(self, Xs):
+    def _agglomerate(self, X, rows, threshold):
         from sklearn.cluster import AgglomerativeClustering
 
-        n = Xs.shape[0]
+        n = len(rows)
         if n == 1:
             return [np.arange(1)]
+        Xs = X[rows]
         S = Xs @ Xs.T
         S = S.toarray() if sp.issparse(S) else np.asarray(S)
-        D = np.clip(1.0 - S, 0.0, 2.0).astype(np.float64)
+        S = S.astype(np.float64)
+        C, r = csls(S, self.csls_k)
+        # Opposed pairs repel: average linkage then keeps them apart even through others.
+        C[opposed(S, self.stance_[rows], self.stance_[rows])] = -OPPOSED
+        self.density_[rows] = r
+        D = np.clip(2.0 - C, 0.0, None)
         np.fill_diagonal(D, 0.0)
         D = (D + D.T) / 2
         model = AgglomerativeClustering(n_clusters=None, metric="precomputed",
                                         linkage="average",
-                                        distance_threshold=self.distance_threshold)
+                                        distance_threshold=max(1e-9, 2.0 - threshold))
         lab = model.fit_predict(D)
         parts = [np.flatnonzero(lab == c) for c in np.unique(lab)]
         # Deterministic order: by first member.

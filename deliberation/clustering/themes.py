@@ -55,7 +55,7 @@ from .neighbours import cosine_knn, knn_graph
 from .text import CORPUS_DIR, TextVectorizer
 
 HORS_THEME = "hors_theme"
-MODEL_VERSION = "themes-2"
+MODEL_VERSION = "themes-3"
 _MEMORY_CACHE: dict[str, ThemeModel] = {}
 _CACHE_LOCK = threading.Lock()
 
@@ -175,10 +175,12 @@ class ThemeModel:
     char_weight : share of character n-grams in the representation.
     proto_weight : sample weight of each theme text used as a training example.
     use_corpus : train on corpus/ labelled statements whose theme code is a congress code.
+    meaning_dims : latent axes fitted on the corpus for recurring points (see meaning()).
     """
 
     def __init__(self, C=30.0, char_weight=0.45, proto_weight=0.3, vector_weight=0.0,
-                 use_corpus=True, corpus_dir=None, random_state=0):
+                 use_corpus=True, corpus_dir=None, meaning_dims=200, random_state=0):
+        self.meaning_dims = meaning_dims
         self.C = C
         self.char_weight = char_weight
         self.proto_weight = proto_weight
@@ -238,7 +240,36 @@ class ThemeModel:
                 P[j] = np.asarray(Xp[rows].mean(axis=0)).ravel()
         self.prototypes_ = sp.csr_matrix(normalize(P))
         self.n_prototype_docs_ = n_proto
+        self._fit_meaning_axes(X[:len(pairs)] if len(pairs) >= 50 else X)
         return self
+
+    def _fit_meaning_axes(self, X):
+        """Latent axes of the corpus (LSA), for grouping recurring points by meaning.
+
+        Words that the corpus uses together (« cyberattaque », « rançongiciel »,
+        « piratage ») load on the same axes, so two contributions that share no word
+        can still be close. Fitted once with the model, on its own TF-IDF rows, so
+        the live path projects a text with one product. See points.py.
+        """
+        from sklearn.decomposition import TruncatedSVD
+
+        k = int(min(self.meaning_dims, X.shape[0] - 1, X.shape[1] - 1))
+        if k < 2:
+            self.meaning_axes_, self.meaning_mean_ = None, None
+            return
+        svd = TruncatedSVD(k, n_iter=3, random_state=self.random_state).fit(X)
+        self.meaning_axes_ = svd.components_.astype(np.float32)
+        self.meaning_mean_ = np.asarray(X.mean(axis=0)).ravel() @ svd.components_.T
+        self.meaning_mean_ = self.meaning_mean_.astype(np.float32)
+
+    def meaning(self, X):
+        """Rows in the model's space → centred, L2-normalised corpus LSA coordinates."""
+        from sklearn.preprocessing import normalize
+
+        if getattr(self, "meaning_axes_", None) is None:
+            return np.zeros((X.shape[0], 0), dtype=np.float32)
+        Z = np.asarray(X @ self.meaning_axes_.T, dtype=np.float32) - self.meaning_mean_
+        return normalize(Z)
 
     def _load_vectors(self):
         self.vectors_ = None
@@ -519,6 +550,7 @@ class ThemeAssigner:
         n = len(texts)
         y = list(y) if y is not None else [None] * n
         X = self.model_.transform(texts) if n else None
+        self.X_model_ = X  # read once by the pipeline for recurring points, then dropped
         self.X_graph_ = X_graph if X_graph is not None else X
         self.X_graph_T_ = None
         self.knn_ = None
