@@ -28,16 +28,14 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
-from .neighbours import prune_rows, reduce
+from .neighbours import prune_rows, reduce_with_axes
 from .points import (
     NEAR_SAME,
     OPPOSED,
     MeaningSpace,
     RecurringPoints,
     match_groups,
-    medoids,
     near_duplicates,
     negative_stance,
     neighbourhood,
@@ -270,10 +268,10 @@ class SortingModel:
         self.vectorizer_ = TextVectorizer(char_weight=0.4, min_df=1, max_df=0.5)
         Xc = self.vectorizer_.fit_transform(docs)
         n_all = len(docs)
-        Z = None
+        Z, axes = None, None
         if n_all > LARGE:  # national consultation: blocked, pruned neighbour searches
             Xc = prune_rows(Xc)
-            Z = reduce(Xc, random_state=self.random_state)
+            Z, axes = reduce_with_axes(Xc, random_state=self.random_state)
         timings["vectorise_s"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -297,7 +295,9 @@ class SortingModel:
         self.space_ = MeaningSpace(random_state=self.random_state)
         M = None
         if n:
-            M = self.space_.fit_transform(model.meaning(self.assigner_.X_model_[:n]), X)
+            # A large congress was reduced already: its axes serve as the congress's own.
+            M = self.space_.fit_transform(model.meaning(self.assigner_.X_model_[:n]), X,
+                                          axes=axes)
             # labels are computed once, in _build_clusters, on the final (locked) groups
             self.points_.fit(M, theme_of, Z=Zn,
                              stance=[negative_stance(t) for t in texts])
@@ -397,12 +397,14 @@ class SortingModel:
         row_groups = [np.array(g, dtype=np.int64) for _, g, _ in final]
         candidates = (distinctive_stems(X, row_groups, theme_arr, (n_word, names, forms))
                       if n else [])
-        centres = medoids(M, row_groups) if n else []
+        centrality = M.centrality(row_groups) if n else []
         clusters, cluster_of = [], {}
-        for (cid, rows, manual), g_candidates, centre in zip(final, candidates, centres,
-                                                              strict=True):
+        for (cid, rows, manual), g_candidates, central in zip(final, candidates, centrality,
+                                                               strict=True):
+            centre = rows[int(np.argmax(central))]
             statement = locks.labels.get(cid) or (
-                self._statement(M, rows, texts) if len(rows) > 1 else "")
+                choose_statement([texts[r] for r in rows], central.tolist())
+                if len(rows) > 1 else "")
             # The medoid's words first: the label reads like the group's typical idea.
             g_terms = phrases(g_candidates, [texts[centre]] + [texts[r] for r in rows
                                                                 if r != centre],
@@ -420,15 +422,6 @@ class SortingModel:
                 cluster_of[m] = cid
         clusters.sort(key=lambda c: (self._theme_rank(c.theme), -c.size, c.id))
         return clusters, cluster_of
-
-    @staticmethod
-    def _statement(M, rows, texts) -> str:
-        """One sentence for a point of several ideas, from its members most central by
-        meaning (cosine to the point's mean vector); see statements.choose_statement."""
-        Mr = M[rows]
-        centre = np.asarray(Mr.sum(axis=0)).ravel()
-        scores = np.asarray(Mr @ centre).ravel() / max(float(np.linalg.norm(centre)), 1e-9)
-        return choose_statement([texts[r] for r in rows], scores.tolist())
 
     def _theme_rank(self, code):
         return self.codes_.index(code) if code in self.codes_ else len(self.codes_)
@@ -448,7 +441,9 @@ class SortingModel:
             same = np.flatnonzero(self.item_theme_ == theme)
             points, owner = np.unique(self.item_cluster_[same].astype(str),
                                       return_inverse=True)
-            self._theme_rows[theme] = (self.M_[same].T.tocsr(),
+            rows = self.M_[same]
+            self._theme_rows[theme] = ((np.ascontiguousarray(rows.dense.T),
+                                        rows.words.T.tocsr()),
                                        self.points_.density_[same].astype(np.float64),
                                        self.points_.stance_[same], points, owner)
         return self._theme_rows[theme]
@@ -464,9 +459,9 @@ class SortingModel:
             return None, 0.0
         if not np.any(self.item_theme_ == theme):
             return None, 0.0
-        rows_T, density, stances, points, owner = self._theme_live(theme)
-        s = vector @ rows_T
-        s = (s.toarray() if sp.issparse(s) else np.asarray(s)).ravel().astype(np.float64)
+        (dense_T, words_T), density, stances, points, owner = self._theme_live(theme)
+        s = (vector.dense @ dense_T).ravel().astype(np.float64)
+        s += (vector.words @ words_T).toarray().ravel()
         r_new = float(neighbourhood(s[None, :], self.points_.csls_k,
                                     exclude_diagonal=False)[0])
         c = np.maximum(2 * s - r_new - density, s - NEAR_SAME)

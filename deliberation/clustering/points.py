@@ -54,12 +54,52 @@ GRANULARITY_STEP = 0.05
 GRANULARITY_MAX = 3
 
 
+class Meaning:
+    """Rows of the meaning space: a dense part (the latent axes, weighted) and a sparse
+    part (the congress's words, weighted), each row of unit norm overall.
+
+    Kept apart because similarities are then one BLAS product plus one sparse product;
+    stacked into a single sparse matrix, the dense axes made every product several
+    times slower and the 50,000-row matrix twice as large.
+    """
+
+    def __init__(self, dense, words):
+        self.dense = np.ascontiguousarray(dense, dtype=np.float32)
+        self.words = sp.csr_matrix(words, dtype=np.float32)
+        self.shape = (self.dense.shape[0], self.dense.shape[1] + self.words.shape[1])
+
+    def __getitem__(self, rows) -> Meaning:
+        return Meaning(self.dense[rows], self.words[rows])
+
+    def similarity(self, other: Meaning | None = None) -> np.ndarray:
+        """Cosine of every row of self with every row of other (default: self)."""
+        other = self if other is None else other
+        words = self.words @ other.words.T
+        return (self.dense @ other.dense.T).astype(np.float64) + words.toarray()
+
+    def centrality(self, groups) -> list[np.ndarray]:
+        """Each member's summed cosine to its group (its dot product with the group's
+        vector sum), for every group at once: one product per part, no matrix per group."""
+        if not groups:
+            return []
+        sizes = np.array([len(g) for g in groups], dtype=np.int64)
+        rows = np.concatenate([np.asarray(g, dtype=np.int64) for g in groups])
+        owner = np.repeat(np.arange(len(groups)), sizes)
+        G = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (owner, rows)),
+                          shape=(len(groups), self.shape[0]))
+        dense = (G @ self.dense)[owner]
+        score = (self.dense[rows] * dense).sum(axis=1).astype(np.float64)
+        words = (G @ self.words).tocsr()[owner]
+        score += np.asarray(self.words[rows].multiply(words).sum(axis=1)).ravel()
+        return np.split(score, np.cumsum(sizes)[:-1])
+
+
 class MeaningSpace:
     """The space recurring points are grouped in (see the module docstring).
 
-    ``fit_transform(corpus_rows, congress_rows)`` → dense L2-normalised rows;
-    ``transform_one`` places a live contribution the same way, with the congress
-    axes and centre fitted on the congress.
+    ``fit_transform(corpus_rows, congress_rows)`` → ``Meaning`` rows; ``transform``
+    places a live contribution the same way, with the congress axes and centre
+    fitted on the congress.
     """
 
     def __init__(self, weights=SPACE_WEIGHTS, local_dims=LOCAL_DIMS, random_state=0):
@@ -67,38 +107,33 @@ class MeaningSpace:
         self.local_dims = local_dims
         self.random_state = random_state
 
-    def fit_transform(self, corpus_rows, congress_rows):
+    def fit_transform(self, corpus_rows, congress_rows, axes=None):
         """corpus_rows: the theme model's centred corpus-LSA rows (n × k, may be n × 0);
-        congress_rows: the congress TF-IDF (sparse, L2-normalised)."""
+        congress_rows: the congress TF-IDF (sparse, L2-normalised); axes: the congress's
+        latent axes when already computed (large congresses reduce it anyway)."""
         n = congress_rows.shape[0]
         self.axes_, self.centre_ = None, None
-        local = np.zeros((n, 0), dtype=np.float32)
-        if self.local_dims and n > 3:
-            Z, axes = reduce_with_axes(congress_rows, self.local_dims, self.random_state)
-            if axes is not None:
-                self.axes_ = axes
-                Z = np.asarray(congress_rows @ axes.T, dtype=np.float32)
-                self.centre_ = Z.mean(axis=0)
-                local = _unit(Z - self.centre_)
-        return self._stack(corpus_rows, congress_rows, local)
+        if axes is None and self.local_dims and n > 3:
+            axes = reduce_with_axes(congress_rows, self.local_dims, self.random_state)[1]
+        if axes is not None:
+            self.axes_ = axes
+            self.centre_ = np.asarray(congress_rows @ axes.T, dtype=np.float32).mean(axis=0)
+        return self.transform(corpus_rows, congress_rows)
 
-    def transform(self, corpus_rows, congress_rows):
-        local = np.zeros((congress_rows.shape[0], 0), dtype=np.float32)
+    def transform(self, corpus_rows, congress_rows) -> Meaning:
+        n = congress_rows.shape[0]
+        local = np.zeros((n, 0), dtype=np.float32)
         if self.axes_ is not None:
             local = _unit(np.asarray(congress_rows @ self.axes_.T, dtype=np.float32)
                           - self.centre_)
-        return self._stack(corpus_rows, congress_rows, local)
-
-    def _stack(self, corpus_rows, congress_rows, local):
-        """The three blocks side by side, weighted, each row L2-normalised (sparse: the
-        word block has a column per stem and n-gram of the congress)."""
         a, b, c = self.weights
-        words = sp.csr_matrix(congress_rows, dtype=np.float32)
         corpus_rows = np.asarray(corpus_rows, dtype=np.float32)
-        blocks = [sp.csr_matrix(corpus_rows * a), words * b, sp.csr_matrix(local * c)]
+        words = sp.csr_matrix(congress_rows, dtype=np.float32)
         norms = np.sqrt(a * a * _sq(corpus_rows) + b * b * _sq(words) + c * c * _sq(local))
         norms[norms == 0] = 1.0
-        return sp.diags(1.0 / norms).astype(np.float32) @ sp.hstack(blocks, format="csr")
+        scale = (1.0 / norms).astype(np.float32)
+        dense = np.hstack([corpus_rows * a, local * c]) * scale[:, None]
+        return Meaning(dense, sp.diags(scale * b) @ words)
 
 
 def _sq(M):
@@ -246,7 +281,12 @@ class RecurringPoints:
             return [rows]
         if len(rows) <= self.dense_max:
             return [rows[p] for p in self._agglomerate(X, rows, threshold)]
-        Zr = Z[rows] if Z is not None else reduce(X[rows], random_state=self.random_state)
+        if Z is not None:
+            Zr = Z[rows]
+        elif isinstance(X, Meaning):  # the latent axes are a fine space to block in
+            Zr = _unit(X.dense[rows])
+        else:
+            Zr = reduce(X[rows], random_state=self.random_state)
         out = []
         for block in partition(Zr, block_size=self.dense_max // 2,
                                random_state=self.random_state):
@@ -263,10 +303,7 @@ class RecurringPoints:
         n = len(rows)
         if n == 1:
             return [np.arange(1)]
-        Xs = X[rows]
-        S = Xs @ Xs.T
-        S = S.toarray() if sp.issparse(S) else np.asarray(S)
-        S = S.astype(np.float64)
+        S = _similarity(X[rows])
         C, r = csls(S, self.csls_k)
         # Opposed pairs repel: average linkage then keeps them apart even through others.
         C[opposed(S, self.stance_[rows], self.stance_[rows])] = -OPPOSED
@@ -283,6 +320,14 @@ class RecurringPoints:
         return sorted(parts, key=lambda p: int(p[0]))
 
 
+def _similarity(Xs) -> np.ndarray:
+    """Dense cosine matrix of some rows (Meaning, sparse or dense)."""
+    if isinstance(Xs, Meaning):
+        return Xs.similarity()
+    S = Xs @ Xs.T
+    return (S.toarray() if sp.issparse(S) else np.asarray(S)).astype(np.float64)
+
+
 def medoid(X, rows) -> int:
     """Row of `rows` most similar on average to the others (the first on a tie)."""
     return medoids(X, [rows])[0]
@@ -297,6 +342,9 @@ def medoids(X, groups) -> list[int]:
     """
     if not groups:
         return []
+    if isinstance(X, Meaning):
+        return [int(np.asarray(g)[int(np.argmax(c))]) for g, c in
+                zip(groups, X.centrality(groups), strict=True)]
     X = X.tocsr() if sp.issparse(X) else sp.csr_matrix(X)
     sizes = np.array([len(g) for g in groups], dtype=np.int64)
     rows = np.concatenate([np.asarray(g, dtype=np.int64) for g in groups])
