@@ -6,11 +6,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from deliberation import contributions as contrib
 from deliberation import corrections, live, sorting
 from deliberation.clustering import pipeline as engine
 from deliberation.errors import InputError
 from deliberation.extensions import db
-from deliberation.models import AuditEvent, Cluster, Theme
+from deliberation.models import AuditEvent, Cluster, Contribution, Theme
 
 from .conftest import text_of
 from .debate import build, connect, emit, http_client, received
@@ -204,3 +205,65 @@ def test_granularity_over_the_socket_pushes_and_asks_for_a_refit(app, debate, mo
     assert again == ack  # a retried key is applied once
     db.session.expire_all()
     assert _theme(debate, "formation").granularity == -1
+
+
+#: More ways of asking for access, some close to each other, some less: the engine's
+#: grain has something to split or to join in « Égalité d'accès ».
+MORE_ACCESS = [
+    "Le très haut débit doit couvrir les hameaux isolés du département.",
+    "Raccorder les fermes et hameaux à internet par la fibre ou le satellite.",
+    "Une couverture mobile correcte sur les routes de montagne.",
+    "Les opérateurs doivent tenir leurs promesses de couverture 4G.",
+    "Internet lent dans les villages : il faut un vrai débit pour télétravailler.",
+    "Le réseau mobile ne passe pas dans la vallée, il faut des antennes.",
+    "La fibre jusqu'à l'abonné dans chaque commune rurale.",
+]
+
+
+def _points(debate) -> dict[str, dict[str, frozenset[int]]]:
+    """Theme code → point key → its members, as the board groups them."""
+    rows = db.session.execute(
+        select(Theme.code, Cluster.key, Contribution.id)
+        .join(Theme, Contribution.theme_id == Theme.id)
+        .join(Cluster, Contribution.cluster_id == Cluster.id)
+        .where(Contribution.congress_id == debate.congress.id,
+               Contribution.status == "visible"))
+    found: dict[str, dict[str, set[int]]] = {}
+    for code, key, cid in rows:
+        found.setdefault(code, {}).setdefault(key, set()).add(cid)
+    return {code: {k: frozenset(v) for k, v in points.items()}
+            for code, points in found.items()}
+
+
+def _press(staff, code: str, step: str, key: str) -> None:
+    response = staff.post("/animation/tableau/action", data={
+        "action": "theme.granularity", "theme": code, "step": step, "key": key})
+    assert response.status_code == 302
+
+
+def test_plus_de_points_regroups_the_theme_and_keeps_the_unchanged_points(app, debate):
+    for text in MORE_ACCESS:
+        contrib.create(debate.congress, text, speaker_name="Orateur", channel="live")
+    db.session.commit()
+    _refit(debate)
+    staff = http_client(app, debate, "facilitator")
+    before = start = _points(debate)
+    for n in range(3):
+        _press(staff, "acces", "1", f"grain-engine-plus-{n}")
+        _refit(debate)
+        after = _points(debate)
+        assert len(after["acces"]) >= len(before["acces"])
+        kept = {members: key for key, members in before["acces"].items()}
+        for key, members in after["acces"].items():
+            if members in kept:  # a point the new grain left whole keeps its id
+                assert key == kept[members]
+        for code in ("formation", "donnees"):  # the other themes are not touched
+            assert after[code] == before[code]
+        before = after
+    assert len(before["acces"]) > len(start["acces"])  # +3 splits what grain 0 joined
+    coarse = before
+    for n in range(6):
+        _press(staff, "acces", "-1", f"grain-engine-moins-{n}")
+    _refit(debate)
+    assert len(_points(debate)["acces"]) <= len(coarse["acces"])
+    assert _theme(debate, "acces").granularity == -3
