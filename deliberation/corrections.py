@@ -297,7 +297,7 @@ def split_point(congress: Congress, actor: Participant | None, cluster_key: Any,
         raise InputError("Certaines idées choisies ne font pas partie de ce point.")
     if len(picked) == len(current):
         raise InputError("Laissez au moins une idée dans le point d'origine.")
-    name = clean_line(label if isinstance(label, str) else "", limit=200, what="Le nom du point")
+    name = pinned_statement(label if isinstance(label, str) else "")
     new = Cluster(congress_id=congress.id, theme_id=source.theme_id,
                   key=f"m{secrets.token_hex(6)}",
                   label=plain_excerpt(picked[0].text, 80), custom_label=name or None,
@@ -318,6 +318,17 @@ def split_point(congress: Congress, actor: Participant | None, cluster_key: Any,
                    {"cluster": source.key, "new": new.key, "ids": sorted(wanted)})
 
 
+def pinned_statement(text: str) -> str:
+    """A statement a facilitator wrote (rename, split), set as the engine's are: capital,
+    final full stop, French typography; "" when empty, a French error when too long."""
+    name = clean_line(text, limit=STATEMENT_MAX_CHARS, what="L'énoncé du point")
+    name = normalise_statement(name) if name else ""
+    if name.endswith("…"):  # only `normalise_statement`'s cut ends so: it would lose words
+        raise InputError(f"L'énoncé du point dépasse {STATEMENT_MAX_CHARS} caractères une fois "
+                         "le point final et les espaces insécables ajoutés : raccourcissez-le.")
+    return name
+
+
 def rename_point(congress: Congress, actor: Participant | None, cluster_key: Any,
                  label: Any) -> Outcome:
     """Write a point's statement by hand and pin it: refits keep it, the projector and the
@@ -329,11 +340,7 @@ def rename_point(congress: Congress, actor: Participant | None, cluster_key: Any
     cluster = get_cluster(congress, cluster_key)
     if label is not None and not isinstance(label, str):
         raise InputError("L'énoncé du point doit être un texte.")
-    name = clean_line(label or "", limit=STATEMENT_MAX_CHARS, what="L'énoncé du point")
-    name = normalise_statement(name) if name else ""
-    if name.endswith("…"):  # only `normalise_statement`'s cut ends so: it would lose words
-        raise InputError(f"L'énoncé du point dépasse {STATEMENT_MAX_CHARS} caractères une fois "
-                         "le point final et les espaces insécables ajoutés : raccourcissez-le.")
+    name = pinned_statement(label or "")
     previous = cluster.custom_label
     cluster.custom_label = name or None
     audit.record("correction.rename", congress.id, _actor_id(actor), cluster=cluster.key,

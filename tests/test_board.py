@@ -83,7 +83,7 @@ def test_board_actions_work_as_plain_forms(app, debate):
         "label": "Zones blanches", "key": "form-split-0001"})
     assert response.status_code == 302
     db.session.expire_all()
-    assert debate.idea(3).cluster.display_label == "Zones blanches"
+    assert debate.idea(3).cluster.display_label == "Zones blanches."
 
 
 def test_board_action_errors_in_french_as_json(app, debate):

@@ -111,6 +111,17 @@ def test_rename_takes_a_full_sentence_up_to_400_characters(app, debate):
     assert f'<textarea id="rename-{fibre.key}" name="label" rows="3" maxlength="400"' in html
 
 
+def test_a_split_names_its_new_point_with_a_pinned_statement(debate, engine_calls):
+    fibre = debate.point("fibre")
+    outcome = corrections.split_point(debate.congress, None, fibre.key, debate.ideas[1:3],
+                                      "la fibre avant 2030 : même dans les hameaux")
+    db.session.commit()
+    _refit(debate)
+    new = db.session.scalar(select(Cluster).filter_by(key=outcome.result["new"]))
+    assert new.display_label == "La fibre avant 2030\u00a0: même dans les hameaux."
+    assert engine_calls[-1].labels[new.key] == new.custom_label
+
+
 # -- granularity ----------------------------------------------------------------------------
 
 def test_granularity_steps_within_bounds_with_french_errors(debate):

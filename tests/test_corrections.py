@@ -75,7 +75,7 @@ def test_rename_merge_and_split_survive_refits(debate):
     db.session.commit()
     _refit_and_reload(debate)
     new = db.session.scalar(select(Cluster).filter_by(key=outcome.result["new"]))
-    assert new.display_label == "Zones blanches" and new.theme.code == "acces"
+    assert new.display_label == "Zones blanches." and new.theme.code == "acces"
     assert {debate.idea(i).cluster_id for i in (3, 4)} == {new.id}
     assert {debate.idea(i).cluster_id for i in (0, 1, 2)} == {merged.id}
     corrections.rename_point(debate.congress, None, fibre.key, "")

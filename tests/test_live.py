@@ -427,7 +427,7 @@ def test_point_corrections_push_the_new_picture(app, debate):
     [(name, pushed)] = received(projector)
     acces = next(t for t in pushed["picture"]["themes"] if t["code"] == "acces")
     assert [(p["label"], p["size"]) for p in acces["points"]] == [
-        ("La fibre partout.", 3), ("Zones blanches", 2)]
+        ("La fibre partout.", 3), ("Zones blanches.", 2)]
 
 
 def test_projector_mode_is_pushed_and_in_the_next_snapshot(app, debate):
