@@ -297,6 +297,7 @@ class SortingModel:
         if n:
             # A large congress was reduced already: its axes serve as the congress's own.
             M = self.space_.fit_transform(model.meaning(self.assigner_.X_model_[:n]), X,
+                                          concepts=model.concepts_.transform(docs[:n]),
                                           axes=axes)
             # labels are computed once, in _build_clusters, on the final (locked) groups
             self.points_.fit(M, theme_of, Z=Zn,
@@ -495,7 +496,8 @@ class SortingModel:
         key = item_id or hashlib.sha1((text or "").encode()).hexdigest()
         cluster, sim = None, 0.0
         if getattr(self, "M_", None) is not None:
-            vector = self.space_.transform(self.theme_model_.meaning(Xm), Xg)
+            vector = self.space_.transform(self.theme_model_.meaning(Xm), Xg,
+                                           self.theme_model_.concepts_.transform([doc]))
             cluster, sim = self.nearest_point(vector, theme, negative_stance(text))
         if cluster is not None:
             c = self.clusters_[cluster]

@@ -1,6 +1,6 @@
 """Recurring points: within each theme, the contributions that make the same point.
 
-What "the same point" is measured in (``meaning_space``): three blocks side by
+What "the same point" is measured in (``MeaningSpace``): four blocks side by
 side, each L2-normalised, so that two contributions can be close without sharing
 a word.
 
@@ -9,7 +9,9 @@ a word.
 * the congress's own TF-IDF (stems, stem pairs, character n-grams): the exact words,
   typos forgiven;
 * the congress's own latent axes (a small SVD of that TF-IDF): the topics of *this*
-  congress (« Linky », « caméras »), which the corpus may never have seen.
+  congress (« Linky », « caméras »), which the corpus may never have seen;
+* the concepts a contribution names (corpus/concepts_fr.txt, see concepts.py):
+  « cyberattaque » and « pirates informatiques » are one concept in other words.
 
 Similarities are corrected for hubness (CSLS: 2·cos − r_i − r_j, r the mean cosine to
 a contribution's nearest neighbours in its theme): a long, generic contribution is
@@ -45,9 +47,9 @@ import scipy.sparse as sp
 from .neighbours import cosine_knn, partition, reduce, reduce_with_axes
 from .text import best_surface
 
-#: Weights of the three blocks of the meaning space (corpus axes, congress words,
-#: congress axes), chosen on real statements (docs/clustering.md).
-SPACE_WEIGHTS = (0.7, 0.5, 0.7)
+#: Weights of the blocks of the meaning space (corpus axes, congress words, congress
+#: axes, named concepts), chosen on real statements (docs/clustering.md).
+SPACE_WEIGHTS = (0.7, 0.5, 0.7, 0.3)
 LOCAL_DIMS = 50
 #: How far one step of « plus / moins de points » moves the CSLS threshold.
 GRANULARITY_STEP = 0.05
@@ -107,10 +109,11 @@ class MeaningSpace:
         self.local_dims = local_dims
         self.random_state = random_state
 
-    def fit_transform(self, corpus_rows, congress_rows, axes=None):
+    def fit_transform(self, corpus_rows, congress_rows, concepts=None, axes=None):
         """corpus_rows: the theme model's centred corpus-LSA rows (n × k, may be n × 0);
-        congress_rows: the congress TF-IDF (sparse, L2-normalised); axes: the congress's
-        latent axes when already computed (large congresses reduce it anyway)."""
+        congress_rows: the congress TF-IDF (sparse, L2-normalised); concepts: the
+        concepts each text names (concepts.ConceptLexicon rows, may be None); axes: the
+        congress's latent axes when already computed (large congresses reduce anyway)."""
         n = congress_rows.shape[0]
         self.axes_, self.centre_ = None, None
         if axes is None and self.local_dims and n > 3:
@@ -118,21 +121,24 @@ class MeaningSpace:
         if axes is not None:
             self.axes_ = axes
             self.centre_ = np.asarray(congress_rows @ axes.T, dtype=np.float32).mean(axis=0)
-        return self.transform(corpus_rows, congress_rows)
+        return self.transform(corpus_rows, congress_rows, concepts)
 
-    def transform(self, corpus_rows, congress_rows) -> Meaning:
+    def transform(self, corpus_rows, congress_rows, concepts=None) -> Meaning:
         n = congress_rows.shape[0]
         local = np.zeros((n, 0), dtype=np.float32)
         if self.axes_ is not None:
             local = _unit(np.asarray(congress_rows @ self.axes_.T, dtype=np.float32)
                           - self.centre_)
-        a, b, c = self.weights
+        concepts = np.zeros((n, 0), np.float32) if concepts is None else concepts
+        a, b, c, d = self.weights
         corpus_rows = np.asarray(corpus_rows, dtype=np.float32)
+        concepts = np.asarray(concepts, dtype=np.float32)
         words = sp.csr_matrix(congress_rows, dtype=np.float32)
-        norms = np.sqrt(a * a * _sq(corpus_rows) + b * b * _sq(words) + c * c * _sq(local))
+        norms = np.sqrt(a * a * _sq(corpus_rows) + b * b * _sq(words) + c * c * _sq(local)
+                        + d * d * _sq(concepts))
         norms[norms == 0] = 1.0
         scale = (1.0 / norms).astype(np.float32)
-        dense = np.hstack([corpus_rows * a, local * c]) * scale[:, None]
+        dense = np.hstack([corpus_rows * a, local * c, concepts * d]) * scale[:, None]
         return Meaning(dense, sp.diags(scale * b) @ words)
 
 

@@ -51,11 +51,12 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
+from .concepts import ConceptLexicon
 from .neighbours import cosine_knn, knn_graph
 from .text import CORPUS_DIR, TextVectorizer
 
 HORS_THEME = "hors_theme"
-MODEL_VERSION = "themes-3"
+MODEL_VERSION = "themes-4"
 _MEMORY_CACHE: dict[str, ThemeModel] = {}
 _CACHE_LOCK = threading.Lock()
 
@@ -241,6 +242,8 @@ class ThemeModel:
         self.prototypes_ = sp.csr_matrix(normalize(P))
         self.n_prototype_docs_ = n_proto
         self._fit_meaning_axes(X[:len(pairs)] if len(pairs) >= 50 else X)
+        # How rare each concept of corpus/concepts_fr.txt is, on the same texts.
+        self.concepts_ = ConceptLexicon(analyser=self.vectorizer_.analyser_).fit(docs)
         return self
 
     def _fit_meaning_axes(self, X):
@@ -342,12 +345,13 @@ def model_key(themes, corpus_dir=None, params=None) -> str:
     h.update(json.dumps([t.to_dict() for t in themes_from_data(themes)], sort_keys=True,
                         ensure_ascii=False).encode())
     h.update(json.dumps(params or {}, sort_keys=True).encode())
-    for rel in ("training/statements.csv", "demo/contributions.csv", "stopwords_fr.txt"):
+    for rel in ("training/statements.csv", "demo/contributions.csv", "stopwords_fr.txt",
+                "concepts_fr.txt"):
         h.update(_file_digest(base / rel).encode())
     # The code that builds the model is part of its identity: a cached model pickled by
     # an older vectoriser must never be loaded by a newer one.
     here = Path(__file__).resolve().parent
-    for name in ("text.py", "themes.py", "vectors.py"):
+    for name in ("text.py", "themes.py", "vectors.py", "concepts.py"):
         h.update(_file_digest(here / name).encode())
     return h.hexdigest()[:24]
 
