@@ -296,13 +296,13 @@ class SortingModel:
         M = None
         if n:
             # A large congress was reduced already: its axes serve as the congress's own.
-            M = self.space_.fit_transform(model.meaning(self.assigner_.X_model_[:n]), X,
+            M = self.space_.fit_transform(self.assigner_.meaning_rows_[:n], X,
                                           concepts=model.concepts_.transform(docs[:n]),
                                           axes=axes)
             # labels are computed once, in _build_clusters, on the final (locked) groups
             self.points_.fit(M, theme_of, Z=Zn,
                              stance=[negative_stance(t) for t in texts])
-        self.assigner_.X_model_ = None  # the congress's rows in the model space: not kept
+        self.assigner_.meaning_rows_ = None  # in M now
         timings["points_s"] = time.perf_counter() - t
 
         t = time.perf_counter()

@@ -227,9 +227,29 @@ def _count(feature_lists, vocab: dict[str, int], grow: bool) -> sp.csr_matrix:
             indices.extend(j for j in map(get, feats) if j is not None)
         indptr.append(len(indices))
     data = np.ones(len(indices), dtype=np.float32)
-    m = sp.csr_matrix((data, np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
+    # 32-bit indices whenever they fit: half the memory of a national congress's counts.
+    kind = np.int32 if max(len(indices), len(vocab)) < 2**31 - 1 else np.int64
+    m = sp.csr_matrix((data, np.asarray(indices, dtype=kind), np.asarray(indptr, dtype=kind)),
                       shape=(len(indptr) - 1, len(vocab)))
     m.sum_duplicates()
+    return m
+
+
+def _select_columns(counts: sp.csr_matrix, cols: np.ndarray) -> sp.csr_matrix:
+    """counts[:, cols] (columns renumbered in the order of cols), in place."""
+    m = counts.tocsr()
+    position = np.full(m.shape[1], -1, dtype=m.indices.dtype)
+    position[cols] = np.arange(len(cols), dtype=m.indices.dtype)
+    new = position[m.indices]
+    dropped = new < 0
+    if dropped.any():
+        m.data[dropped] = 0
+        new[dropped] = 0
+    m.indices = new
+    m.eliminate_zeros()
+    m.resize((m.shape[0], len(cols)))
+    m.has_sorted_indices = False
+    m.sort_indices()
     return m
 
 
@@ -258,20 +278,29 @@ class _Block:
         cols = cols[np.argsort(names[cols], kind="stable")]
         self.vocabulary_ = {str(names[c]): k for k, c in enumerate(cols)}
         self.idf_ = (np.log((1.0 + n_docs) / (1.0 + df[cols])) + 1.0).astype(np.float32)
-        return self.weigh(counts[:, cols])
+        return self.weigh(_select_columns(counts, cols))
 
     def get_feature_names_out(self) -> np.ndarray:
         return np.array(sorted(self.vocabulary_, key=self.vocabulary_.__getitem__),
                         dtype=object)
 
     def weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
-        """Counts in this block's column order → sublinear tf × idf, rows L2-normalised."""
-        from sklearn.preprocessing import normalize
+        """Counts in this block's column order → sublinear tf × idf, rows L2-normalised.
 
-        m = counts.astype(np.float32, copy=True).tocsr()
-        m.data = 1.0 + np.log(m.data)
-        m = m @ sp.diags(self.idf_)
-        return normalize(m.tocsr())
+        Works in place on the counts it is given (every caller hands over a matrix it
+        just built): a national congress's character counts are hundreds of MiB, and
+        each copy here used to be one more.
+        """
+        from sklearn.utils.sparsefuncs_fast import inplace_csr_row_normalize_l2
+
+        m = counts.tocsr()
+        if m.dtype != np.float32:
+            m = m.astype(np.float32)
+        np.log(m.data, out=m.data)
+        m.data += 1.0
+        m.data *= self.idf_[m.indices]
+        inplace_csr_row_normalize_l2(m)
+        return m
 
 
 class TextVectorizer:
@@ -352,7 +381,9 @@ class TextVectorizer:
     def _stack(self, w, c):
         cw = float(self.char_weight)
         ww = float(np.sqrt(max(0.0, 1.0 - cw * cw)))
-        return sp.hstack([w * ww, c * cw], format="csr", dtype=np.float32)
+        w.data *= ww  # both blocks were just built for this call: scaled in place
+        c.data *= cw
+        return sp.hstack([w, c], format="csr", dtype=np.float32)
 
     def transform(self, texts):
         docs = self.analyse(texts)

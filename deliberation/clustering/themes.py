@@ -554,7 +554,9 @@ class ThemeAssigner:
         n = len(texts)
         y = list(y) if y is not None else [None] * n
         X = self.model_.transform(texts) if n else None
-        self.X_model_ = X  # read once by the pipeline for recurring points, then dropped
+        # The corpus-axes coordinates recurring points need, taken while X is at hand
+        # (X itself is the largest matrix of a refit and is not kept).
+        self.meaning_rows_ = self.model_.meaning(X) if n else None
         self.X_graph_ = X_graph if X_graph is not None else X
         self.X_graph_T_ = None
         self.knn_ = None
