@@ -37,6 +37,7 @@ from .errors import InputError
 from .extensions import db
 from .models import (
     Article,
+    ArticleVersion,
     Ballot,
     Cluster,
     Congress,
@@ -250,3 +251,32 @@ def inherited_view(article: Article) -> InheritedView | None:
             new.append(view)
     new.sort(key=lambda p: (-p.size, p.cluster.id))
     return InheritedView(source=source, sentences=shown, new=new)
+
+
+def propose_draft(article: Article, actor: Participant) -> ArticleVersion:
+    """« Proposer un brouillon », knowing where the article comes from.
+
+    In a derived congress the draft is the earlier motion's text plus what the new
+    contributions add: the inherited article as it was published, then one sentence
+    per new recurring point (largest first). Points that confirm an inherited sentence
+    are linked as its sources but add no sentence. Elsewhere, the plain draft.
+    """
+    view = inherited_view(article)
+    if view is None:
+        return drafting.propose_draft(article, actor)
+    added = [p for p in view.new if p.size >= 2]
+    body = article.inherited_md.rstrip()
+    if added:
+        body += "\n\n" + "\n".join(f"- {p.statement}" for p in added)
+    confirming = [p for s in view.sentences for p in s.points]
+    note = (f"Brouillon : texte de la motion d'origine, confirmé par {len(confirming)} "
+            f"point{'s' if len(confirming) > 1 else ''}, et {len(added)} "
+            f"point{'s' if len(added) > 1 else ''} nouveau{'x' if len(added) > 1 else ''}")
+    row = drafting.save_version(article, article.title, body, actor, note=note)
+    if row is None:
+        raise InputError("Le brouillon proposé est identique au texte actuel.")
+    for point in [*confirming, *added]:
+        for contribution in drafting.members(point.cluster):
+            drafting.link(article, contribution.id, actor, origin="draft")
+    db.session.flush()
+    return row

@@ -21,7 +21,7 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from . import drafting, live, publication
+from . import derivation, drafting, live, publication
 from .errors import InputError, PermissionDenied
 from .extensions import db
 from .models import ARTICLE_BODY_MAX, Article, Congress
@@ -230,7 +230,7 @@ def save(article_id: int):
 def propose_draft(article_id: int):
     article = owned_or_404(Article, article_id)
     try:
-        row = drafting.propose_draft(article, _actor())
+        row = derivation.propose_draft(article, _actor())
     except InputError as exc:
         db.session.rollback()
         flash(exc.message, "error")

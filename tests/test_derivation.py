@@ -225,6 +225,22 @@ def test_drafting_screen_marks_and_appends_a_new_point(client, derived, facilita
     assert "2 contributions — déjà dans le texte de l'article" in after
 
 
+def test_the_draft_of_a_derived_article_keeps_the_earlier_text_and_adds_new_points(
+        client, derived, facilitator):
+    staff_login(client, facilitator.email)
+    article = _article(derived["congress"], "formation")
+    answer = client.post(f"/animation/redaction/article/{article.id}/brouillon")
+    assert answer.status_code == 302
+    db.session.expire_all()
+    assert article.body_md.startswith(FORMATION.rstrip())  # the earlier motion, whole
+    assert article.body_md.endswith(
+        "\n\n- Il faut équiper les écoles rurales en tablettes et ordinateurs.")
+    assert article.body_md.count("Former les élus") == FORMATION.count("Former les élus")
+    # The confirming point's ideas and the new point's are the draft's sources.
+    assert len(drafting.source_ids(article)) == 5
+    assert "confirmé par 1 point, et 1 point nouveau" in drafting.versions(article)[0].note
+
+
 def test_a_congress_that_was_not_derived_shows_no_inherited_panel(client, congress,
                                                                   facilitator):
     staff_login(client, facilitator.email)
