@@ -271,10 +271,11 @@ def _joined_congress_id() -> int | None:
 
 
 def init_ballot_events() -> None:
+    from flask import current_app
     from sqlalchemy.exc import SQLAlchemyError
 
     from . import ballots
-    from .models import Ballot
+    from .models import Ballot, is_row_id
     from .ratelimit import socket_allowed  # production (issue 6): same limit as HTTP
     from .security import session_participant_id
     from .voting import VoteRefused
@@ -289,9 +290,10 @@ def init_ballot_events() -> None:
         if not isinstance(data, dict) or len(data) > 8:
             return {"ok": False, "error": "Demande de vote illisible.", "code": "invalid"}
         ballot_id, giver = data.get("ballot"), data.get("for")
-        if not isinstance(ballot_id, int) or isinstance(ballot_id, bool):
+        # Ids beyond 64 bits name no row (SQLite cannot even bind them: no ack was sent).
+        if not is_row_id(ballot_id):
             return {"ok": False, "error": "Scrutin inconnu.", "code": "unknown_ballot"}
-        if giver is not None and (not isinstance(giver, int) or isinstance(giver, bool)):
+        if giver is not None and not is_row_id(giver):
             return {"ok": False, "error": "Procuration inconnue.", "code": "no_proxy"}
         choice = data.get("choice")
         if not isinstance(choice, str) or len(choice) > 20:
@@ -310,6 +312,11 @@ def init_ballot_events() -> None:
             db.session.rollback()
             return {"ok": False, "error": "Vote non enregistré (serveur occupé) : "
                                           "réessayez.", "code": "retry"}
+        except Exception:  # every vote gets an answer; a silent socket looks like a hang
+            db.session.rollback()
+            current_app.logger.exception("ballot.vote failed")
+            return {"ok": False, "error": "Vote non enregistré : une erreur est survenue. "
+                                          "Réessayez.", "code": "retry"}
         return {"ok": True, **outcome}
 
     @socketio.on("ballot.state")
@@ -468,7 +475,8 @@ def idea_map(congress_id: int) -> list[list]:
 
 
 def focus(congress: Congress) -> dict | None:
-    """The theme the projector shows in detail: all its larger points and its latest ideas."""
+    """The theme the projector shows in detail: its larger points, biggest first (the room's
+    latest ideas stay in the projector's ticker)."""
     from .models import Theme
 
     if congress.projector_mode != "theme" or not congress.projector_theme_code:
@@ -481,8 +489,7 @@ def focus(congress: Congress) -> dict | None:
     return {"theme": theme.code, "label": theme.short_title, "title": theme.title,
             "count": shown["count"] if shown else 0,
             "points": _focus_points(congress.id, theme.id),
-            "point_count": shown["point_count"] if shown else 0,
-            "latest": _latest(congress.id, 8, theme.id)}
+            "point_count": shown["point_count"] if shown else 0}
 
 
 def _focus_points(congress_id: int, theme_id: int) -> list[dict]:
