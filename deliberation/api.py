@@ -45,6 +45,9 @@ def _bearer() -> Participant:
         if token else None
     if participant is None or not participant.is_active:
         raise ApiError(401, "Jeton d'invitation absent, invalide ou révoqué.")
+    if participant.is_staff:  # staff log in by password only, never by their token
+        raise ApiError(401, "Les comptes d'animation se connectent par mot de passe, "
+                            "pas avec un jeton d'invitation.")
     return participant
 
 

@@ -40,7 +40,7 @@ from .errors import InputError
 from .extensions import db
 from .models import OFF_TOPIC, Cluster, Congress, Contribution, Participant, SortRun, Support
 from .queries import congress_by_code, staff_congress
-from .security import roles_required
+from .security import roles_required, safe_next
 
 bp = Blueprint("board", __name__, url_prefix="/animation")
 live_bp = Blueprint("live_board", __name__)
@@ -275,10 +275,7 @@ def _target(data: dict[str, Any]) -> None:
 
 
 def _back() -> str:
-    target = request.form.get("next") or ""
-    if target.startswith("/animation/") and not target.startswith("//"):
-        return target
-    return url_for("board.board")
+    return safe_next(request.form.get("next"), url_for("board.board"), prefix="/animation/")
 
 
 # -- the officials' live board ---------------------------------------------------------------

@@ -141,6 +141,30 @@ def create_facilitator_command(email: str, password: str, name: str, code: str |
     click.echo(f"Compte {role} {email} créé pour « {congress.title} ».")
 
 
+@click.command("set-password")
+@click.option("--email", required=True)
+@click.option("--password", required=True)
+@click.option("--congress", "code", default=None)
+@with_appcontext
+def set_password_command(email: str, password: str, code: str | None):
+    """Change a staff account's password; its open sessions and sockets end at once."""
+    from . import audit, live
+
+    congress = _congress(code)
+    if len(password) < 8:
+        raise click.BadParameter("8 caractères au moins.", param_hint="--password")
+    account = db.session.scalar(select(Participant).filter_by(
+        congress_id=congress.id, email=email.strip().lower())
+        .where(Participant.role.in_(("facilitator", "scribe"))))
+    if account is None:
+        raise click.ClickException(f"Aucun compte d'animation {email} dans ce congrès.")
+    account.set_password(password)
+    audit.record("staff.password_changed", congress.id, None, participant_id=account.id)
+    db.session.commit()
+    live.close_participant_sockets(account.id)
+    click.echo(f"Mot de passe de {account.email} changé ; ses sessions ouvertes sont fermées.")
+
+
 def _import(kind: str, path: str, code: str | None) -> None:
     from . import sorting, transfer
     from .csv_io import CsvError
@@ -277,7 +301,8 @@ def verify_command():
 
 COMMANDS = (init_db_command, load_demo_command, demo_info_command, create_facilitator_command,
             import_participants_command, import_contributions_command, export_command,
-            sort_command, db_ready_command, verify_command, derive_congress_command)
+            sort_command, db_ready_command, verify_command, derive_congress_command,
+            set_password_command)
 
 
 def init_app(app: Flask) -> None:

@@ -21,10 +21,10 @@ from .contributions import clean_line
 from .csv_io import CsvError
 from .errors import InputError
 from .extensions import db
-from .models import PHASES, ROLES, Participant, new_token, utcnow
+from .models import PHASES, ROLES, STAFF_ROLES, Participant, new_token, utcnow
 from .queries import counts, owned_or_404, staff_congress
 from .ratelimit import login_limit  # production (issue 6)
-from .security import roles_required, start_session
+from .security import roles_required, safe_next, start_session
 
 bp = Blueprint("facilitator", __name__, url_prefix="/animation")
 MAX_UPLOAD = 2 * 1024 * 1024
@@ -32,10 +32,6 @@ MAX_UPLOAD = 2 * 1024 * 1024
 
 
 
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("facilitator.dashboard")
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
@@ -58,7 +54,7 @@ def login():
             start_session(account)
             audit.record("staff.login", account.congress_id, account.id)
             db.session.commit()
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next"), url_for("facilitator.dashboard")))
     return render_template("facilitator/login.html", error=error, email=email), (
         401 if error else 200)
 
@@ -121,6 +117,8 @@ def add_participant():
                                        what="Le département").upper(),
             mandate=clean_line(form.get("mandate"), limit=80, what="Le mandat"),
             population=int(population) if population else None)
+        if role in STAFF_ROLES:
+            _staff_credentials(person, form)
         db.session.add(person)
         db.session.flush()
         audit.record("participant.added", congress.id, current_user.id,
@@ -132,8 +130,28 @@ def add_participant():
                                          .order_by(Participant.display_name)))
         return render_template("facilitator/participants.html", congress=congress,
                                people=people, roles=ROLES, form=form, error=exc.message), 422
-    flash(f"{person.display_name} ajouté·e. Son lien d'invitation est dans la liste.", "success")
+    how = "Son compte se connecte par mot de passe." if person.is_staff else \
+        "Son lien d'invitation est dans la liste."
+    flash(f"{person.display_name} ajouté·e. {how}", "success")
     return redirect(url_for("facilitator.participants"))
+
+
+def _staff_credentials(person: Participant, form) -> None:
+    """Staff log in by password only: a staff account gets its address and password here."""
+    email = (form.get("email") or "").strip().lower()
+    if "@" not in email or len(email) > 200 or any(ch.isspace() for ch in email):
+        raise InputError("Un compte d'animation ou de relevé a besoin d'une adresse "
+                         "électronique valide : il se connecte avec elle et un mot de passe.",
+                         field="email")
+    if db.session.scalar(select(Participant.id).filter_by(congress_id=person.congress_id,
+                                                          email=email)) is not None:
+        raise InputError(f"L'adresse {email} a déjà un compte dans ce congrès.", field="email")
+    password = form.get("password") or ""
+    if not 8 <= len(password) <= 200:
+        raise InputError("Le mot de passe doit compter de 8 à 200 caractères.",
+                         field="password")
+    person.email = email
+    person.set_password(password)
 
 
 def _upload() -> bytes:
@@ -169,7 +187,7 @@ def revoke(pid: int):
         flash("Vous ne pouvez pas révoquer votre propre accès.", "error")
         return redirect(url_for("facilitator.participants"))
     person.token_revoked_at = utcnow()
-    person.session_epoch += 1
+    person.end_sessions()
     audit.record("participant.revoked", person.congress_id, current_user.id, participant_id=pid)
     db.session.commit()
     live.close_participant_sockets(pid)  # production (issue 6): its open sockets close too
@@ -184,7 +202,7 @@ def reissue(pid: int):
     person = owned_or_404(Participant, pid)
     person.invite_token = new_token()
     person.token_revoked_at = None
-    person.session_epoch += 1
+    person.end_sessions()
     audit.record("participant.reinvited", person.congress_id, current_user.id, participant_id=pid)
     db.session.commit()
     live.close_participant_sockets(pid)  # production (issue 6): old sessions' sockets close
@@ -204,7 +222,7 @@ def invitations():
     congress = staff_congress()
     people = list(db.session.scalars(
         select(Participant).filter_by(congress_id=congress.id, token_revoked_at=None)
-        .where(Participant.role != "facilitator").order_by(Participant.display_name)))
+        .where(Participant.role.not_in(STAFF_ROLES)).order_by(Participant.display_name)))
     base = request.host_url.rstrip("/")
     cards = [(p, f"{base}{url_for('participant.invite', token=p.invite_token)}") for p in people]
     cards = [(p, url, segno.make(url, error="m").svg_data_uri(scale=3)) for p, url in cards]

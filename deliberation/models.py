@@ -40,6 +40,8 @@ PHASE_LABELS = {
 #: Phases in which officials may post, edit or withdraw contributions.
 CONTRIBUTION_PHASES = ("consultation", "debate")
 ROLES = ("participant", "scribe", "facilitator", "observer")
+#: Roles that log in by password only (their invite token never opens a session).
+STAFF_ROLES = ("facilitator", "scribe")
 ROLE_LABELS = {
     "participant": "Élu·e participant·e",
     "scribe": "Garant·e du relevé des idées",
@@ -174,7 +176,8 @@ class Participant(UserMixin, db.Model):
     proxy_for_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id",
                                                                 ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    # Bumped on revocation so that sessions issued before it stop working.
+    # Bumped on logout, password change, revocation and erasure: cookies and remember
+    # tokens issued before it stop working (see `end_sessions`).
     session_epoch: Mapped[int] = mapped_column(Integer, default=0)
     # data protection (RGPD): when this person's personal data was erased (privacy.py).
     erased_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -194,10 +197,22 @@ class Participant(UserMixin, db.Model):
 
     @property
     def is_staff(self) -> bool:
-        return self.role in ("facilitator", "scribe")
+        return self.role in STAFF_ROLES
 
     def set_password(self, password: str) -> None:
+        """A new password also ends the sessions opened with the old one."""
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
+
+    def end_sessions(self) -> None:
+        """Invalidate every session of this account, on every device (the caller commits).
+
+        Cookies and remember tokens carry the epoch they were issued under (`get_id`);
+        the user loader refuses an older one. Open sockets are closed by the caller
+        after the commit (live.close_participant_sockets).
+        """
+        self.session_epoch = (self.session_epoch or 0) + 1
+
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)

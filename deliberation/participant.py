@@ -98,17 +98,28 @@ def invite(token: str):
     participant = db.session.scalar(select(Participant).filter_by(invite_token=token))
     if participant is None or not participant.is_active:
         return render_template("invite_invalid.html"), 404
+    if participant.is_staff:
+        # A link can leak (exports, printed sheets, screenshots): staff hold the room's
+        # controls, so they prove who they are with their password.
+        flash("Les comptes d'animation et de relevé se connectent avec leur adresse "
+              "électronique et leur mot de passe, pas avec un lien.", "info")
+        return redirect(url_for("facilitator.login"))
     from .security import start_session
 
     start_session(participant)
     flash(f"Bonjour {participant.display_name}, vous êtes connecté·e.", "success")
-    if participant.role in ("facilitator", "scribe"):
-        return redirect(url_for("facilitator.dashboard"))
     return redirect(url_for("participant.congress", code=participant.congress.join_code))
 
 
 @bp.post("/deconnexion")
 def logout():
+    """End the account's sessions everywhere: other copies of the cookie, the remember
+    token and the open sockets stop working too (the epoch in them is now stale)."""
+    if current_user.is_authenticated:
+        person = current_user._get_current_object()
+        person.end_sessions()
+        db.session.commit()
+        live.close_participant_sockets(person.id)
     logout_user()
     flash("Vous êtes déconnecté·e.", "info")
     return redirect(url_for("participant.home"))

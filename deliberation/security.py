@@ -6,7 +6,9 @@ socket handlers and later requests only read it.
 
 from __future__ import annotations
 
+import unicodedata
 from functools import wraps
+from urllib.parse import unquote, urlsplit
 
 from flask import Flask, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_user
@@ -77,6 +79,26 @@ def start_session(participant: Participant, remember: bool = True) -> None:
 
     session.clear()
     login_user(participant, remember=remember)
+
+
+def safe_next(target: str | None, fallback: str, prefix: str = "/") -> str:
+    """`target` when it is a plain same-origin path under `prefix`, else `fallback`.
+
+    Browsers drop tabs and newlines and read a backslash as a slash, so "/%09/evil" or
+    "/%5Cevil" would leave the site: any control character, whitespace or backslash,
+    before or after percent-decoding, refuses the target (and CRLF never reaches a header).
+    """
+    if not isinstance(target, str) or len(target) > 2000:
+        return fallback
+    for form in (target, unquote(target)):
+        if not form.startswith(prefix) or form.startswith("//") or "\\" in form:
+            return fallback
+        if any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in form):
+            return fallback
+        parts = urlsplit(form)
+        if parts.scheme or parts.netloc:
+            return fallback
+    return target
 
 
 def roles_required(*roles: str):

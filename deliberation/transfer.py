@@ -119,6 +119,7 @@ def import_contributions(congress: Congress, data: bytes, actor_id: int | None =
 
 
 def export_participants(congress: Congress, base_url: str = "") -> str:
+    """Every participant with their invite link; staff get none (they log in by password)."""
     people = db.session.scalars(select(Participant).filter_by(congress_id=congress.id)
                                 .order_by(Participant.id))
     return write_rows(
@@ -126,7 +127,7 @@ def export_participants(congress: Congress, base_url: str = "") -> str:
          "present", "lien_invitation", "revoque"),
         ((p.id, p.display_name, p.commune, p.department_code, p.mandate, p.population or "",
           p.role, p.email or "", "oui" if p.present else "non",
-          f"{base_url}/i/{p.invite_token}" if p.is_active else "",
+          f"{base_url}/i/{p.invite_token}" if p.is_active and not p.is_staff else "",
           "oui" if not p.is_active else "non") for p in people))
 
 

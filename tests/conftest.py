@@ -32,7 +32,8 @@ SMALL_THEMES = [
 # --- database selection (production, issue 6) ---
 #: Modules whose database tests run twice when TEST_DATABASE_URL is set: on SQLite and on
 #: a fresh PostgreSQL schema (marked `integration`, so `make test-fast` leaves them out).
-POSTGRESQL_MODULES = {"test_models", "test_voting", "test_ballots", "test_audit"}
+POSTGRESQL_MODULES = {"test_models", "test_voting", "test_ballots", "test_audit",
+                      "test_sessions"}
 
 
 def pytest_generate_tests(metafunc):
@@ -128,14 +129,22 @@ def scribe(congress):
 
 
 def login(client, participant: Participant):
-    """Log in the way officials do: by opening their personal invite link."""
+    """Log in the way each role does: officials by opening their personal invite link,
+    staff (who log in by password only) through the login form."""
+    if getattr(participant, "role", None) in ("facilitator", "scribe"):
+        return staff_login(client, participant.email)
     response = client.get(f"/i/{participant.invite_token}")
     assert response.status_code == 302, response.status_code
     return response
 
 
 def staff_login(client, email: str, password: str = "motdepasse-solide"):
-    response = client.post("/animation/connexion", data={"email": email, "password": password})
+    form = {"email": email, "password": password}
+    token = re.search(r'name="csrf_token" value="([^"]+)"',
+                      client.get("/animation/connexion").get_data(as_text=True))
+    if token:  # apps built with CSRF protection on (test_security.py)
+        form["csrf_token"] = token.group(1)
+    response = client.post("/animation/connexion", data=form)
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     return response
 

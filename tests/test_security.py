@@ -15,7 +15,7 @@ from sqlalchemy import inspect, select, text
 from deliberation import create_app
 from deliberation.config import TestConfig
 from deliberation.extensions import db, socketio
-from deliberation.models import Ballot, Contribution, Participant
+from deliberation.models import Ballot, Congress, Contribution, Participant
 
 from .conftest import login, make_person, new_congress, text_of
 
@@ -57,7 +57,7 @@ for _name in ("publication.motion_page", "publication.export_html",
               "publication.export_results_json"):
     POLICY[_name] = EVERYONE
 FACILITATOR_PREFIXES = ("facilitator.", "vote.ballot_", "vote.mark_presence", "vote.presence",
-                        "vote.proxy_", "drafting.")
+                        "vote.proxy_", "drafting.", "derivation.")
 
 SOCKET_POLICY: dict[str, set[str]] = {
     "snapshot": EVERYONE, "ballot.state": EVERYONE, "ballot.vote": VOTERS,
@@ -65,6 +65,7 @@ SOCKET_POLICY: dict[str, set[str]] = {
     "contribution.hide": FACILITATOR, "contribution.unhide": FACILITATOR,
     "contribution.duplicate": FACILITATOR, "point.merge": FACILITATOR,
     "point.split": FACILITATOR, "point.rename": FACILITATOR, "projector.mode": FACILITATOR,
+    "theme.granularity": FACILITATOR,
     "support": {"participant"},
 }
 #: Events that only read: any role may send them, and they never change anything.
@@ -118,6 +119,7 @@ def _seed_world() -> dict:
     article = db.session.scalar(select(Article).filter_by(congress_id=congress.id)
                                 .order_by(Article.id))
     return {"code": congress.join_code, "tokens": {r: p.invite_token for r, p in people.items()},
+            "emails": {r: p.email for r, p in people.items()},
             "ids": {r: p.id for r, p in people.items()}, "contribution": contribution.id,
             "ballot": ballot.id, "article": article.id}
 
@@ -140,7 +142,7 @@ def _values(rule, data) -> dict:
     values = {"code": data["code"], "token": "x" * 32, "pid": data["ids"]["participant"],
               "contribution_id": data["contribution"], "ballot_id": data["ballot"],
               "article_id": data["article"], "number": 1, "amendment_id": 1,
-              "what": "contributions"}
+              "what": "contributions", "account_id": data["ids"]["facilitator"]}
     if rule.endpoint == "vote.ballot_action":
         values["action"] = "open"
     elif rule.endpoint == "drafting.decide":
@@ -198,7 +200,7 @@ def test_every_route_as_every_role(world):
                 for role in sorted(ROLES, key=lambda r: r in who):
                     client = app.test_client()
                     if role != "anonymous":
-                        login(client, _Person(data["tokens"][role]))
+                        login(client, _Person(data, role))
                     before = fingerprint() if role not in who else None
                     response = _call(client, method, url)
                     status = response.status_code
@@ -222,8 +224,11 @@ def test_every_route_as_every_role(world):
 
 
 class _Person:
-    def __init__(self, token: str):
-        self.invite_token = token
+    """What `login` needs of a seeded person, readable outside its database session."""
+
+    def __init__(self, data: dict, role: str):
+        self.invite_token = data["tokens"][role]
+        self.role, self.email = role, data["emails"][role]
 
 
 def _to_login(response) -> bool:
@@ -255,7 +260,7 @@ def test_every_socket_event_as_every_role(world):
             for role in sorted(ROLES, key=lambda r: r in who):
                 client = app.test_client()
                 if role != "anonymous":
-                    login(client, _Person(data["tokens"][role]))
+                    login(client, _Person(data, role))
                 sock = socketio.test_client(app, flask_test_client=client, auth={
                     "congress": data["code"],
                     "audience": "facilitator" if role in STAFF else "participants"})
@@ -308,7 +313,7 @@ def test_every_state_changing_route_requires_a_csrf_token(csrf_app):
     with csrf_app.app_context():
         data = _seed_world()
         client = csrf_app.test_client()
-        login(client, _Person(data["tokens"]["facilitator"]))
+        login(client, _Person(data, "facilitator"))
         refused = []
         for rule in csrf_app.url_map.iter_rules():
             if rule.endpoint.startswith("api.") or not rule.methods & {"POST", "PUT",
@@ -327,7 +332,7 @@ def test_a_form_with_its_token_goes_through(csrf_app):
     with csrf_app.app_context():
         data = _seed_world()
         client = csrf_app.test_client()
-        login(client, _Person(data["tokens"]["participant"]))
+        login(client, _Person(data, "participant"))
         page = client.get(f"/c/{data['code']}").get_data(as_text=True)
         token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
         response = client.post(f"/c/{data['code']}/contribuer",
@@ -339,7 +344,7 @@ def test_the_json_api_needs_a_bearer_token_not_a_cookie(csrf_app):
     with csrf_app.app_context():
         data = _seed_world()
         client = csrf_app.test_client()
-        login(client, _Person(data["tokens"]["participant"]))
+        login(client, _Person(data, "participant"))
         response = client.post(f"/api/congresses/{data['code']}/contributions",
                                json={"text": "Par cookie seulement"})
         assert response.status_code == 401
@@ -520,13 +525,14 @@ def test_login_is_rate_limited(limited):
 def test_contributions_are_rate_limited_on_the_form_and_the_api(limited):
     app, data = limited
     client = app.test_client()
-    login(client, _Person(data["tokens"]["participant"]))
+    login(client, _Person(data, "participant"))
     url = f"/c/{data['code']}/contribuer"
     assert [client.post(url, data={"text": f"Idée {i}"}).status_code
             for i in range(2)] == [302, 302]
     assert _is_429_in_french(client.post(url, data={"text": "Une de trop"}))
     api = f"/api/congresses/{data['code']}/contributions"
-    headers = {"Authorization": f"Bearer {data['tokens']['scribe']}"}
+    congress = db.session.scalar(select(Congress).filter_by(join_code=data["code"]))
+    headers = {"Authorization": f"Bearer {make_person(congress, 'Autre élue').invite_token}"}
     for i in range(2):
         assert app.test_client().post(api, json={"text": f"API {i}"},
                                       headers=headers).status_code == 201
@@ -540,7 +546,7 @@ def test_votes_are_rate_limited_over_http_and_sockets(limited):
     app, data = limited
     ballots.open_ballot(data["ballot"])
     client = app.test_client()
-    login(client, _Person(data["tokens"]["participant"]))
+    login(client, _Person(data, "participant"))
     url = f"/c/{data['code']}/vote/{data['ballot']}"
     codes = [client.post(url, data={"choice": "pour"}).status_code for _ in range(3)]
     assert codes[-1] == 429

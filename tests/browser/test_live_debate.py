@@ -173,15 +173,16 @@ def test_capture_shows_on_projector_then_move_reaches_every_screen(debate_server
         f"(t) => (document.querySelector('#latest li[data-id=\"{idea_id}\"] "
         f"[data-theme-label]') || {{}}).textContent === t", arg=label, timeout=15000)
 
-    # 4. Drag and drop: the idea goes into a recurring point of its new theme.
+    # 4. Drag and drop: the idea goes into a recurring point of its new theme (the last
+    # one, just above the isolated ideas: a theme has many points, the first is far away).
     point_list = board.locator(f"#theme-{target[6:]} ul.ideas[data-cluster]:not("
-                               "[data-cluster=''])").first
+                               "[data-cluster=''])").last
     source = board.locator(f'#theme-{target[6:]} li.idea[data-id="{idea_id}"] .idea-text')
     source.scroll_into_view_if_needed()
     start = source.bounding_box()
     board.mouse.move(start["x"] + 20, start["y"] + 8)
     board.mouse.down()
-    end = point_list.locator("li.idea").first.bounding_box()
+    end = point_list.locator("li.idea").last.bounding_box()
     board.mouse.move(end["x"] + 20, end["y"] + 10, steps=25)
     board.mouse.move(end["x"] + 22, end["y"] + 12, steps=5)
     board.mouse.up()
