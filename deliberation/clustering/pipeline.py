@@ -31,10 +31,10 @@ import numpy as np
 
 from .neighbours import prune_rows, reduce_with_axes
 from .points import (
-    NEAR_SAME,
     OPPOSED,
     MeaningSpace,
     RecurringPoints,
+    csls,
     match_groups,
     near_duplicates,
     negative_stance,
@@ -434,6 +434,7 @@ class SortingModel:
         self.item_cluster_ = np.asarray([cluster_of[i] for i in ids], dtype=object)
         self.clusters_ = {c.id: c for c in clusters}
         self._theme_rows = {}
+        self._all_rows_T = None
 
     def _theme_live(self, theme):
         """A theme's rows prepared once for live placement: transposed vectors, each row's
@@ -463,9 +464,18 @@ class SortingModel:
         (dense_T, words_T), density, stances, points, owner = self._theme_live(theme)
         s = (vector.dense @ dense_T).ravel().astype(np.float64)
         s += (vector.words @ words_T).toarray().ravel()
-        r_new = float(neighbourhood(s[None, :], self.points_.csls_k,
-                                    exclude_diagonal=False)[0])
-        c = np.maximum(2 * s - r_new - density, s - NEAR_SAME)
+        if self.points_.congress_density_:  # read where the refit read it: the congress
+            if self._all_rows_T is None:
+                self._all_rows_T = (np.ascontiguousarray(self.M_.dense.T),
+                                    self.M_.words.T.tocsr())
+            everyone = (vector.dense @ self._all_rows_T[0]).ravel().astype(np.float64)
+            everyone += (vector.words @ self._all_rows_T[1]).toarray().ravel()
+        else:
+            everyone = s
+        k = (self.points_.neighbours(self.M_.shape[0]) if self.points_.congress_density_
+             else self.points_.csls_k)
+        r_new = float(neighbourhood(everyone[None, :], k, exclude_diagonal=False)[0])
+        c = csls(s[None, :], [r_new], density)[0]
         c[opposed(s[None, :], [stance], stances)[0]] = -OPPOSED
         mean = np.bincount(owner, weights=c) / np.bincount(owner)
         best = int(np.argmax(mean))

@@ -52,7 +52,7 @@ from .text import best_surface
 SPACE_WEIGHTS = (0.7, 0.5, 0.7, 0.3)
 LOCAL_DIMS = 50
 #: How far one step of « plus / moins de points » moves the CSLS threshold.
-GRANULARITY_STEP = 0.05
+GRANULARITY_STEP = 0.075
 GRANULARITY_MAX = 3
 
 
@@ -190,20 +190,35 @@ def opposed(S, stance_a, stance_b):
     return differ & (S >= STANCE_NEAR)
 
 
-def csls(S, k=10, exclude_diagonal=True):
-    """Hubness-corrected similarities 2·S − r_i − r_j (r: mean of each row's k best).
+def csls(S, r, r_other=None):
+    """Hubness-corrected similarities 2·S − r_i − r_j (r: each row's neighbourhood
+    density, r_other the columns' when they are other rows).
 
     Pairs that say nearly the same thing keep at least S − NEAR_SAME: among many
     copies of one idea (a scribe's repeats, a campaign) every neighbourhood is dense,
     and CSLS alone would push identical texts apart.
     """
-    r = neighbourhood(S, k, exclude_diagonal)
-    return np.maximum(2 * S - r[:, None] - r[None, :], S - NEAR_SAME), r
+    r_other = r if r_other is None else r_other
+    return np.maximum(2 * S - np.asarray(r)[:, None] - np.asarray(r_other)[None, :],
+                      S - NEAR_SAME)
 
 
-def neighbourhood(S, k=10, exclude_diagonal=True):
-    """Mean similarity of each row to its k most similar others (CSLS's r)."""
-    n = S.shape[1]
+def congress_density(X, k=20, chunk=256) -> np.ndarray:
+    """Each row's neighbourhood density (neighbourhood) over the whole congress."""
+    n = X.shape[0]
+    out = np.zeros(n, dtype=np.float64)
+    for start in range(0, n, chunk):
+        rows = np.arange(start, min(n, start + chunk))
+        S = X[rows].similarity(X) if isinstance(X, Meaning) else _similarity_to(X, rows)
+        S[np.arange(len(rows)), rows] = -np.inf
+        out[rows] = neighbourhood(S, k, exclude_diagonal=False, others=n - 1)
+    return out
+
+
+def neighbourhood(S, k=10, exclude_diagonal=True, others=None):
+    """Mean similarity of each row to its k most similar others (CSLS's r); `others`:
+    how many columns are real others when the caller masked some itself."""
+    n = S.shape[1] if others is None else others
     if exclude_diagonal:
         S = S.copy()
         np.fill_diagonal(S, -np.inf)
@@ -212,7 +227,9 @@ def neighbourhood(S, k=10, exclude_diagonal=True):
     if k <= 0:
         return np.zeros(S.shape[0], dtype=S.dtype)
     top = np.partition(S, S.shape[1] - k, axis=1)[:, S.shape[1] - k:]
-    return top.mean(axis=1)
+    # Never below 0: a contribution unlike everything (a dozen ideas on as many
+    # subjects) would otherwise make any pair with it, even a dissimilar one, « close ».
+    return np.maximum(top.mean(axis=1), 0.0)
 
 
 def stable_id(prefix: str, members) -> str:
@@ -227,8 +244,14 @@ class RecurringPoints:
     Parameters
     ----------
     similarity_threshold : hubness-corrected (CSLS) similarity under which groups stop
-        merging (average linkage); higher gives more, smaller points.
+        merging (average linkage); higher gives more, smaller points. At 0, two
+        contributions join when they are closer to each other than to their usual
+        neighbours.
     csls_k : neighbours that define a contribution's neighbourhood density (CSLS).
+    density_max : up to this many contributions, the density is read on the whole
+        congress (exact); above, inside each theme's blocks. Read inside a theme of a
+        small congress, it counted nearly every other contribution as a neighbour, and
+        points over-merged (measured on real statements, docs/clustering.md).
     granularity : theme code → the facilitator's steps (« plus de points » > 0, « moins
         de points » < 0), each moving that theme's threshold by ``GRANULARITY_STEP``.
     dense_max : above this size a theme is blocked before clustering.
@@ -240,14 +263,20 @@ class RecurringPoints:
     ``density_`` (each row's CSLS neighbourhood, for the live path).
     """
 
-    def __init__(self, similarity_threshold=0.025, csls_k=10, granularity=None,
-                 dense_max=2500, n_terms=3, random_state=0):
+    def __init__(self, similarity_threshold=0.0, csls_k=20, granularity=None,
+                 dense_max=2500, density_max=3000, n_terms=3, random_state=0):
         self.similarity_threshold = similarity_threshold
         self.csls_k = csls_k
+        self.density_max = density_max
         self.granularity = granularity
         self.dense_max = dense_max
         self.n_terms = n_terms
         self.random_state = random_state
+
+    def neighbours(self, n) -> int:
+        """How many neighbours make a density in a congress of n: csls_k, fewer in a small
+        congress, where csls_k would reach contributions that have nothing in common."""
+        return int(min(self.csls_k, n - 1))
 
     def threshold(self, theme) -> float:
         """The CSLS threshold of one theme, moved by the facilitator's granularity."""
@@ -264,7 +293,9 @@ class RecurringPoints:
         self.stance_ = (np.zeros(n, dtype=bool) if stance is None
                         else np.asarray(stance, dtype=bool))
         labels = np.full(n, -1, dtype=np.int64)
-        self.density_ = np.zeros(n, dtype=np.float32)
+        self.congress_density_ = n <= self.density_max
+        self.density_ = (congress_density(X, self.neighbours(n)) if self.congress_density_
+                         else np.zeros(n, dtype=np.float64))
         groups: list[np.ndarray] = []
         for theme in sorted(set(themes.tolist())):
             rows = np.flatnonzero(themes == theme)
@@ -310,10 +341,11 @@ class RecurringPoints:
         if n == 1:
             return [np.arange(1)]
         S = _similarity(X[rows])
-        C, r = csls(S, self.csls_k)
+        if not self.congress_density_:
+            self.density_[rows] = neighbourhood(S, self.csls_k)
+        C = csls(S, self.density_[rows])
         # Opposed pairs repel: average linkage then keeps them apart even through others.
         C[opposed(S, self.stance_[rows], self.stance_[rows])] = -OPPOSED
-        self.density_[rows] = r
         D = np.clip(2.0 - C, 0.0, None)
         np.fill_diagonal(D, 0.0)
         D = (D + D.T) / 2
@@ -324,6 +356,12 @@ class RecurringPoints:
         parts = [np.flatnonzero(lab == c) for c in np.unique(lab)]
         # Deterministic order: by first member.
         return sorted(parts, key=lambda p: int(p[0]))
+
+
+def _similarity_to(X, rows) -> np.ndarray:
+    """Dense cosines of some rows of a plain (sparse or dense) matrix with all its rows."""
+    S = X[rows] @ X.T
+    return (S.toarray() if sp.issparse(S) else np.asarray(S)).astype(np.float64)
 
 
 def _similarity(Xs) -> np.ndarray:
