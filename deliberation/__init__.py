@@ -41,6 +41,10 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         static_folder="../static",
         instance_relative_config=True,
     )
+    from .queries import RowIdConverter
+
+    # Before any blueprint adds a rule: ids in URLs are bounded digits (queries.py).
+    app.url_map.converters["int"] = RowIdConverter
     app.config.from_object(Config)
     if isinstance(config, dict):
         app.config.update(config)
@@ -66,6 +70,7 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         channel=app.config.get("SOCKETIO_CHANNEL") or "flask-socketio",
         max_http_buffer_size=64 * 1024,
         manage_session=False,
+        json=live.PacketJSON,  # issue 13: a too-deep payload still gets its refusing ack
     )
     security.init_app(app)
     filters.init_app(app)

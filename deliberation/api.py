@@ -51,6 +51,60 @@ def _bearer() -> Participant:
     return participant
 
 
+MAX_DEPTH = 32  # a contribution body is one flat object; anything deeper is not one
+
+
+def _json_body():
+    """The request's JSON, or None when it is not JSON; a French 400 for JSON that no
+    contribution can be made of: nested past MAX_DEPTH (50,000 levels overflowed the
+    parser's recursion: a 500) or a string holding a lone surrogate (« \\ud800 » is
+    valid JSON, but no database stores it as UTF-8)."""
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        body = None
+        too_deep = True
+    else:
+        too_deep = _depth_over(body, MAX_DEPTH)
+    if too_deep:
+        raise ApiError(400, f"Corps JSON trop imbriqué (plus de {MAX_DEPTH} niveaux).")
+    if _has_surrogate(body):
+        raise ApiError(400, "Corps JSON invalide : une chaîne contient un caractère Unicode "
+                            "incomplet (demi-paire de substitution).")
+    return body
+
+
+def _depth_over(value, limit: int) -> bool:
+    """Whether lists and objects nest deeper than `limit` (checked without recursion)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _has_surrogate(value) -> bool:
+    """Whether any key or string in a parsed JSON value holds a lone surrogate."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
 def theme_json(theme) -> dict:
     return {"code": theme.code, "title": theme.title, "short_title": theme.short_title,
             "description": theme.description, "subpoints": theme.subpoints,
@@ -102,7 +156,7 @@ def create_contribution(code: str):
         raise ApiError(403, "Ce jeton n'appartient pas à ce congrès.")
     if participant.role == "observer":
         raise ApiError(403, "Les observateurs ne peuvent pas contribuer.")
-    body = request.get_json(silent=True)
+    body = _json_body()
     if not isinstance(body, dict):
         raise ApiError(400, "Corps JSON attendu : {\"text\": \"…\"}.")
     text = body.get("text")

@@ -49,6 +49,7 @@ from .models import (
     Congress,
     Participant,
     Vote,
+    is_row_id,
     utcnow,
 )
 from .voting import VoteRefused
@@ -326,11 +327,45 @@ def _still_open(ballot_id: int):
     return exists().where(Ballot.id == ballot_id, Ballot.state == "open")
 
 
-def _refuse_state(ballot_id: int) -> None:
+def _refuse_state(ballot: Any, voter_id: int, holder_id: int | None,
+                  key: str | None) -> dict[str, Any]:
+    """The ballot stopped taking votes under this one: the first answer again when this
+    is a retry of a vote already counted (same key, same sender), else the refusal."""
     db.session.rollback()
-    state = db.session.scalar(select(Ballot.state).where(Ballot.id == ballot_id))
+    repeat = _repeat(ballot, voter_id, holder_id, key)
+    if repeat is not None:
+        return repeat
+    state = db.session.scalar(select(Ballot.state).where(Ballot.id == ballot.id))
     voting.check_open(state or "closed")
     raise VoteRefused("Ce scrutin est clos : votre vote n'a pas été enregistré.", "closed")
+
+
+def _repeat(ballot: Any, voter_id: int, holder_id: int | None,
+            key: str | None) -> dict[str, Any] | None:
+    """The answer to a vote already recorded under `key` by the same sender (in person,
+    or by the same proxy holder), whatever the ballot's state now; None otherwise.
+
+    A phone whose ack was lost retries with the same key, possibly after the close:
+    docs/api.md promises it `repeat` with the same receipt, not a refusal.
+    """
+    if key is None:
+        return None
+    table = BallotVoter if ballot.secret else Vote
+    sender = (table.cast_by_id.is_(None) if holder_id is None
+              else table.cast_by_id == holder_id)
+    found = db.session.execute(
+        select(BallotVoter.receipt if ballot.secret else Vote.choice).where(
+            table.ballot_id == ballot.id, table.voter_id == voter_id,
+            table.client_key == key, sender)).one_or_none()
+    if found is None:
+        return None
+    if ballot.secret:
+        return {"ballot": ballot.id, "voter": voter_id, "secret": True, "status": "repeat",
+                "receipt": found[0]}
+    return {"ballot": ballot.id, "voter": voter_id, "secret": False, "status": "repeat",
+            "choice": found[0],
+            "receipt": voting.nominal_receipt(current_app.config["SECRET_KEY"], ballot.id,
+                                              voter_id)}
 
 
 def cast_vote(ballot_id: int, voter_id: int, choice: Any, *, holder_id: int | None = None,
@@ -347,9 +382,14 @@ def cast_vote(ballot_id: int, voter_id: int, choice: Any, *, holder_id: int | No
     key = voting.clean_key(client_key)
     # Plain column reads, not ORM loads: this is the hot path of a vote burst.
     ballot = (db.session.execute(_statements()["ballot"], {"id": ballot_id}).one_or_none()
-              if isinstance(ballot_id, int) and not isinstance(ballot_id, bool) else None)
+              if is_row_id(ballot_id) else None)
     if ballot is None:
         raise VoteRefused("Ce scrutin n'existe pas.", "unknown_ballot")
+    if ballot.state != "open" and is_row_id(voter_id):
+        repeat = _repeat(ballot, voter_id,
+                         holder_id if holder_id != voter_id else None, key)
+        if repeat is not None:
+            return repeat
     voter = _person(voter_id)
     if voter is None:
         raise VoteRefused("Votant·e inconnu·e.", "unknown_voter")
@@ -372,7 +412,7 @@ def cast_vote(ballot_id: int, voter_id: int, choice: Any, *, holder_id: int | No
 
 def _person(participant_id: Any) -> voting.Person | None:
     """What the rules need about one participant, read in one small query."""
-    if not isinstance(participant_id, int) or isinstance(participant_id, bool):
+    if not is_row_id(participant_id):
         return None
     row = db.session.execute(_statements()["person"], {"id": participant_id}).one_or_none()
     if row is None:
@@ -395,7 +435,7 @@ def _cast_nominal(ballot: Any, voter_id: int, choice: str, holder_id: int | None
             "b": ballot_id, "v": voter_id, "c": choice, "t": now, "h": holder_id, "k": key,
             "guard": ballot_id}).rowcount
         if not _written(inserted, Vote, ballot_id, voter_id):
-            _refuse_state(ballot_id)
+            return _refuse_state(ballot, voter_id, holder_id, key)
         audit.record("vote.cast", congress_id, holder_id or voter_id, ballot=ballot_id,
                      voter=voter_id, choice=choice, proxy=holder_id is not None)
         db.session.commit()
@@ -424,7 +464,7 @@ def _cast_nominal(ballot: Any, voter_id: int, choice: str, holder_id: int | None
             Vote.ballot_id == ballot_id, Vote.voter_id == voter_id,
             Vote.choice == choice)) or 0)
     if not changed:
-        _refuse_state(ballot_id)
+        return _refuse_state(ballot, voter_id, holder_id, key)
     audit.record("vote.changed", congress_id, holder_id or voter_id, ballot=ballot_id,
                  voter=voter_id, previous=existing.choice, choice=choice,
                  proxy=holder_id is not None)
@@ -442,7 +482,7 @@ def _cast_secret(ballot: Any, voter_id: int, choice: str, holder_id: int | None,
             "b": ballot_id, "v": voter_id, "h": holder_id, "r": receipt, "k": key,
             "guard": ballot_id}).rowcount
         if not _written(inserted, BallotVoter, ballot_id, voter_id):
-            _refuse_state(ballot_id)
+            return _refuse_state(ballot, voter_id, holder_id, key)
         db.session.execute(_statements()["paper"], {"id": uuid.uuid4().hex,
                                                     "ballot_id": ballot_id, "choice": choice})
         # The audit entry says that this person voted, never what they chose.

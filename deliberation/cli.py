@@ -12,6 +12,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy import inspect, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from .errors import InputError
 from .extensions import db
@@ -285,7 +286,16 @@ def verify_command():
     """Check the audit chain and recount every ballot; exit 1 on any mismatch."""
     from .ballots import verify_report
 
-    lines, problems = verify_report()
+    try:
+        missing = [name for name in VERIFIED_TABLES if not inspect(db.engine).has_table(name)]
+        lines, problems = ([], []) if missing else verify_report()
+    except SQLAlchemyError as exc:  # unreachable, or tables of an older schema
+        db.session.rollback()
+        reason = type(getattr(exc, "orig", None) or exc).__name__
+        _not_verifiable(f"base de données illisible ({reason})")
+    if missing:
+        _not_verifiable(f"table{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                        f"absente{'s' if len(missing) > 1 else ''}")
     for line in lines:
         click.echo(line)
     if problems:
@@ -297,6 +307,17 @@ def verify_command():
         raise SystemExit(1)
     click.echo("Vérification réussie : journal intact, chaque décompte correspond aux "
                "bulletins enregistrés.")
+
+
+#: What `verify` reads: without them there is nothing to check, which is not a success.
+VERIFIED_TABLES = ("audit_event", "ballot", "vote", "ballot_voter", "ballot_box")
+
+
+def _not_verifiable(why: str) -> None:
+    """One French line on stderr and exit 2 (1 means « anomalies found »), no traceback."""
+    click.echo(f"Vérification impossible : {why}. Cette base est vide ou pas à jour : "
+               "lancez « python -m deliberation init-db » ou vérifiez DATABASE_URL.", err=True)
+    raise SystemExit(2)
 
 
 COMMANDS = (init_db_command, load_demo_command, demo_info_command, create_facilitator_command,

@@ -15,7 +15,16 @@ from .extensions import db
 from .models import Congress, Contribution, Participant, utcnow
 
 MAX_TEXT = 2000
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_KEY = 64  # Contribution.client_key
+POPULATION_MAX = 999_999_999  # Participant.population: nine digits fit every INTEGER
+# Removed from every name and text: C0/C1 control characters (tab and line breaks aside),
+# bidirectional controls (U+202E « right-to-left override » turns a name or an idea
+# around on every screen that shows it, U+2066–U+2069 isolates, U+200E/U+200F and
+# U+061C marks) and lone surrogates, which no database can store as UTF-8.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f"
+                      "\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+#: Spaces people type inside a number (« 12 500 », French thousands separators).
+_NUMBER_SPACES = re.compile("[ \u00a0\u202f]")
 
 
 def clean_text(raw: str | None, *, limit: int = MAX_TEXT, what: str = "La contribution") -> str:
@@ -42,6 +51,23 @@ def clean_line(raw: str | None, *, limit: int, what: str, required: bool = False
     return text
 
 
+def clean_int(raw: str | None, *, what: str, maximum: int) -> int | None:
+    """A whole number typed in a form (None when left empty), or a French refusal.
+
+    Only the digits 0–9 count: `str.isdigit` also accepts « ² » (which `int` then
+    rejects) and other scripts' digits (« ٣ »), and a number beyond 64 bits reaches
+    no column; both are refused here rather than deep in the database.
+    """
+    text = _NUMBER_SPACES.sub("", raw or "").strip()
+    if not text:
+        return None
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(maximum)) \
+            or int(text) > maximum:
+        raise InputError(f"{what} doit être un nombre entier entre 0 et "
+                         f"{maximum:,}.".replace(",", "\u202f"), field=what)
+    return int(text)
+
+
 def require_open(congress: Congress) -> None:
     if not congress.accepts_contributions:
         raise PhaseError(
@@ -57,12 +83,17 @@ def create(congress: Congress, text: str, *, author: Participant | None = None,
     """Store a new contribution; returns (contribution, created).
 
     A retried submission carrying the same `client_key` returns the first one
-    instead of storing it twice.
+    instead of storing it twice. A key is its author's in this congress (the database's
+    unique constraint says so too): another person's key finds nothing of theirs.
     """
+    if client_key is not None and (not isinstance(client_key, str)
+                                   or not 0 < len(client_key) <= MAX_KEY):
+        raise InputError("Clé de renvoi invalide : rechargez la page puis renvoyez votre "
+                         "texte.", field="client_key")
     if client_key:
-        existing = db.session.scalar(
-            db.select(Contribution).filter_by(client_key=client_key, congress_id=congress.id)
-        )
+        existing = db.session.scalar(db.select(Contribution).filter_by(
+            client_key=client_key, congress_id=congress.id,
+            author_id=author.id if author else None))
         if existing is not None:
             return existing, False
     if check_phase:

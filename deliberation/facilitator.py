@@ -17,7 +17,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from . import audit, live, transfer
-from .contributions import clean_line
+from .contributions import POPULATION_MAX, clean_int, clean_line
 from .csv_io import CsvError
 from .errors import InputError
 from .extensions import db
@@ -107,16 +107,15 @@ def add_participant():
         role = form.get("role", "participant")
         if role not in ROLES:
             raise InputError("Rôle inconnu.")
-        population = (form.get("population") or "").replace(" ", "")
-        if population and not population.isdigit():
-            raise InputError("La population doit être un nombre entier.")
+        population = clean_int(form.get("population"), what="La population",
+                               maximum=POPULATION_MAX)
         person = Participant(
             congress_id=congress.id, display_name=name, role=role,
             commune=clean_line(form.get("commune"), limit=120, what="La commune"),
             department_code=clean_line(form.get("department_code"), limit=3,
                                        what="Le département").upper(),
             mandate=clean_line(form.get("mandate"), limit=80, what="Le mandat"),
-            population=int(population) if population else None)
+            population=population)
         if role in STAFF_ROLES:
             _staff_credentials(person, form)
         db.session.add(person)

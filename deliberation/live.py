@@ -14,6 +14,7 @@ import threading
 import time
 from typing import Any
 
+from engineio import json as engineio_json
 from flask import Flask, request
 from flask_login import current_user
 from flask_socketio import join_room
@@ -26,6 +27,26 @@ from .rendering import plain_excerpt
 AUDIENCES = ("projector", "facilitator", "participants")
 STAFF_AUDIENCES = ("facilitator",)
 PUBLIC_AUDIENCES = ("projector", "participants")
+
+
+class PacketJSON:
+    """How Socket.IO packets are read: engine.io's JSON (integers of at most 100 digits),
+    except that a payload nested past Python's recursion limit (« [[[[… » 50,000 deep)
+    reads as `[event, None]`. The handler then answers « message illisible »; before, the
+    packet raised inside the server and its sender waited for an ack that never came."""
+
+    dumps = staticmethod(engineio_json.dumps)
+    _EVENT = re.compile(r'\s*\[\s*("(?:[^"\\]|\\.){1,64}")\s*,')
+
+    @classmethod
+    def loads(cls, text, *args, **kwargs):
+        try:
+            return engineio_json.loads(text, *args, **kwargs)
+        except RecursionError:
+            event = cls._EVENT.match(text) if isinstance(text, str) else None
+            if event is None:
+                raise ValueError("Socket.IO packet nested too deeply") from None
+            return [json.loads(event.group(1)), None]
 
 
 def room(congress_id: int, audience: str) -> str:
@@ -271,10 +292,11 @@ def _joined_congress_id() -> int | None:
 
 
 def init_ballot_events() -> None:
+    from flask import current_app
     from sqlalchemy.exc import SQLAlchemyError
 
     from . import ballots
-    from .models import Ballot
+    from .models import Ballot, is_row_id
     from .ratelimit import socket_allowed  # production (issue 6): same limit as HTTP
     from .security import session_participant_id
     from .voting import VoteRefused
@@ -289,9 +311,10 @@ def init_ballot_events() -> None:
         if not isinstance(data, dict) or len(data) > 8:
             return {"ok": False, "error": "Demande de vote illisible.", "code": "invalid"}
         ballot_id, giver = data.get("ballot"), data.get("for")
-        if not isinstance(ballot_id, int) or isinstance(ballot_id, bool):
+        # Ids beyond 64 bits name no row (SQLite cannot even bind them: no ack was sent).
+        if not is_row_id(ballot_id):
             return {"ok": False, "error": "Scrutin inconnu.", "code": "unknown_ballot"}
-        if giver is not None and (not isinstance(giver, int) or isinstance(giver, bool)):
+        if giver is not None and not is_row_id(giver):
             return {"ok": False, "error": "Procuration inconnue.", "code": "no_proxy"}
         choice = data.get("choice")
         if not isinstance(choice, str) or len(choice) > 20:
@@ -310,6 +333,11 @@ def init_ballot_events() -> None:
             db.session.rollback()
             return {"ok": False, "error": "Vote non enregistré (serveur occupé) : "
                                           "réessayez.", "code": "retry"}
+        except Exception:  # every vote gets an answer; a silent socket looks like a hang
+            db.session.rollback()
+            current_app.logger.exception("ballot.vote failed")
+            return {"ok": False, "error": "Vote non enregistré : une erreur est survenue. "
+                                          "Réessayez.", "code": "retry"}
         return {"ok": True, **outcome}
 
     @socketio.on("ballot.state")

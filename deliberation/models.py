@@ -54,6 +54,14 @@ CHOICES = ("pour", "contre", "abstention")
 BALLOT_STATES = ("draft", "open", "closed", "published")
 MAJORITY_RULES = ("simple", "two_thirds", "absolute")
 OFF_TOPIC = "hors_theme"
+#: The largest id a row can have (signed 64 bits: SQLite's INTEGER, PostgreSQL's BIGINT).
+#: A larger number in a URL, form or socket event names no row; SQLite cannot even bind it.
+MAX_ID = 2**63 - 1
+
+
+def is_row_id(value: Any) -> bool:
+    """Whether `value` can be a row id: an int (not a bool) between 1 and MAX_ID."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
 
 
 def utcnow() -> datetime:

@@ -87,7 +87,7 @@ def _optional_int(raw: str | None, what: str) -> int | None:
     raw = (raw or "").replace(" ", "").replace("\u202f", "").strip()
     if not raw:
         return None
-    if not raw.isdigit() or len(raw) > 9:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:  # « ² » is a digit to isdigit
         raise InputError(f"{what} doit être un nombre entier positif.")
     return int(raw)
 

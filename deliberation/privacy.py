@@ -34,6 +34,8 @@ from flask_login import current_user, login_required, logout_user
 from sqlalchemy import delete, select
 
 from . import audit
+from .contributions import clean_int
+from .errors import InputError
 from .extensions import db
 from .models import (
     Amendment,
@@ -213,13 +215,17 @@ def settings():
     congress = db.session.get(Congress, current_user.congress_id)
     error = None
     if request.method == "POST":
-        raw = (request.form.get("retention_days") or "").strip()
-        if not raw.isdigit() or not 1 <= int(raw) <= RETENTION_MAX:
+        try:
+            days = clean_int(request.form.get("retention_days"), what="La durée",
+                             maximum=RETENTION_MAX)
+        except InputError:  # « ² », 25 digits: the same sentence as any other bad number
+            days = None
+        if not days:
             error = (f"La durée de conservation doit être un nombre de jours entre 1 et "
                      f"{RETENTION_MAX}.")
         else:
             keep = request.form.get("keep_contributions_on_erasure") == "oui"
-            congress.retention_days = int(raw)
+            congress.retention_days = days
             congress.keep_contributions_on_erasure = keep
             audit.record("congress.privacy", congress.id, current_user.id,
                          retention_days=congress.retention_days, keep_contributions=keep)

@@ -7,11 +7,26 @@ from collections import Counter
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import func, select
+from werkzeug.routing import IntegerConverter
 
 from .extensions import db
-from .models import Congress, Contribution, Participant, Theme
+from .models import MAX_ID, Congress, Contribution, Participant, Theme
 
 SHOWN = ("visible",)
+
+
+class RowIdConverter(IntegerConverter):
+    """Every route's `<int:…>`: the digits 0–9 and at most MAX_ID, else a 404.
+
+    Werkzeug's own takes any length (25 digits reached SQLite, which cannot bind them:
+    a 500) and, through `\\d`, other scripts' digits (« ٣ »).
+    """
+
+    regex = r"[0-9]{1,19}"
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def congress_by_code(code: str) -> Congress:

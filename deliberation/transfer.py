@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from . import audit
-from .contributions import MAX_TEXT, clean_text
+from .contributions import MAX_TEXT, POPULATION_MAX, clean_int, clean_line, clean_text
 from .csv_io import Column, CsvError, read_rows, write_rows
 from .errors import InputError
 from .extensions import db
@@ -50,23 +50,36 @@ def import_participants(congress: Congress, data: bytes, actor_id: int | None = 
         if role is None:
             raise CsvError(f"rôle « {row['role']} » inconnu (attendus : {', '.join(ROLES)}).",
                            line)
-        population = row["population"].replace(" ", "")
-        if population and not population.isdigit():
-            raise CsvError(f"population « {row['population']} » : un nombre entier est attendu.",
-                           line)
+        try:
+            population = clean_int(row["population"], what="population",
+                                   maximum=POPULATION_MAX)
+            names = _clean_names(row)
+        except InputError as exc:
+            message = (f"population « {row['population']} » : un nombre entier est attendu."
+                       if exc.field == "population" else exc.message)
+            raise CsvError(message, line) from None
         email = row["email"].lower() or None
         if email and ("@" not in email or email in existing_emails):
             raise CsvError(f"adresse « {email} » invalide ou déjà utilisée.", line)
         if email:
             existing_emails.add(email)
-        new.append(Participant(
-            congress_id=congress.id, display_name=row["display_name"], commune=row["commune"],
-            department_code=row["department_code"].upper(), mandate=row["mandate"],
-            population=int(population) if population else None, role=role, email=email))
+        new.append(Participant(congress_id=congress.id, population=population, role=role,
+                               email=email, **names))
     db.session.add_all(new)
     db.session.flush()
     audit.record("participants.imported", congress.id, actor_id, count=len(new))
     return len(new)
+
+
+def _clean_names(row: dict) -> dict:
+    """Names and places as the forms keep them: control and bidi characters removed (a
+    name carrying U+202E reads backwards on every list), spaces collapsed."""
+    return {"display_name": clean_line(row["display_name"], limit=120, what="Le nom",
+                                       required=True),
+            "commune": clean_line(row["commune"], limit=120, what="La commune"),
+            "department_code": clean_line(row["department_code"], limit=3,
+                                          what="Le département").upper(),
+            "mandate": clean_line(row["mandate"], limit=80, what="Le mandat")}
 
 
 def import_contributions(congress: Congress, data: bytes, actor_id: int | None = None) -> int:
@@ -100,12 +113,17 @@ def import_contributions(congress: Congress, data: bytes, actor_id: int | None =
             except ValueError:
                 raise CsvError(f"date « {row['created_at']} » illisible (format attendu "
                                "AAAA-MM-JJ ou AAAA-MM-JJ HH:MM).", line) from None
-        author = people.get(row["author"].casefold())
+        try:
+            speaker = clean_line(row["author"], limit=120, what="L'auteur", required=True)
+            commune = clean_line(row["commune"], limit=120, what="La commune") or None
+        except InputError as exc:
+            raise CsvError(exc.message, line) from None
+        author = people.get(speaker.casefold())
         contribution = Contribution(
             congress_id=congress.id, text=text, channel=channel,
             author_id=author.id if author else None,
-            speaker_name=None if author else row["author"],
-            speaker_commune=None if author else (row["commune"] or None),
+            speaker_name=None if author else speaker,
+            speaker_commune=None if author else commune,
             theme_id=theme.id if theme else None, confirmed=theme is not None,
             confidence=1.0 if theme else None)
         if created:

@@ -23,9 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import ballots, live, voting
+from .contributions import clean_int
 from .errors import InputError
 from .extensions import db
-from .models import Article, Ballot, Congress, Participant
+from .models import MAX_ID, Article, Ballot, Congress, Participant
 from .queries import congress_by_code, owned_or_404, staff_congress
 from .ratelimit import vote_limit
 from .security import roles_required
@@ -104,6 +105,15 @@ def _voters_for(me: Participant) -> list[Participant]:
     return [me, *givers[:congress.max_proxies]]
 
 
+def _form_id(raw: str | None) -> int | None:
+    """A row id typed in a form field (digits 0–9, within 64 bits), else None: « ² »
+    passed `isdigit` and broke `int`, 25 digits broke the database's binding."""
+    try:
+        return clean_int(raw, what="L'identifiant", maximum=MAX_ID) or None
+    except InputError:
+        return None
+
+
 # --- phone voting screen -------------------------------------------------------------
 
 @bp.get("/c/<code>/vote")
@@ -142,10 +152,11 @@ def cast(code: str, ballot_id: int):
     voter_id = current_user.id
     try:
         if giver is not None:
-            if not giver.isdigit():
+            giver_id = _form_id(giver)
+            if giver_id is None:
                 raise VoteRefused("Procuration inconnue.", "no_proxy")
-            if int(giver) != current_user.id:
-                voter_id, holder_id = int(giver), current_user.id
+            if giver_id != current_user.id:
+                voter_id, holder_id = giver_id, current_user.id
         ballot = db.session.get(Ballot, ballot_id)
         if ballot is None or ballot.congress_id != congress.id:
             raise VoteRefused("Ce scrutin n'existe pas.", "unknown_ballot")
@@ -259,20 +270,19 @@ def ballot_create():
     try:
         article = None
         if form.get("article"):
-            if not form["article"].isdigit():
+            article_id = _form_id(form["article"])
+            if article_id is None:
                 raise InputError("Article inconnu.")
-            article = db.session.get(Article, int(form["article"]))
+            article = db.session.get(Article, article_id)
             if article is None or article.congress_id != congress.id:
                 raise InputError("Article inconnu.")
-        quorum_raw = (form.get("quorum") or "").strip()
-        if quorum_raw and not quorum_raw.isdigit():
-            raise InputError("Le quorum doit être un nombre entier positif.", field="quorum")
+        quorum = clean_int(form.get("quorum"), what="Le quorum", maximum=voting.QUORUM_MAX)
         title = form.get("title") or (article.title if article else "")
         ballot = voting.create_ballot(
             congress, title, article=article, secret=form.get("secret") == "1",
             allow_change=form.get("allow_change") == "1",
             majority=form.get("majority") or "simple",
-            quorum=int(quorum_raw) if quorum_raw else None, actor_id=current_user.id)
+            quorum=quorum, actor_id=current_user.id)
         db.session.commit()
     except InputError as exc:
         db.session.rollback()
@@ -380,11 +390,12 @@ def proxy_grant():
     congress = staff_congress()
     giver_id, holder_id = request.form.get("giver", ""), request.form.get("holder", "")
     try:
-        if not giver_id.isdigit() or not holder_id.isdigit():
+        giver_id, holder_id = _form_id(giver_id), _form_id(holder_id)
+        if giver_id is None or holder_id is None:
             raise InputError("Choisissez la personne absente et celle qui porte sa "
                              "procuration.")
-        giver = owned_or_404(Participant, int(giver_id))
-        holder = owned_or_404(Participant, int(holder_id))
+        giver = owned_or_404(Participant, giver_id)
+        holder = owned_or_404(Participant, holder_id)
         ballots.grant_proxy(giver, holder, current_user.id)
     except InputError as exc:
         db.session.rollback()

@@ -62,6 +62,7 @@ MAJORITY_LABELS = {
 }
 VOTING_ROLES = ("participant", "scribe", "facilitator")
 MAX_PROXIES_CHOICES = (1, 2)
+QUORUM_MAX = 100_000
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
 
@@ -110,7 +111,8 @@ def check_settings(*, secret: bool, allow_change: bool, majority: str,
     if secret and allow_change:
         raise InputError("Un vote secret ne permet pas de changer son vote : rien ne relie "
                          "le ou la votant·e à son bulletin.", field="allow_change")
-    if quorum is not None and (not isinstance(quorum, int) or quorum < 0 or quorum > 100_000):
+    if quorum is not None and (not isinstance(quorum, int) or isinstance(quorum, bool)
+                               or not 0 <= quorum <= QUORUM_MAX):
         raise InputError("Le quorum doit être un nombre entier positif.", field="quorum")
 
 
