@@ -17,7 +17,10 @@ $(STAMP): requirements.txt
 		-r requirements.txt 2>&1 | { grep -v '^WARNING: Location' || true; }
 	@rm -f $(VENV)/.installed-* && touch $@
 
+# The distilled e5 word table of the sorting engine (deliberation/clustering/distilled.py):
+# built once per corpus into build/cache, a few minutes the first time, then a no-op.
 install: $(STAMP)
+	@$(PY) -m deliberation.clustering.distil --if-missing
 
 db: install
 	@$(PY) -m deliberation init-db

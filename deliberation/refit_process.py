@@ -32,8 +32,12 @@ import threading
 
 from flask import Flask
 
+from .clustering.distilled import DistilledVectors, load_distilled
+from .clustering.themes import ThemeModel
+
 _HEADER = struct.Struct(">Q")
 _THEME_MODEL = "theme-model"
+_DISTILLED = "distilled-table"
 #: How long a refit may take in the child before the server gives up on it.
 ANSWER_TIMEOUT_S = 120.0
 
@@ -65,9 +69,10 @@ def _read_frame(fd: int) -> bytes:
 
 class _ModelPickler(pickle.Pickler):
     def persistent_id(self, obj):
-        from .clustering.themes import ThemeModel
-
-        return _THEME_MODEL if isinstance(obj, ThemeModel) else None
+        if isinstance(obj, ThemeModel):
+            return _THEME_MODEL
+        # The distilled word table is read from build/cache by both processes alike.
+        return _DISTILLED if isinstance(obj, DistilledVectors) else None
 
 
 class _ModelUnpickler(pickle.Unpickler):
@@ -76,9 +81,11 @@ class _ModelUnpickler(pickle.Unpickler):
         self._theme_model = theme_model
 
     def persistent_load(self, pid):
-        if pid != _THEME_MODEL:
-            raise pickle.UnpicklingError(f"unknown persistent id {pid!r}")
-        return self._theme_model
+        if pid == _THEME_MODEL:
+            return self._theme_model
+        if pid == _DISTILLED:
+            return load_distilled()
+        raise pickle.UnpicklingError(f"unknown persistent id {pid!r}")
 
 
 def dump_model(model) -> bytes:

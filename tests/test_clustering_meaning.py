@@ -82,7 +82,7 @@ def test_opposite_stances_are_not_grouped(sorted_congress):
 def test_ideas_that_share_nothing_stay_alone(sorted_congress):
     sizes = {c.id: c.size for c in sorted_congress.clusters}
     where = cluster_of(sorted_congress)
-    assert sizes[where["o8"]] == 1  # a participatory budget for the young
+    assert sizes[where["o13"]] == 1  # digital advisers for the elderly, among guichets
     assert sizes[where["o12"]] == 1  # fibre to every house, among mobile signal woes
 
 

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from .distilled import load_distilled
 from .neighbours import prune_rows, reduce_with_axes
 from .points import (
     OPPOSED,
@@ -293,12 +294,15 @@ class SortingModel:
         n_word = len(self.vectorizer_.word_.vocabulary_)
         names = self.vectorizer_.word_.get_feature_names_out() if n else []
         self.space_ = MeaningSpace(random_state=self.random_state)
-        M = None
+        M, self.distilled_ = None, None
         if n:
             # A large congress was reduced already: its axes serve as the congress's own.
-            M = self.space_.fit_transform(self.assigner_.meaning_rows_[:n], X,
-                                          concepts=model.concepts_.transform(docs[:n]),
-                                          axes=axes)
+            self.distilled_ = load_distilled()
+            M = self.space_.fit_transform(
+                self.assigner_.meaning_rows_[:n], X,
+                concepts=model.concepts_.transform(docs[:n]),
+                distilled=self.distilled_.embed(texts) if self.distilled_ else None,
+                axes=axes)
             # labels are computed once, in _build_clusters, on the final (locked) groups
             self.points_.fit(M, theme_of, Z=Zn,
                              stance=[negative_stance(t) for t in texts])
@@ -506,8 +510,9 @@ class SortingModel:
         key = item_id or hashlib.sha1((text or "").encode()).hexdigest()
         cluster, sim = None, 0.0
         if getattr(self, "M_", None) is not None:
-            vector = self.space_.transform(self.theme_model_.meaning(Xm), Xg,
-                                           self.theme_model_.concepts_.transform([doc]))
+            vector = self.space_.transform(
+                self.theme_model_.meaning(Xm), Xg, self.theme_model_.concepts_.transform([doc]),
+                self.distilled_.embed([text or ""]) if self.distilled_ else None)
             cluster, sim = self.nearest_point(vector, theme, negative_stance(text))
         if cluster is not None:
             c = self.clusters_[cluster]

@@ -1,6 +1,6 @@
 """Recurring points: within each theme, the contributions that make the same point.
 
-What "the same point" is measured in (``MeaningSpace``): four blocks side by
+What "the same point" is measured in (``MeaningSpace``): five blocks side by
 side, each L2-normalised, so that two contributions can be close without sharing
 a word.
 
@@ -11,7 +11,9 @@ a word.
 * the congress's own latent axes (a small SVD of that TF-IDF): the topics of *this*
   congress (« Linky », « caméras »), which the corpus may never have seen;
 * the concepts a contribution names (corpus/concepts_fr.txt, see concepts.py):
-  « cyberattaque » and « pirates informatiques » are one concept in other words.
+  « cyberattaque » and « pirates informatiques » are one concept in other words;
+* its meaning as the sentence model multilingual-e5-small reads it, distilled into
+  a word table (distilled.py): statements that make one demand in other words.
 
 Similarities are corrected for hubness (CSLS: 2·cos − r_i − r_j, r the mean cosine to
 a contribution's nearest neighbours in its theme): a long, generic contribution is
@@ -48,8 +50,8 @@ from .neighbours import cosine_knn, partition, reduce, reduce_with_axes
 from .text import best_surface
 
 #: Weights of the blocks of the meaning space (corpus axes, congress words, congress
-#: axes, named concepts), chosen on real statements (docs/clustering.md).
-SPACE_WEIGHTS = (0.7, 0.5, 0.7, 0.3)
+#: axes, named concepts, distilled e5), chosen on real statements (docs/clustering.md).
+SPACE_WEIGHTS = (0.7, 0.5, 0.7, 0.3, 0.5)
 LOCAL_DIMS = 50
 #: How far one step of « plus / moins de points » moves the CSLS threshold.
 GRANULARITY_STEP = 0.075
@@ -109,36 +111,46 @@ class MeaningSpace:
         self.local_dims = local_dims
         self.random_state = random_state
 
-    def fit_transform(self, corpus_rows, congress_rows, concepts=None, axes=None):
+    def fit_transform(self, corpus_rows, congress_rows, concepts=None, distilled=None,
+                      axes=None):
         """corpus_rows: the theme model's centred corpus-LSA rows (n × k, may be n × 0);
         congress_rows: the congress TF-IDF (sparse, L2-normalised); concepts: the
-        concepts each text names (concepts.ConceptLexicon rows, may be None); axes: the
-        congress's latent axes when already computed (large congresses reduce anyway)."""
+        concepts each text names (concepts.ConceptLexicon rows, may be None);
+        distilled: each text's distilled e5 vector, not centred (distilled.py, may be
+        None); axes: the congress's latent axes when already computed (large congresses
+        reduce anyway). The congress's axes and centres are kept for transform."""
         n = congress_rows.shape[0]
-        self.axes_, self.centre_ = None, None
+        self.axes_, self.centre_, self.distilled_centre_ = None, None, None
         if axes is None and self.local_dims and n > 3:
             axes = reduce_with_axes(congress_rows, self.local_dims, self.random_state)[1]
         if axes is not None:
             self.axes_ = axes
             self.centre_ = np.asarray(congress_rows @ axes.T, dtype=np.float32).mean(axis=0)
-        return self.transform(corpus_rows, congress_rows, concepts)
+        if distilled is not None and len(distilled):
+            # Centred on this congress: what all its texts share is not what sets apart.
+            self.distilled_centre_ = np.asarray(distilled, dtype=np.float32).mean(axis=0)
+        return self.transform(corpus_rows, congress_rows, concepts, distilled)
 
-    def transform(self, corpus_rows, congress_rows, concepts=None) -> Meaning:
+    def transform(self, corpus_rows, congress_rows, concepts=None, distilled=None) -> Meaning:
         n = congress_rows.shape[0]
         local = np.zeros((n, 0), dtype=np.float32)
         if self.axes_ is not None:
             local = _unit(np.asarray(congress_rows @ self.axes_.T, dtype=np.float32)
                           - self.centre_)
+        meaning = np.zeros((n, 0), dtype=np.float32)
+        if distilled is not None and self.distilled_centre_ is not None:
+            meaning = _unit(np.asarray(distilled, dtype=np.float32) - self.distilled_centre_)
         concepts = np.zeros((n, 0), np.float32) if concepts is None else concepts
-        a, b, c, d = self.weights
+        a, b, c, d, e = self.weights
         corpus_rows = np.asarray(corpus_rows, dtype=np.float32)
         concepts = np.asarray(concepts, dtype=np.float32)
         words = sp.csr_matrix(congress_rows, dtype=np.float32)
         norms = np.sqrt(a * a * _sq(corpus_rows) + b * b * _sq(words) + c * c * _sq(local)
-                        + d * d * _sq(concepts))
+                        + d * d * _sq(concepts) + e * e * _sq(meaning))
         norms[norms == 0] = 1.0
         scale = (1.0 / norms).astype(np.float32)
-        dense = np.hstack([corpus_rows * a, local * c, concepts * d]) * scale[:, None]
+        dense = np.hstack([corpus_rows * a, local * c, concepts * d, meaning * e])
+        dense *= scale[:, None]
         return Meaning(dense, sp.diags(scale * b) @ words)
 
 
