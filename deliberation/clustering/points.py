@@ -53,6 +53,8 @@ from .text import best_surface
 #: axes, named concepts, distilled e5), chosen on real statements (docs/clustering.md).
 SPACE_WEIGHTS = (0.7, 0.5, 0.7, 0.3, 0.5)
 LOCAL_DIMS = 50
+#: Rows handled at once where a per-row copy of a wide matrix would not fit.
+CHUNK = 4096
 #: How far one step of « plus / moins de points » moves the CSLS threshold.
 GRANULARITY_STEP = 0.075
 GRANULARITY_MAX = 3
@@ -91,10 +93,15 @@ class Meaning:
         owner = np.repeat(np.arange(len(groups)), sizes)
         G = sp.csr_matrix((np.ones(len(rows), dtype=np.float32), (owner, rows)),
                           shape=(len(groups), self.shape[0]))
-        dense = (G @ self.dense)[owner]
-        score = (self.dense[rows] * dense).sum(axis=1).astype(np.float64)
-        words = (G @ self.words).tocsr()[owner]
-        score += np.asarray(self.words[rows].multiply(words).sum(axis=1)).ravel()
+        dense_sums, word_sums = G @ self.dense, (G @ self.words).tocsr()
+        score = np.empty(len(rows), dtype=np.float64)
+        # In slices: a member-by-member copy of the group sums is n × dims, hundreds of
+        # MiB for a national congress.
+        for start in range(0, len(rows), CHUNK):
+            part = slice(start, start + CHUNK)
+            r, o = rows[part], owner[part]
+            score[part] = np.einsum("ij,ij->i", self.dense[r], dense_sums[o])
+            score[part] += np.asarray(self.words[r].multiply(word_sums[o]).sum(axis=1)).ravel()
         return np.split(score, np.cumsum(sizes)[:-1])
 
 
@@ -142,15 +149,23 @@ class MeaningSpace:
             meaning = _unit(np.asarray(distilled, dtype=np.float32) - self.distilled_centre_)
         concepts = np.zeros((n, 0), np.float32) if concepts is None else concepts
         a, b, c, d, e = self.weights
-        corpus_rows = np.asarray(corpus_rows, dtype=np.float32)
-        concepts = np.asarray(concepts, dtype=np.float32)
+        blocks = [(np.asarray(corpus_rows, dtype=np.float32), a), (local, c),
+                  (np.asarray(concepts, dtype=np.float32), d), (meaning, e)]
         words = sp.csr_matrix(congress_rows, dtype=np.float32)
-        norms = np.sqrt(a * a * _sq(corpus_rows) + b * b * _sq(words) + c * c * _sq(local)
-                        + d * d * _sq(concepts) + e * e * _sq(meaning))
+        norms = b * b * _sq(words)
+        for block, weight in blocks:
+            norms += weight * weight * _sq(block)
+        norms = np.sqrt(norms)
         norms[norms == 0] = 1.0
         scale = (1.0 / norms).astype(np.float32)
-        dense = np.hstack([corpus_rows * a, local * c, concepts * d, meaning * e])
-        dense *= scale[:, None]
+        # Filled block by block: an hstack of weighted copies doubled a national
+        # congress's peak.
+        dense = np.empty((n, sum(block.shape[1] for block, _ in blocks)), dtype=np.float32)
+        at = 0
+        for block, weight in blocks:
+            width = block.shape[1]
+            np.multiply(block, scale[:, None] * weight, out=dense[:, at:at + width])
+            at += width
         return Meaning(dense, sp.diags(scale * b) @ words)
 
 
@@ -162,10 +177,12 @@ def _sq(M):
 
 
 def _unit(M):
+    """Rows scaled to unit norm (zero rows stay zero), in place when M is float32 already."""
     M = np.asarray(M, dtype=np.float32)
     norms = np.linalg.norm(M, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return M / norms
+    M /= norms
+    return M
 
 
 #: Raw cosine above which two contributions count as close whatever their neighbourhood.
@@ -271,7 +288,7 @@ class RecurringPoints:
     random_state : seed of the blocking for large themes.
 
     Fitted attributes: ``labels_`` (group index per row), ``groups_`` (list of row
-    index arrays), ``medoids_`` (row index per group), ``terms_`` (label terms),
+    index arrays), ``terms_`` (label terms),
     ``density_`` (each row's CSLS neighbourhood, for the live path).
     """
 
@@ -317,7 +334,6 @@ class RecurringPoints:
         self.labels_ = labels
         self.groups_ = groups
         self.group_themes_ = [themes[g[0]] for g in groups]
-        self.medoids_ = medoids(X, groups)
         self.terms_ = [[] for _ in groups]
         if word_block is not None:
             self.terms_ = distinctive_terms(X, groups, themes, word_block, self.n_terms)
