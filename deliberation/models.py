@@ -277,6 +277,10 @@ class Contribution(db.Model):
         CheckConstraint("confidence IS NULL OR (confidence >= 0 AND confidence <= 1)",
                         name="ck_contribution_confidence"),
         Index("ix_contribution_congress_theme", "congress_id", "theme_id"),
+        # An idempotency key is its author's, in one congress: someone else's key (or
+        # another congress's) must neither return their contribution nor collide.
+        UniqueConstraint("congress_id", "author_id", "client_key",
+                         name="uq_contribution_client_key"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -307,7 +311,7 @@ class Contribution(db.Model):
                                                                    ondelete="SET NULL"))
     supports: Mapped[int] = mapped_column(Integer, default=0)
     # Idempotency key of the request that created it (a retried submission is applied once).
-    client_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    client_key: Mapped[str | None] = mapped_column(String(64))
 
     author: Mapped[Participant | None] = relationship(foreign_keys=[author_id])
     theme: Mapped[Theme | None] = relationship(foreign_keys=[theme_id])

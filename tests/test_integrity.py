@@ -223,6 +223,105 @@ def _post_idea(client, text: str, key: str):
     return client.post("/c/TEST26/contribuer", data={"text": text, "client_key": key})
 
 
+def test_another_persons_key_does_not_return_their_contribution(app, congress, official):
+    other = make_person(congress, "Paul Roux")
+    # One person at a time: the tests' app context (and Flask-Login's `g`) is shared.
+    first, second = app.test_client(), app.test_client()
+    login(first, official)
+    assert _post_idea(first, "La fibre au hameau", "cle-partagee-1").status_code == 302
+    mine = db.session.scalar(select(Contribution))
+    mine.status = "hidden"
+    db.session.commit()
+    login(second, other)
+    assert _post_idea(second, "Des ateliers pour les aînés", "cle-partagee-1").status_code == 302
+    stored = db.session.scalars(select(Contribution).order_by(Contribution.id)).all()
+    assert [(c.author_id, c.text) for c in stored] == [
+        (official.id, "La fibre au hameau"), (other.id, "Des ateliers pour les aînés")]
+    # The author's own retry still gets their first contribution back, stored once.
+    login(first, official)
+    assert _post_idea(first, "La fibre au hameau", "cle-partagee-1").status_code == 302
+    assert len(db.session.scalars(select(Contribution)).all()) == 2
+
+
+def test_api_key_of_another_author_or_congress(app, congress, official):
+    other = make_person(congress, "Paul Roux")
+    elsewhere = new_congress("Autre congrès", "AUTRE26")
+    db.session.commit()
+    stranger = make_person(elsewhere, "Léa Vidal")
+
+    def post(person, code, text):
+        return app.test_client().post(
+            f"/api/congresses/{code}/contributions",
+            json={"text": text, "client_key": "cle-commune-42"},
+            headers={"Authorization": f"Bearer {person.invite_token}"})
+
+    first = post(official, "TEST26", "La fibre au hameau")
+    assert first.status_code == 201
+    db.session.get(Contribution, first.json["id"]).status = "hidden"
+    db.session.commit()
+    theirs = post(other, "TEST26", "Des ateliers numériques")
+    assert theirs.status_code == 201 and theirs.json["id"] != first.json["id"]
+    assert theirs.json["text"] == "Des ateliers numériques"
+    away = post(stranger, "AUTRE26", "Un guichet France services")
+    assert away.status_code == 201, away.json
+    again = post(official, "TEST26", "La fibre au hameau")
+    assert again.status_code == 200 and again.json["id"] == first.json["id"]
+
+
+def test_the_key_scope_migration_keeps_every_row(database):
+    """0003 rebuilds `contribution` on SQLite: supports, duplicate links and article
+    sources pointing at it survive (with foreign keys on, SQLite's DROP TABLE would have
+    deleted or cleared them), and afterwards a key is unique per author and congress."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import func
+    from sqlalchemy.exc import IntegrityError
+
+    from deliberation import create_app
+    from deliberation.config import TestConfig
+    from deliberation.models import Support
+
+    uri, options = database
+    migrated = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig)
+                              if k.isupper()},
+                           "SQLALCHEMY_DATABASE_URI": uri, "SQLALCHEMY_ENGINE_OPTIONS": options})
+    with migrated.app_context():
+        upgrade(revision="0002")
+        congress = new_congress("Congrès migré", "MIGRE26")
+        db.session.commit()
+        anne, paul = make_person(congress, "Anne"), make_person(congress, "Paul")
+        first = Contribution(congress_id=congress.id, author_id=anne.id, text="La fibre",
+                             client_key="cle-commune-1")
+        db.session.add(first)
+        db.session.flush()
+        db.session.add_all([
+            Contribution(congress_id=congress.id, author_id=paul.id, text="La fibre !",
+                         status="duplicate", duplicate_of_id=first.id),
+            Support(contribution_id=first.id, participant_id=paul.id)])
+        db.session.commit()
+        congress_id, anne_id, paul_id, first_id = congress.id, anne.id, paul.id, first.id
+        db.session.remove()
+
+        def count(model) -> int:
+            return db.session.scalar(select(func.count()).select_from(model))
+
+        for step in (lambda: upgrade(), lambda: downgrade(revision="0002"), lambda: upgrade()):
+            step()
+            assert count(Support) == 1 and count(Contribution) == 2
+            assert db.session.scalar(select(Contribution.duplicate_of_id).where(
+                Contribution.status == "duplicate")) == first_id
+            db.session.remove()
+        db.session.add(Contribution(congress_id=congress_id, author_id=paul_id,
+                                    text="Autre idée", client_key="cle-commune-1"))
+        db.session.commit()
+        db.session.add(Contribution(congress_id=congress_id, author_id=anne_id,
+                                    text="Encore", client_key="cle-commune-1"))
+        with pytest.raises(IntegrityError):
+            db.session.commit()
+        db.session.rollback()
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_an_over_long_form_key_is_refused_in_french(app, congress, official):
     client = app.test_client()
     login(client, official)
