@@ -71,6 +71,7 @@ from .models import (
     Motion,
     Participant,
     Theme,
+    is_row_id,
     utcnow,
 )
 
@@ -85,6 +86,20 @@ FROZEN_STATES = ("open", "closed", "published")
 
 
 # --- the motion and its articles ---------------------------------------------------
+
+def _number(value) -> int:
+    """A row id or version number typed in a form or URL; 0 for anything that names none
+    (not ASCII digits, or past 64 bits: SQLite cannot even bind it)."""
+    raw = str(value if value is not None else "").strip()
+    number = int(raw) if raw.isascii() and raw.isdigit() else 0
+    return number if is_row_id(number) else 0
+
+
+def _row(model, value):
+    """The row of `model` with that id, or None."""
+    number = _number(value)
+    return db.session.get(model, number) if number else None
+
 
 def motion_for(congress: Congress) -> Motion:
     """The congress's motion, created with a default title on first use."""
@@ -138,10 +153,7 @@ def labels(items: Iterable[Article]) -> dict[int, str]:
 
 def article_of(congress: Congress, article_id: int | str | None) -> Article:
     """An article of this congress, or a French refusal (another congress's article is refused)."""
-    try:
-        article = db.session.get(Article, int(article_id))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        article = None
+    article = _row(Article, article_id)
     if article is None or article.congress_id != congress.id:
         raise InputError("Cet article n'existe pas dans ce congrès.", field="article_id")
     return article
@@ -195,10 +207,7 @@ def versions(article: Article) -> list[ArticleVersion]:
 
 
 def version(article: Article, number: int | str | None) -> ArticleVersion:
-    try:
-        n = int(number)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        n = 0
+    n = _number(number)
     row = db.session.scalar(select(ArticleVersion).filter_by(article_id=article.id, number=n))
     if row is None:
         raise InputError(f"La version n° {number} de cet article n'existe pas.")
@@ -322,10 +331,7 @@ def source_ids(article: Article) -> set[int]:
 def link(article: Article, contribution_id: int | str | None, actor: Participant | None,
          origin: str = "manual") -> bool:
     """Record that the article draws on a contribution; False when already linked."""
-    try:
-        contribution = db.session.get(Contribution, int(contribution_id))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        contribution = None
+    contribution = _row(Contribution, contribution_id)
     if contribution is None or contribution.congress_id != article.congress_id:
         raise InputError("Cette contribution n'existe pas dans ce congrès.")
     if contribution.status not in SOURCE_STATUSES:
@@ -342,10 +348,9 @@ def link(article: Article, contribution_id: int | str | None, actor: Participant
 
 
 def unlink(article: Article, contribution_id: int | str | None, actor: Participant) -> bool:
-    try:
-        cid = int(contribution_id)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise InputError("Contribution inconnue.") from None
+    cid = _number(contribution_id)
+    if not cid:
+        raise InputError("Contribution inconnue.")
     row = db.session.scalar(select(ArticleSource).filter_by(article_id=article.id,
                                                             contribution_id=cid))
     if row is None:
@@ -638,10 +643,7 @@ def pull_point(article: Article, cluster_id: int | str | None,
     """« Ajouter au texte » a recurring point the text does not state: its statement and
     all its ideas as sources. None when the text already says it."""
     _require_editable(article)
-    try:
-        cluster = db.session.get(Cluster, int(cluster_id))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        cluster = None
+    cluster = _row(Cluster, cluster_id)
     if cluster is None or cluster.congress_id != article.congress_id \
             or cluster.theme_id != article.theme_id:
         raise InputError("Ce point récurrent n'existe pas dans le thème de cet article.")
@@ -658,10 +660,7 @@ def pull_point(article: Article, cluster_id: int | str | None,
 # --- amendments ------------------------------------------------------------------------
 
 def amendment_of(congress: Congress, amendment_id: int | str | None) -> Amendment:
-    try:
-        row = db.session.get(Amendment, int(amendment_id))  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        row = None
+    row = _row(Amendment, amendment_id)
     if row is None or row.congress_id != congress.id:
         raise InputError("Cet amendement n'existe pas dans ce congrès.")
     return row

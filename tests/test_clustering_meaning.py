@@ -13,14 +13,14 @@ from deliberation.clustering.text import FrenchAnalyser
 PARAPHRASES = {
     "cyber": ("Notre mairie a subi une cyberattaque, tous les services étaient bloqués.",
               "Des pirates informatiques ont chiffré nos serveurs et exigé une rançon."),
-    "signal": ("Dans notre village le portable ne capte nulle part.",
-               "Impossible de téléphoner depuis le hameau, il n'y a pas de réseau."),
+    "signal": ("Impossible de téléphoner depuis le hameau, il n'y a pas de réseau.",
+               "Zones blanches : aucune couverture mobile sur la commune."),
     "reuse": ("Réparer et reconditionner les ordinateurs plutôt que d'en acheter des neufs.",
               "Allonger la durée de vie du matériel informatique des écoles."),
 }
 OTHERS = [
     "Un rançongiciel a paralysé les ordinateurs de la commune pendant trois semaines.",
-    "Zones blanches : aucune couverture mobile sur la commune.",
+    "Dans notre village le portable ne capte nulle part.",
     "Le réemploi des équipements réduit l'empreinte environnementale.",
     "Le télétravail permet à des familles de s'installer à la campagne.",
     "Des actifs quittent la métropole pour travailler à distance depuis un village.",

@@ -436,3 +436,12 @@ def test_official_proposes_an_amendment_over_http(desk, client):
     ok = client.post(url, data={"article_id": str(article.id), "body_md": "Nouveau texte."})
     assert ok.status_code == 302
     assert db.session.scalar(select(Amendment).filter_by(article_id=article.id)) is not None
+
+
+def test_ids_past_64_bits_or_not_digits_get_a_french_refusal(desk):
+    article = desk["article"]
+    for bad in ("9" * 25, "²", "٣", "-1", "", None):
+        assert drafting._row(Cluster, bad) is None
+        with pytest.raises(InputError):
+            drafting.pull_point(article, bad, desk["facilitator"])
+    assert drafting._number("12") == 12 and drafting._number(" 7 ") == 7

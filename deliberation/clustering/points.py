@@ -303,9 +303,10 @@ class RecurringPoints:
         self.random_state = random_state
 
     def neighbours(self, n) -> int:
-        """How many neighbours make a density in a congress of n: csls_k, fewer in a small
-        congress, where csls_k would reach contributions that have nothing in common."""
-        return int(min(self.csls_k, n - 1))
+        """How many neighbours make a density in a congress of n: csls_k, and never more
+        than half the others: in a congress of a dozen ideas, csls_k neighbours would be
+        everyone, and the density the congress's mean (everything would look close)."""
+        return int(min(self.csls_k, n - 1, max(3, (n - 1) // 2)))
 
     def threshold(self, theme) -> float:
         """The CSLS threshold of one theme, moved by the facilitator's granularity."""

@@ -1,0 +1,53 @@
+"""Migrations keep an existing congress: 0001 → 0002 rebuilds tables on SQLite."""
+
+from sqlalchemy import text
+
+from deliberation import create_app
+from deliberation.config import TestConfig
+from deliberation.extensions import db
+
+ROWS = [
+    "INSERT INTO congress (id, title, place, description, join_code, phase, projector_mode,"
+    " created_at, max_proxies, presence_open, keep_contributions_on_erasure, retention_days)"
+    " VALUES (1, 'Congrès existant', 'Aurillac', '', 'EXIST26', 'debate', 'overview',"
+    " CURRENT_TIMESTAMP, 1, false, true, 365)",
+    "INSERT INTO theme (id, congress_id, code, title, short_title, description, subpoints,"
+    " keywords, position) VALUES (1, 1, 'acces', 'Accès', 'Accès', '', '[]', '[]', 1)",
+    "INSERT INTO participant (id, congress_id, display_name, commune, department_code,"
+    " mandate, role, invite_token, present, created_at, session_epoch)"
+    " VALUES (1, 1, 'Anne', 'Murat', '15', 'Maire', 'participant', 'jeton-anne', false,"
+    " CURRENT_TIMESTAMP, 0)",
+    "INSERT INTO cluster (id, congress_id, theme_id, key, label, custom_label, size,"
+    " created_at) VALUES (1, 1, 1, 'p1', 'fibre', 'La fibre partout.', 1, CURRENT_TIMESTAMP)",
+    "INSERT INTO contribution (id, congress_id, author_id, channel, text, created_at,"
+    " updated_at, theme_id, off_topic, confirmed, cluster_id, cluster_locked, status,"
+    " supports) VALUES (1, 1, 1, 'online', 'La fibre', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP,"
+    " 1, false, false, 1, false, 'visible', 0)",
+]
+
+
+def test_the_synthesis_migration_keeps_every_row(database):
+    from flask_migrate import downgrade, upgrade
+
+    uri, options = database
+    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": uri, "SQLALCHEMY_ENGINE_OPTIONS": options})
+    with app.app_context():
+        upgrade(revision="0001")
+        with db.engine.begin() as connection:
+            for row in ROWS:
+                connection.execute(text(row))
+
+        def state():
+            with db.engine.connect() as connection:
+                return (connection.execute(text("SELECT count(*) FROM participant")).scalar(),
+                        connection.execute(text("SELECT cluster_id FROM contribution")).scalar(),
+                        connection.execute(text("SELECT custom_label FROM cluster")).scalar())
+
+        for step in (lambda: upgrade(revision="0002"), lambda: downgrade(revision="0001"),
+                     lambda: upgrade(revision="0002")):
+            step()
+            assert state() == (1, 1, "La fibre partout.")
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT granularity FROM theme")).scalar() == 0
+        db.engine.dispose()
