@@ -221,7 +221,6 @@ class Participant(UserMixin, db.Model):
         """
         self.session_epoch = (self.session_epoch or 0) + 1
 
-
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
 
