@@ -383,7 +383,7 @@ def similar(congress_id: int, text: str, limit: int = 5,
     scores = q @ X.T
     scores = scores.toarray().ravel() if sp.issparse(scores) else np.asarray(scores).ravel()
     order = np.argsort(-scores, kind="stable")[: max(limit * 3, limit)]
-    ids = [it.id for it in model.result_.items]
+    ids = model.ids_
     found = [(int(ids[i]), round(float(scores[i]), 4)) for i in order
              if scores[i] >= min_similarity]
     return found[: limit * 3]

@@ -21,6 +21,10 @@ and a live contribution lands next to its group without any fitting.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
+import gc
 import hashlib
 import math
 import time
@@ -29,6 +33,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from . import statements, text
 from .distilled import load_distilled
 from .neighbours import prune_rows, reduce_with_axes
 from .points import (
@@ -237,6 +242,7 @@ class SortingModel:
         """
         from threadpoolctl import threadpool_limits
 
+        release_freed_memory()  # what the previous refit of this process left behind
         with threadpool_limits(limits=1, user_api="blas"):
             return self._fit(items, confirmed, locks, previous, extra_labelled)
 
@@ -433,6 +439,7 @@ class SortingModel:
 
     def _prepare_live(self, X, M, theme_of, cluster_of, ids, clusters):
         self.X_ = X  # the congress's words, for « idées proches » (sorting.similar)
+        self.ids_ = list(ids)  # the contribution of each row of X_
         self.M_ = M
         self.item_theme_ = np.asarray(theme_of, dtype=object)
         self.item_cluster_ = np.asarray([cluster_of[i] for i in ids], dtype=object)
@@ -525,6 +532,32 @@ class SortingModel:
                               y=round(y, 5), review=conf < a.review_below)
 
 
+@functools.lru_cache(maxsize=1)
+def _libc():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:  # not glibc: nothing to release
+        return None
+
+
+def release_freed_memory() -> None:
+    """Hand the memory a previous refit freed back to the system (glibc's malloc_trim).
+
+    A refit allocates and frees hundreds of MiB of mid-sized arrays; glibc keeps such
+    freed blocks in the process, a dropped model's reference cycles wait for the
+    collector, and the per-word and per-sentence caches keep a national congress's
+    texts, so the next refit of a long-running process started 470 MiB higher
+    (measured: two sorts of 50,000 ideas in a row peaked at 1,071 MiB against 926 MiB
+    for the first).
+    """
+    text.clear_caches()
+    statements.clear_caches()
+    gc.collect()  # a dropped model's cycles first: their arrays are what to release
+    libc = _libc()
+    if libc is not None and hasattr(libc, "malloc_trim"):
+        libc.malloc_trim(0)
+
+
 def _pairs_from_knn(idx, sims, threshold):
     pairs = {}
     for i in range(idx.shape[0]):
@@ -574,10 +607,16 @@ def _changes(previous, items, clusters) -> dict:
 
 def sort_congress(themes, items, confirmed=None, locks=None, previous=None, random_state=0,
                   extra_labelled=None, **params) -> SortResult:
-    """Sort a congress; the result keeps the fitted model in ``result.model`` for live use."""
+    """Sort a congress; the result keeps the fitted model in ``result.model`` for live use.
+
+    The model lets go of the result (``result_``): the two pointing at each other made a
+    cycle that only the garbage collector frees, so a server's previous refit (hundreds
+    of MiB for a national congress) stayed alive through the next one.
+    """
     model = SortingModel(themes, random_state=random_state, **params).fit(
         items, confirmed=confirmed, locks=locks, previous=previous,
         extra_labelled=extra_labelled)
     result = model.result_
+    del model.result_
     result.model = model  # not serialised by to_dict (not a dataclass field)
     return result

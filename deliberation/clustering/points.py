@@ -139,33 +139,36 @@ class MeaningSpace:
         return self.transform(corpus_rows, congress_rows, concepts, distilled)
 
     def transform(self, corpus_rows, congress_rows, concepts=None, distilled=None) -> Meaning:
+        """The rows of the space. The dense part is written block by block into one
+        preallocated matrix and normalised there: for a national congress, every copy
+        of a block (hundreds of MiB for the distilled one) weighed on the refit's peak."""
         n = congress_rows.shape[0]
-        local = np.zeros((n, 0), dtype=np.float32)
-        if self.axes_ is not None:
-            local = _unit(np.asarray(congress_rows @ self.axes_.T, dtype=np.float32)
-                          - self.centre_)
-        meaning = np.zeros((n, 0), dtype=np.float32)
-        if distilled is not None and self.distilled_centre_ is not None:
-            meaning = _unit(np.asarray(distilled, dtype=np.float32) - self.distilled_centre_)
-        concepts = np.zeros((n, 0), np.float32) if concepts is None else concepts
         a, b, c, d, e = self.weights
-        blocks = [(np.asarray(corpus_rows, dtype=np.float32), a), (local, c),
-                  (np.asarray(concepts, dtype=np.float32), d), (meaning, e)]
+        blocks = [(np.asarray(corpus_rows, dtype=np.float32), None, a)]
+        if self.axes_ is not None:
+            blocks.append((congress_rows @ self.axes_.T, self.centre_, c))
+        if concepts is not None:
+            blocks.append((np.asarray(concepts, dtype=np.float32), None, d))
+        if distilled is not None and self.distilled_centre_ is not None:
+            blocks.append((distilled, self.distilled_centre_, e))
+        dense = np.empty((n, sum(block.shape[1] for block, _, _ in blocks)), dtype=np.float32)
         words = sp.csr_matrix(congress_rows, dtype=np.float32)
-        norms = b * b * _sq(words)
-        for block, weight in blocks:
-            norms += weight * weight * _sq(block)
-        norms = np.sqrt(norms)
+        squares = b * b * _sq(words)
+        at = 0
+        for block, centre, weight in blocks:
+            part = dense[:, at:at + block.shape[1]]
+            part[...] = block
+            if centre is not None:
+                part -= centre
+            lengths = np.sqrt(np.einsum("ij,ij->i", part, part))
+            lengths[lengths == 0] = 1.0
+            part *= (weight / lengths)[:, None]  # each block of unit norm, then weighted
+            squares += np.einsum("ij,ij->i", part, part)
+            at += block.shape[1]
+        norms = np.sqrt(squares)
         norms[norms == 0] = 1.0
         scale = (1.0 / norms).astype(np.float32)
-        # Filled block by block: an hstack of weighted copies doubled a national
-        # congress's peak.
-        dense = np.empty((n, sum(block.shape[1] for block, _ in blocks)), dtype=np.float32)
-        at = 0
-        for block, weight in blocks:
-            width = block.shape[1]
-            np.multiply(block, scale[:, None] * weight, out=dense[:, at:at + width])
-            at += width
+        dense *= scale[:, None]
         return Meaning(dense, sp.diags(scale * b) @ words)
 
 

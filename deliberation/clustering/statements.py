@@ -777,3 +777,11 @@ def choose_statement(texts: list[str], centrality: list[float]) -> str:
     if serious_faults(best) and best.endswith("!"):
         best = best.rstrip("!").rstrip() or best  # an exclamation as a last resort: a stop
     return normalise_statement(best)
+
+
+def clear_caches() -> None:
+    """Forget the sentences graded so far: a refit of a national congress grades a
+    hundred thousand of them, and keeping them between refits held ~100 MiB."""
+    for cached in (_tokens, _words, serious_faults, shorten, _cuts, opens_on_infinitive,
+                   flaws, merits, _stems, _split_off):
+        cached.cache_clear()
