@@ -22,7 +22,6 @@ and a live contribution lands next to its group without any fitting.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import functools
 import gc
 import hashlib
@@ -242,7 +241,8 @@ class SortingModel:
         """
         from threadpoolctl import threadpool_limits
 
-        release_freed_memory()  # what the previous refit of this process left behind
+        if len(items) > LARGE:  # a national congress: start from what the last refit freed
+            release_freed_memory()
         with threadpool_limits(limits=1, user_api="blas"):
             return self._fit(items, confirmed, locks, previous, extra_labelled)
 
@@ -533,10 +533,14 @@ class SortingModel:
 
 
 @functools.lru_cache(maxsize=1)
-def _libc():
+def _malloc_trim():
+    """glibc's malloc_trim from the process's own symbols, or None (another libc).
+
+    Never ctypes.util.find_library: it forks ldconfig, which gevent refuses in the
+    thread pool a server's refit runs in."""
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:  # not glibc: nothing to release
+        return getattr(ctypes.CDLL(None), "malloc_trim", None)
+    except OSError:
         return None
 
 
@@ -553,9 +557,9 @@ def release_freed_memory() -> None:
     text.clear_caches()
     statements.clear_caches()
     gc.collect()  # a dropped model's cycles first: their arrays are what to release
-    libc = _libc()
-    if libc is not None and hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _pairs_from_knn(idx, sims, threshold):
