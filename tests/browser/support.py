@@ -19,6 +19,7 @@ Typical use (the ``browser`` session fixture lives in a conftest)::
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -310,3 +311,21 @@ def assert_nothing_clipped(page: Page, selector: str, *, minimum: int = 1) -> in
     assert result["checked"] >= minimum, (
         f"only {result['checked']} element(s) rendered for {selector!r}, expected {minimum}+")
     return result["checked"]
+
+
+DEMO_FACILITATOR = ("animation@motion.local", "motion-demo")
+
+
+def staff_login(browser: Browser, url: str, credentials=DEMO_FACILITATOR,
+                **context_options: Any) -> tuple[BrowserContext, Page]:
+    """A new French browser context logged in on the staff login form (the demo
+    facilitator by default), on the dashboard."""
+    context = browser.new_context(locale="fr-FR", **context_options)
+    page = context.new_page()
+    page.goto(url + "/animation/connexion")
+    page.get_by_label("Adresse électronique").fill(credentials[0])
+    page.get_by_label("Mot de passe").fill(credentials[1])
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(re.compile(r"/animation/$"))
+    return context, page
+

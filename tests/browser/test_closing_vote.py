@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import start_server, stop_server
-from .support import check_axe, phone_context, projector_context, screenshot
+from .support import check_axe, phone_context, projector_context, screenshot, staff_login
 
 pytestmark = pytest.mark.browser
 
@@ -27,14 +27,7 @@ def vote_server(tmp_path_factory):
 
 
 def _facilitator(browser, server):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="fr-FR")
-    page = context.new_page()
-    page.goto(server.url + "/animation/connexion")
-    page.get_by_label("Adresse électronique").fill("animation@motion.local")
-    page.get_by_label("Mot de passe").fill("motion-demo")
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(re.compile(r"/animation/$"))
-    return context, page
+    return staff_login(browser, server.url, viewport={"width": 1280, "height": 900})
 
 
 def _join(context, server, name: str):

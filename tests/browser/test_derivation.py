@@ -24,7 +24,7 @@ from deliberation.models import Congress, Participant
 from ..conftest import make_person
 from ..test_derivation import DEMO_MOTION, NEW_IDEAS, _article, publish_motion
 from .conftest import start_server, stop_server
-from .support import check_axe, screenshot
+from .support import check_axe, screenshot, staff_login
 
 pytestmark = pytest.mark.browser
 
@@ -77,13 +77,7 @@ def assert_targets(page, selector: str) -> None:
 
 def test_derive_then_draft_marks_confirmed_and_new(derive_server, browser):
     server = derive_server
-    context = browser.new_context(viewport=SIZES[0], locale="fr-FR")
-    page = context.new_page()
-    page.goto(server.url + "/animation/connexion")
-    page.get_by_label("Adresse électronique").fill("animation@motion.local")
-    page.get_by_label("Mot de passe").fill("motion-demo")
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(re.compile(r"/animation/$"))
+    context, page = staff_login(browser, server.url, viewport=SIZES[0])
 
     page.get_by_role("link", name="Créer un congrès à partir de cette motion").focus()
     page.keyboard.press("Enter")

@@ -18,7 +18,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .conftest import start_server, stop_server
-from .support import assert_nothing_clipped, check_axe, screenshot
+from .support import assert_nothing_clipped, check_axe, screenshot, staff_login
 
 pytestmark = pytest.mark.browser
 
@@ -49,14 +49,7 @@ def richest_article(server) -> int:
 
 
 def facilitator(browser, server, viewport):
-    context = browser.new_context(viewport=viewport, locale="fr-FR")
-    page = context.new_page()
-    page.goto(server.url + "/animation/connexion")
-    page.get_by_label("Adresse électronique").fill("animation@motion.local")
-    page.get_by_label("Mot de passe").fill("motion-demo")
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(re.compile(r"/animation/$"))
-    return context, page
+    return staff_login(browser, server.url, viewport=viewport)
 
 
 def assert_whole(page, selector: str, minimum: int = 1) -> int:
