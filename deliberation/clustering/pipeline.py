@@ -34,12 +34,14 @@ import numpy as np
 
 from . import statements, text
 from .distilled import load_distilled
+from .labels import phrases
 from .neighbours import prune_rows, reduce_with_axes
 from .points import (
     OPPOSED,
     MeaningSpace,
     RecurringPoints,
     csls,
+    distinctive_stems,
     match_groups,
     near_duplicates,
     negative_stance,
@@ -370,8 +372,6 @@ class SortingModel:
 
         X: the congress TF-IDF (label terms are its word columns); M: the meaning space
         (medoids and statements: the member that is most central by meaning)."""
-        from .labels import phrases
-        from .points import distinctive_stems
 
         p = self.points_
         n = len(ids)
