@@ -53,8 +53,12 @@ test-fast: install
 bench: install
 	@$(PY) -m bench
 
+# import-linter: the floors of pyproject.toml [tool.importlinter]; import_graph.py: the
+# cycles and the imports hidden inside functions, which import-linter cannot tell apart.
 lint: install
 	@$(PY) -m ruff check deliberation tests bench app.py
+	@$(VENV)/bin/lint-imports --no-cache --no-logo
+	@$(PY) scripts/import_graph.py
 
 # --- production (issue 6) ---
 serve-prod: install

@@ -1,4 +1,20 @@
-"""Motion: a few hundred ideas of elected officials turned into a voted congress motion."""
+"""Motion: a few hundred ideas of elected officials turned into a voted congress motion.
+
+The package is built in floors; a module imports only its own floor and those below
+(import-linter, `make lint`; the README's "Where things live" draws them):
+
+- programs: `__main__`, `refit_worker`;
+- `web` (blueprints) and `live` (Socket.IO handlers), `cli`, `warmup`;
+- the domain, flat modules here: contributions, corrections, actions, ballots, voting,
+  drafting, derivation, publication, sorting, refit_process, screens, pictures,
+  announce, privacy, audit, transfer, corpus. It commits, then returns or records what
+  happened; it never imports a screen or a socket handler;
+- `push` (events → rooms) and `coalesce` (the one scheduler of coalesced pushes);
+- the bottom floor: config, extensions, models, queries, rendering, security, ...;
+- apart: `clustering`, the sorting engine, with no Flask and no models.
+
+`create_app` below is the composition root, the one place that imports every floor.
+"""
 
 from __future__ import annotations
 
@@ -35,14 +51,37 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
 
 
 def create_app(config: type | dict[str, Any] | None = None) -> Flask:
+    """The composition root: the one place that imports every floor and wires them.
+
+    Its imports sit inside the function on purpose (flaskr's factory): importing any
+    module of the package (the engine in a child process, a CLI helper) must not load
+    every blueprint.
+    """
+    from . import cli
+    from .extensions import csrf, db, login_manager, migrate, socketio
+    from .queries import RowIdConverter
+    from .web import (
+        api,
+        board,
+        derivation,
+        drafting,
+        errorpages,
+        facilitator,
+        filters,
+        health,
+        participant,
+        privacy,
+        projector,
+        publication,
+        votes,
+    )
+
     app = Flask(
         __name__,
         template_folder="../templates",
         static_folder="../static",
         instance_relative_config=True,
     )
-    from .queries import RowIdConverter
-
     # Before any blueprint adds a rule: ids in URLs are bounded digits (queries.py).
     app.url_map.converters["int"] = RowIdConverter
     app.config.from_object(Config)
@@ -52,8 +91,7 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         app.config.from_object(config)
     _size_pool(app)
 
-    from . import cli, errorpages, filters, live, security
-    from .extensions import csrf, db, login_manager, migrate, socketio
+    from . import live, logging_setup, ratelimit, security
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
@@ -78,43 +116,14 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     live.init_app(app)
     cli.init_app(app)
 
-    from .api import bp as api_bp
-    from .facilitator import bp as facilitator_bp
-    from .participant import bp as participant_bp
-
-    app.register_blueprint(participant_bp)
-    app.register_blueprint(facilitator_bp)
-    app.register_blueprint(api_bp)
-    csrf.exempt(api_bp)
-    # --- ballots ---
-    from .vote_views import bp as vote_bp
-
-    app.register_blueprint(vote_bp)
-    # --- drafting and publication (issue 5, parts 1, 2, 5) ---
-    from .drafting_views import bp as drafting_bp
-    from .publication import bp as publication_bp
-
-    app.register_blueprint(drafting_bp)
-    app.register_blueprint(publication_bp)
-    # --- synthesis (issue 12): congresses derived from a published motion ---
-    from .derivation_views import bp as derivation_bp
-
-    app.register_blueprint(derivation_bp)
-    # --- live debate (issue 4): projector, facilitator board and scribe, live board ---
-    from .board import bp as board_bp
-    from .board import live_bp as live_board_bp
-    from .projector import bp as projector_bp
-
-    app.register_blueprint(projector_bp)
-    app.register_blueprint(board_bp)
-    app.register_blueprint(live_board_bp)
-    # --- production (issue 6): structured logs, rate limits, health, data protection ---
-    from . import health, logging_setup, privacy, ratelimit
-
+    for blueprint in (participant.bp, facilitator.bp, api.bp, votes.bp, drafting.bp,
+                      publication.bp, derivation.bp, projector.bp, board.bp, board.live_bp,
+                      health.bp, privacy.bp):
+        app.register_blueprint(blueprint)
+    csrf.exempt(api.bp)
+    # production (issue 6): structured logs, rate limits
     logging_setup.init_app(app)
     ratelimit.init_app(app)
-    app.register_blueprint(health.bp)
-    privacy.init_app(app)
     return app
 
 

@@ -28,21 +28,23 @@ that drafting can create a ballot in its own transaction.
 from __future__ import annotations
 
 import secrets
-import threading
-import time
 import uuid
 from functools import lru_cache
 from typing import Any
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy import bindparam, delete, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.types import DateTime, Integer, String
 
-from . import audit, voting
+from . import audit, drafting, push, voting
+from .coalesce import Pace
+from .contributions import clean_line
 from .errors import InputError
-from .extensions import db, socketio
+from .extensions import db
 from .models import (
+    Amendment,
+    AuditEvent,
     Ballot,
     BallotBox,
     BallotVoter,
@@ -52,6 +54,7 @@ from .models import (
     is_row_id,
     utcnow,
 )
+from .push import scheduler
 from .voting import VoteRefused
 
 TITLE_MAX = 300
@@ -64,8 +67,6 @@ def create(congress: Congress, title: str, *, article: Any = None,
            majority: str = "simple", quorum: int | None = None,
            actor_id: int | None = None) -> Ballot:
     """A draft ballot, added to the session and audited (the caller commits)."""
-    from .contributions import clean_line
-
     title = clean_line(title, limit=TITLE_MAX, what="L'intitulé du scrutin", required=True)
     voting.check_settings(secret=secret, allow_change=allow_change, majority=majority,
                           quorum=quorum)
@@ -154,8 +155,6 @@ def _redraw_box(ballot_id: int) -> None:
 
 def _settle_amendment(ballot: Ballot) -> None:
     """A ballot on an amendment closed: apply it (adopted) or mark it rejected."""
-    from . import drafting
-
     try:
         if drafting.on_ballot_closed(ballot):
             db.session.commit()
@@ -236,7 +235,12 @@ def eligible(congress_id: int) -> int:
 
 
 def results(ballot: Ballot) -> dict[str, Any]:
-    """See `voting.results`."""
+    """Results of a ballot, as `voting.decide()` returns them plus `final` and `state`.
+
+    Closed or published ballot: the frozen snapshot taken at the close (`final`
+    True). Open ballot: the live counts from the database (`final` False, not to be
+    published).
+    """
     if ballot.results is not None:
         return {**ballot.results, "final": True, "state": ballot.state}
     live = voting.decide(counts(ballot.id, ballot.secret), eligible=eligible(ballot.congress_id),
@@ -623,26 +627,73 @@ def set_presence_open(congress: Congress, is_open: bool, actor_id: int | None) -
         db.session.commit()
 
 
-# --- coalesced progress ---------------------------------------------------------------
+# --- an amendment put to the vote (drafting hands it over; the close settles it) ---
 
-_dirty: dict[int, int] = {}          # ballot id → congress id, waiting for a push
-_phones_due: dict[int, int] = {}     # the same, waiting for the (slower) phones' push
-_phones_sent: dict[int, float] = {}  # ballot id → when the phones last heard of it
-_dirty_lock = threading.Lock()
-_worker_started = False
-#: Screens (projector, facilitator) hear of progress every BALLOT_PROGRESS_INTERVAL_S;
-#: the hundreds of phones at most every BALLOT_PROGRESS_PHONE_INTERVAL_S (fan-out cost).
-SCREENS = ("projector", "facilitator")
+def put_to_vote(amendment: Amendment, actor: Participant, *, secret: bool = False,
+                majority: str = "simple", quorum: int | None = None) -> Ballot:
+    """Create a (draft) ballot on the amendment; the vote screens take it from there."""
+    drafting.require_state(amendment, "proposed")
+    drafting.require_editable(amendment.article)
+    congress = db.session.get(Congress, amendment.congress_id)
+    label = drafting.labels(drafting.articles(congress)).get(amendment.article_id, "Article")
+    title = (f"Amendement n° {amendment.id} ({label}) de "
+             f"{drafting.author_name(amendment)}")[:300]
+    ballot = create(congress, title, article=amendment.article, amendment_id=amendment.id,
+                    secret=secret, majority=majority, quorum=quorum, actor_id=actor.id)
+    amendment.state = "put_to_vote"
+    audit.record("amendment.put_to_vote", amendment.congress_id, actor.id,
+                 amendment_id=amendment.id, ballot_id=getattr(ballot, "id", None))
+    return ballot
+
+
+
+# --- what screens hear of a ballot --------------------------------------------------
+
+STATE_EVENTS = {"open": "ballot.opened", "closed": "ballot.closed",
+                "published": "ballot.published"}
+
+
+def payload(ballot: Ballot) -> dict[str, Any]:
+    """What screens need to show a ballot; results only once it is closed."""
+    found = {"id": ballot.id, "title": ballot.title, "state": ballot.state,
+             "state_label": voting.STATE_LABELS[ballot.state], "kind": ballot.kind,
+             "secret": ballot.secret, "allow_change": ballot.allow_change,
+             "majority": ballot.majority, "quorum": ballot.quorum}
+    if ballot.results is not None:
+        found["results"] = ballot.results
+    return found
+
+
+def screen_payload(ballot: Ballot) -> dict[str, Any]:
+    """`payload`, with the live counts while the ballot is open."""
+    found = payload(ballot)
+    if ballot.state == "open":
+        found.update(cast=cast_count(ballot.id, ballot.secret),
+                     eligible=eligible(ballot.congress_id))
+    return found
+
+
+def state_events(ballot: Ballot) -> list[push.Event]:
+    """A ballot's new state, for every screen of its congress (publish after commit)."""
+    name = STATE_EVENTS.get(ballot.state)
+    return [push.Event(name, screen_payload(ballot), ballot.congress_id)] if name else []
+
+
+# --- coalesced progress ---------------------------------------------------------------
+#
+# Screens (projector, facilitator) hear of progress every BALLOT_PROGRESS_INTERVAL_S;
+# the hundreds of phones at most every BALLOT_PROGRESS_PHONE_INTERVAL_S (fan-out cost).
+# Never once per vote: 500 votes x 500 phones was 250,000 messages.
+
+SCREENS_CHANNEL = "ballot.progress.screens"
+PHONES_CHANNEL = "ballot.progress.phones"
 
 
 def note_progress(ballot_id: int, congress_id: int) -> None:
-    """Remember that a ballot's count moved; the worker pushes it soon (never per vote)."""
+    """Remember that a ballot's count moved; it goes out soon (never per vote)."""
     app = current_app._get_current_object()
-    with _dirty_lock:
-        _dirty[ballot_id] = congress_id
-        _phones_due[ballot_id] = congress_id
-    if app.config.get("BALLOT_PROGRESS_IN_BACKGROUND", not app.testing):
-        _start_worker(app)
+    scheduler.offer(app, SCREENS_CHANNEL, ballot_id, congress_id)
+    scheduler.offer(app, PHONES_CHANNEL, ballot_id, congress_id)
 
 
 def progress_payload(ballot_id: int) -> dict[str, Any] | None:
@@ -654,80 +705,56 @@ def progress_payload(ballot_id: int) -> dict[str, Any] | None:
             "eligible": eligible(ballot.congress_id)}
 
 
+def _send_progress(ballot_id: int, congress_id: int, audiences: tuple[str, ...]) -> bool:
+    payload = progress_payload(ballot_id)
+    if payload is None or payload["state"] != "open":
+        return False
+    push.send("ballot.progress", payload, congress_id, audiences)
+    return True
+
+
 def flush_progress(phone_interval: float = 0.0) -> int:
-    """Push `ballot.progress` for every ballot whose count moved (in an app context).
+    """Push `ballot.progress` now for every ballot whose count moved (in an app context).
 
     The screens get every flush; the phones only when their last push is at least
     `phone_interval` seconds old. Returns how many ballots were pushed.
     """
-    from . import live
-
-    now = time.monotonic()
-    with _dirty_lock:
-        due = dict(_dirty)
-        _dirty.clear()
-        phones = {b: c for b, c in _phones_due.items()
-                  if now - _phones_sent.get(b, 0.0) >= phone_interval}
-        for ballot_id in phones:
-            _phones_due.pop(ballot_id, None)
-            _phones_sent[ballot_id] = now
+    screens = push.scheduler.take_due(SCREENS_CHANNEL, pace=Pace())
+    phones = push.scheduler.take_due(PHONES_CHANNEL, pace=Pace(spacing=phone_interval))
     sent = 0
-    for ballot_id in set(due) | set(phones):
-        congress_id = due.get(ballot_id) or phones[ballot_id]
-        payload = progress_payload(ballot_id)
-        if payload is None or payload["state"] != "open":
-            continue
-        audiences = (*(SCREENS if ballot_id in due else ()),
-                     *(("participants",) if ballot_id in phones else ()))
-        live.ballot_progress(congress_id, payload, audiences)
-        sent += 1
+    for ballot_id in sorted(set(screens) | set(phones)):
+        audiences = (*(push.SCREENS if ballot_id in screens else ()),
+                     *(push.PHONES if ballot_id in phones else ()))
+        sent += _send_progress(ballot_id, screens.get(ballot_id) or phones[ballot_id],
+                               audiences)
     return sent
 
 
-def _start_worker(app: Flask) -> None:
-    global _worker_started
-    with _dirty_lock:
-        if _worker_started:
-            return
-        _worker_started = True
-    socketio.start_background_task(_worker, app)
+def _progress_pace(phone: bool):
+    def pace(config) -> Pace:
+        return Pace(delay=float(config.get("BALLOT_PROGRESS_INTERVAL_S", 0.25)),
+                    spacing=float(config.get("BALLOT_PROGRESS_PHONE_INTERVAL_S", 1.0))
+                    if phone else 0.0,
+                    background=bool(config.get("BALLOT_PROGRESS_IN_BACKGROUND",
+                                               not config.get("TESTING"))),
+                    leading=False)
+    return pace
 
 
-def _worker(app: Flask) -> None:
-    """Background loop: push the moved counts every interval, outside any request."""
-    interval = float(app.config.get("BALLOT_PROGRESS_INTERVAL_S", 0.25))
-    phone_interval = float(app.config.get("BALLOT_PROGRESS_PHONE_INTERVAL_S", 1.0))
-    while True:
-        socketio.sleep(interval)
-        with _dirty_lock:
-            idle = not _dirty and not _phones_due
-        if idle:
-            continue
-        with app.app_context():
-            try:
-                flush_progress(phone_interval)
-            except Exception:  # keep the worker alive; the next vote retries
-                db.session.rollback()
-                app.logger.exception("ballot progress push failed")
-            finally:
-                db.session.remove()
-
-
-def wait_idle(timeout: float = 2.0) -> None:  # pragma: no cover - used by benchmarks
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with _dirty_lock:
-            if not _dirty and not _phones_due:
-                return
-        socketio.sleep(0.05)
+scheduler.channel(SCREENS_CHANNEL,
+                  lambda ballot_id, congress_id: _send_progress(ballot_id, congress_id,
+                                                                push.SCREENS),
+                  pace=_progress_pace(phone=False))
+scheduler.channel(PHONES_CHANNEL,
+                  lambda ballot_id, congress_id: _send_progress(ballot_id, congress_id,
+                                                                push.PHONES),
+                  pace=_progress_pace(phone=True))
 
 
 # --- verification (`python -m deliberation verify`) -----------------------------------
 
 def verify_report() -> tuple[list[str], list[str]]:
     """Check the audit chain and recount every ballot. Returns (report lines, problems)."""
-    from .models import AuditEvent
-
     lines: list[str] = []
     problems = list(audit.verify_chain())
     n_events = db.session.scalar(select(func.count()).select_from(AuditEvent)) or 0

@@ -6,6 +6,7 @@ changing anything.
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import click
@@ -14,9 +15,15 @@ from flask.cli import with_appcontext
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import audit, corpus, derivation, sorting, transfer
+from .ballots import verify_report
+from .corpus import DEMO_FACILITATOR, DEMO_SCRIBE
+from .csv_io import CsvError
 from .errors import InputError
 from .extensions import db
 from .models import Congress, Contribution, Participant
+from .privacy import purge_expired
+from .push import close_participant_sockets
 
 
 def _congress(code: str | None) -> Congress:
@@ -64,8 +71,6 @@ def init_db_command():
 @with_appcontext
 def load_demo_command(if_empty: bool, no_sort: bool):
     """Load the demo congress (themes, officials, contributions, staff accounts)."""
-    from . import corpus, sorting
-
     if if_empty and db.session.scalar(select(Congress.id).limit(1)) is not None:
         click.echo("Un congrès existe déjà : démonstration non rechargée.")
         return
@@ -88,8 +93,6 @@ def load_demo_command(if_empty: bool, no_sort: bool):
 @with_appcontext
 def demo_info_command(base_url: str | None):
     """Print the URLs and credentials to try the demo congress."""
-    from .corpus import DEMO_FACILITATOR, DEMO_SCRIBE
-
     cfg = current_app.config
     base = (base_url or f"http://{cfg['HOST']}:{cfg['PORT']}").rstrip("/")
     congress = db.session.scalar(select(Congress).order_by(Congress.id))
@@ -123,8 +126,6 @@ def demo_info_command(base_url: str | None):
 def create_facilitator_command(email: str, password: str, name: str, code: str | None,
                                role: str):
     """Create a facilitator (or scribe) account that logs in with a password."""
-    from . import audit
-
     congress = _congress(code)
     email = email.strip().lower()
     if "@" not in email or len(email) > 200:
@@ -149,8 +150,6 @@ def create_facilitator_command(email: str, password: str, name: str, code: str |
 @with_appcontext
 def set_password_command(email: str, password: str, code: str | None):
     """Change a staff account's password; its open sessions and sockets end at once."""
-    from . import audit, live
-
     congress = _congress(code)
     if len(password) < 8:
         raise click.BadParameter("8 caractères au moins.", param_hint="--password")
@@ -162,14 +161,11 @@ def set_password_command(email: str, password: str, code: str | None):
     account.set_password(password)
     audit.record("staff.password_changed", congress.id, None, participant_id=account.id)
     db.session.commit()
-    live.close_participant_sockets(account.id)
+    close_participant_sockets(account.id)
     click.echo(f"Mot de passe de {account.email} changé ; ses sessions ouvertes sont fermées.")
 
 
 def _import(kind: str, path: str, code: str | None) -> None:
-    from . import sorting, transfer
-    from .csv_io import CsvError
-
     congress = _congress(code)
     importer = transfer.import_participants if kind == "participants" \
         else transfer.import_contributions
@@ -210,8 +206,6 @@ def import_contributions_command(path: str, code: str | None):
 @with_appcontext
 def export_command(what: str, code: str | None, output: str):
     """Export contributions or participants as CSV."""
-    from . import transfer
-
     congress = _congress(code)
     body = transfer.export_contributions(congress) if what == "contributions" \
         else transfer.export_participants(congress)
@@ -231,8 +225,6 @@ def export_command(what: str, code: str | None, output: str):
 @with_appcontext
 def sort_command(code: str | None):
     """Refit themes and recurring points of a congress now."""
-    from . import sorting
-
     congress = _congress(code)
     run = sorting.refit(congress.id)
     click.echo(f"Classement terminé : {run.n_contributions} contributions, "
@@ -250,8 +242,6 @@ def sort_command(code: str | None):
 def derive_congress_command(source_code: str, join_code: str, title: str, place: str,
                             email: str | None):
     """Create a congress from a published motion: its themes and articles are copied."""
-    from . import derivation
-
     source = _congress(source_code)
     actor = None
     if email:
@@ -284,8 +274,6 @@ def db_ready_command():
 @with_appcontext
 def verify_command():
     """Check the audit chain and recount every ballot; exit 1 on any mismatch."""
-    from .ballots import verify_report
-
     try:
         missing = [name for name in VERIFIED_TABLES if not inspect(db.engine).has_table(name)]
         lines, problems = ([], []) if missing else verify_report()
@@ -320,10 +308,26 @@ def _not_verifiable(why: str) -> None:
     raise SystemExit(2)
 
 
+@click.command("purge-expired")
+@click.option("--today", default=None, help="Date de référence AAAA-MM-JJ (essais).")
+@with_appcontext
+def purge_expired_command(today: str | None):
+    """Erase the personal data of congresses past their retention period."""
+    try:
+        day = date.fromisoformat(today) if today else None
+    except ValueError:
+        raise click.BadParameter("date attendue au format AAAA-MM-JJ.",
+                                 param_hint="--today") from None
+    result = purge_expired(day)
+    click.echo(f"Données personnelles effacées : {result['participants']} personne(s) "
+               f"dans {result['congresses']} congrès dont la durée de conservation est "
+               "écoulée.")
+
+
 COMMANDS = (init_db_command, load_demo_command, demo_info_command, create_facilitator_command,
             import_participants_command, import_contributions_command, export_command,
             sort_command, db_ready_command, verify_command, derive_congress_command,
-            set_password_command)
+            set_password_command, purge_expired_command)
 
 
 def init_app(app: Flask) -> None:

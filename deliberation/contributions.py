@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from . import audit
+from . import audit, sorting
 from .errors import InputError, PhaseError
 from .extensions import db
 from .models import Congress, Contribution, Participant, utcnow
@@ -114,8 +114,6 @@ def create(congress: Congress, text: str, *, author: Participant | None = None,
     )
     db.session.add(contribution)
     db.session.flush()
-    from . import sorting
-
     sorting.assign_live(contribution)
     audit.record("contribution.created", congress.id, author.id if author else None,
                  contribution_id=contribution.id, channel=channel)

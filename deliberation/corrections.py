@@ -22,16 +22,25 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import audit
+from . import audit, sorting
 from .clustering.statements import STATEMENT_MAX_CHARS, normalise_statement
 from .contributions import clean_line
 from .errors import InputError, PermissionDenied
 from .extensions import db
-from .models import OFF_TOPIC, Cluster, Congress, Contribution, Participant, Support, Theme
+from .models import (
+    OFF_TOPIC,
+    SORTED_STATUSES,
+    Cluster,
+    Congress,
+    Contribution,
+    Participant,
+    Support,
+    Theme,
+)
 from .rendering import plain_excerpt
 
 #: Statuses the sorting engine sorts (a hidden or withdrawn idea is out of the picture).
-SORTED = ("visible", "duplicate")
+SORTED = SORTED_STATUSES
 MAX_BATCH = 200
 
 
@@ -157,8 +166,6 @@ def move(congress: Congress, actor: Participant | None, contribution_id: Any,
             contribution.cluster_id = None
             contribution.cluster = None
         contribution.cluster_locked = False
-    from . import sorting
-
     sorting.place(contribution, theme_code(contribution), contribution.cluster)
     touched = [c for c in (old_cluster, contribution.cluster) if c is not None]
     refresh_sizes(touched)
@@ -270,8 +277,6 @@ def merge_points(congress: Congress, actor: Participant | None, into: Any,
         contribution.cluster_locked = True
         if target.theme_id is not None and contribution.theme_id != target.theme_id:
             _set_theme(contribution, target.theme)
-    from . import sorting
-
     for contribution in moved:
         sorting.place(contribution, theme_code(contribution), target)
     refresh_sizes([target, *others])
@@ -304,8 +309,6 @@ def split_point(congress: Congress, actor: Participant | None, cluster_key: Any,
                   size=len(picked))
     db.session.add(new)
     db.session.flush()
-    from . import sorting
-
     for contribution in picked:
         contribution.cluster_id = new.id
         contribution.cluster = new

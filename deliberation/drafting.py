@@ -32,7 +32,7 @@ Rules chosen:
   the congress is in the drafting or vote phase. Only officials (role
   participant) propose them. The facilitator accepts (a new version, authored by
   the official), rejects, or puts it to a vote (a ballot through
-  `voting.create_ballot`); an amendment whose ballot is closed is settled:
+  `ballots.put_to_vote`); an amendment whose ballot is closed is settled:
   adopted → applied as a new version, otherwise rejected.
 * Once a ballot on an article (or on the whole text) has opened, that text is
   frozen for the facilitator: no more edits, drafts, restores or acceptances.
@@ -227,7 +227,7 @@ def frozen_reason(article: Article) -> str | None:
     return None
 
 
-def _require_editable(article: Article) -> None:
+def require_editable(article: Article) -> None:
     reason = frozen_reason(article)
     if reason:
         raise PhaseError(reason)
@@ -246,7 +246,7 @@ def save_version(article: Article, title: str | None, body_md: str | None,
                  check_frozen: bool = True) -> ArticleVersion | None:
     """Save the article's new text as its next version; None when nothing changed."""
     if check_frozen:
-        _require_editable(article)
+        require_editable(article)
     title = clean_line(title if title is not None else article.title, limit=300,
                        what="Le titre de l'article", required=True)
     body = clean_body(body_md)
@@ -595,7 +595,7 @@ def extractive_draft(points: list[DraftPoint]) -> tuple[str, list[Cluster], list
 
 def propose_draft(article: Article, actor: Participant) -> ArticleVersion:
     """« Proposer un brouillon »: save the draft as a new version, with its sources."""
-    _require_editable(article)
+    require_editable(article)
     if article.kind == "preamble" or article.theme is None:
         raise InputError("Le brouillon automatique ne concerne que les articles d'un thème.")
     body, used, linked = extractive_draft(draft_points(article.theme))
@@ -631,7 +631,7 @@ def pull_in(article: Article, contribution_id: int | str | None,
             actor: Participant) -> ArticleVersion | None:
     """« Ajouter au texte » an idea left out of the draft: its sentence becomes a new
     version's last item and the idea a source. None when the text already says it."""
-    _require_editable(article)
+    require_editable(article)
     link(article, contribution_id, actor)  # refuses another congress's or a hidden idea
     contribution = db.session.get(Contribution, int(contribution_id))  # type: ignore[arg-type]
     return _append_sentence(article, contribution_sentence(contribution.text), actor,
@@ -642,7 +642,7 @@ def pull_point(article: Article, cluster_id: int | str | None,
                actor: Participant) -> ArticleVersion | None:
     """« Ajouter au texte » a recurring point the text does not state: its statement and
     all its ideas as sources. None when the text already says it."""
-    _require_editable(article)
+    require_editable(article)
     cluster = _row(Cluster, cluster_id)
     if cluster is None or cluster.congress_id != article.congress_id \
             or cluster.theme_id != article.theme_id:
@@ -717,7 +717,7 @@ def amendments(congress: Congress, state: str | None = None,
     return list(db.session.scalars(query))
 
 
-def _require_state(amendment: Amendment, *states: str) -> None:
+def require_state(amendment: Amendment, *states: str) -> None:
     if amendment.state not in states:
         raise InputError(f"Cet amendement est déjà {amendment.state_label} : "
                          "cette décision n'est plus possible.")
@@ -730,15 +730,15 @@ def _apply(amendment: Amendment, actor: Participant | None, note: str,
                         note=note, amendment=amendment, actor=actor, check_frozen=check_frozen)
 
 
-def _author_name(amendment: Amendment) -> str:
+def author_name(amendment: Amendment) -> str:
     return amendment.author.display_name if amendment.author else "un·e élu·e"
 
 
 def accept(amendment: Amendment, actor: Participant) -> ArticleVersion | None:
     """The facilitator accepts: the text becomes the article's new version, author noted."""
-    _require_state(amendment, "proposed")
+    require_state(amendment, "proposed")
     row = _apply(amendment, actor,
-                 f"Amendement n° {amendment.id} de {_author_name(amendment)} accepté",
+                 f"Amendement n° {amendment.id} de {author_name(amendment)} accepté",
                  check_frozen=True)
     amendment.state, amendment.decided_at, amendment.decided_by_id = (
         "accepted", utcnow(), actor.id)
@@ -748,30 +748,11 @@ def accept(amendment: Amendment, actor: Participant) -> ArticleVersion | None:
 
 
 def reject(amendment: Amendment, actor: Participant) -> None:
-    _require_state(amendment, "proposed")
+    require_state(amendment, "proposed")
     amendment.state, amendment.decided_at, amendment.decided_by_id = (
         "rejected", utcnow(), actor.id)
     audit.record("amendment.rejected", amendment.congress_id, actor.id,
                  amendment_id=amendment.id)
-
-
-def put_to_vote(amendment: Amendment, actor: Participant, *, secret: bool = False,
-                majority: str = "simple", quorum: int | None = None) -> Ballot:
-    """Create a (draft) ballot on the amendment; the vote screens take it from there."""
-    from . import voting
-
-    _require_state(amendment, "proposed")
-    _require_editable(amendment.article)
-    congress = db.session.get(Congress, amendment.congress_id)
-    label = labels(articles(congress)).get(amendment.article_id, "Article")
-    title = f"Amendement n° {amendment.id} ({label}) de {_author_name(amendment)}"[:300]
-    ballot = voting.create_ballot(congress, title, article=amendment.article,
-                                  amendment_id=amendment.id, secret=secret,
-                                  majority=majority, quorum=quorum, actor_id=actor.id)
-    amendment.state = "put_to_vote"
-    audit.record("amendment.put_to_vote", amendment.congress_id, actor.id,
-                 amendment_id=amendment.id, ballot_id=getattr(ballot, "id", None))
-    return ballot
 
 
 def ballot_of(amendment: Amendment) -> Ballot | None:
@@ -781,17 +762,15 @@ def ballot_of(amendment: Amendment) -> Ballot | None:
 
 def settle(amendment: Amendment) -> bool:
     """Apply the outcome of a closed ballot on an amendment; True when something changed."""
-    from . import voting
-
     if amendment.state != "put_to_vote":
         return False
     ballot = ballot_of(amendment)
-    if ballot is None or ballot.state not in ("closed", "published"):
+    if ballot is None or ballot.state not in ("closed", "published") or ballot.results is None:
         return False
-    outcome = voting.results(ballot)
-    if outcome.get("adopted"):
+    # A closed ballot's results are frozen on it at the close.
+    if ballot.results.get("adopted"):
         # The assembly's vote wins over any freeze: the adopted text is applied.
-        _apply(amendment, None, f"Amendement n° {amendment.id} de {_author_name(amendment)} "
+        _apply(amendment, None, f"Amendement n° {amendment.id} de {author_name(amendment)} "
                                 "adopté par vote", check_frozen=False)
         amendment.state = "adopted"
     else:

@@ -54,6 +54,8 @@ CHOICES = ("pour", "contre", "abstention")
 BALLOT_STATES = ("draft", "open", "closed", "published")
 MAJORITY_RULES = ("simple", "two_thirds", "absolute")
 OFF_TOPIC = "hors_theme"
+#: Statuses the sorting engine reads, and the screens count in recurring points.
+SORTED_STATUSES = ("visible", "duplicate")
 #: The largest id a row can have (signed 64 bits: SQLite's INTEGER, PostgreSQL's BIGINT).
 #: A larger number in a URL, form or socket event names no row; SQLite cannot even bind it.
 MAX_ID = 2**63 - 1
@@ -217,7 +219,7 @@ class Participant(UserMixin, db.Model):
 
         Cookies and remember tokens carry the epoch they were issued under (`get_id`);
         the user loader refuses an older one. Open sockets are closed by the caller
-        after the commit (live.close_participant_sockets).
+        after the commit (push.close_participant_sockets).
         """
         self.session_epoch = (self.session_epoch or 0) + 1
 

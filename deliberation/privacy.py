@@ -1,5 +1,7 @@
 """Data protection (RGPD): what is stored and why, download, erasure, retention.
 
+The rules; the pages are `web/privacy.py`, the purge command `cli.py`.
+
 * `/donnees-personnelles` (public) says what Motion stores, why, for how long and
   how to exercise one's rights.
 * `/mes-donnees` lets a logged-in person download everything stored about them as
@@ -15,27 +17,11 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date, timedelta
 
-import click
-from flask import (
-    Blueprint,
-    Flask,
-    Response,
-    flash,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
-from flask.cli import with_appcontext
-from flask_login import current_user, login_required, logout_user
 from sqlalchemy import delete, select
 
 from . import audit
-from .contributions import clean_int
-from .errors import InputError
 from .extensions import db
 from .models import (
     Amendment,
@@ -45,11 +31,10 @@ from .models import (
     SocketConnection,
     Support,
     Vote,
+    new_token,
     utcnow,
 )
-from .security import roles_required
-
-bp = Blueprint("privacy", __name__)
+from .push import close_participant_sockets
 
 ERASED_NAME = "Participant·e anonymisé·e"
 ERASED_TEXT = "Contribution effacée à la demande de son auteur·rice."
@@ -136,8 +121,6 @@ def erase(person: Participant, actor_id: int | None, reason: str) -> dict:
     if person.token_revoked_at is None:
         person.token_revoked_at = utcnow()
     # A fresh random token: the old link can never be matched again, even if un-revoked.
-    from .models import new_token
-
     person.invite_token = new_token()
     person.session_epoch += 1
     if not already:
@@ -147,93 +130,6 @@ def erase(person: Participant, actor_id: int | None, reason: str) -> dict:
                      contributions_kept=congress.keep_contributions_on_erasure)
     return {"contributions": len(contributions), "texts_erased": erased_texts,
             "already": already}
-
-
-def _close_sockets(participant_id: int) -> None:
-    from . import live
-
-    live.close_participant_sockets(participant_id)
-
-
-@bp.get("/donnees-personnelles")
-def policy():
-    """Public: what Motion stores, why, for how long, and one's rights."""
-    congress = None
-    if current_user.is_authenticated:
-        congress = db.session.get(Congress, current_user.congress_id)
-    return render_template("privacy/policy.html", congress=congress)
-
-
-@bp.get("/mes-donnees")
-@login_required
-def mine():
-    congress = db.session.get(Congress, current_user.congress_id)
-    n = db.session.scalar(select(db.func.count()).select_from(Contribution)
-                          .filter_by(author_id=current_user.id))
-    return render_template("privacy/mine.html", congress=congress, n_contributions=n,
-                           error=None)
-
-
-@bp.get("/mes-donnees/export.json")
-@login_required
-def download():
-    """The person's data as a JSON file (Article 15 and 20 of the RGPD)."""
-    body = json.dumps(export_data(current_user._get_current_object()), ensure_ascii=False,
-                      indent=2)
-    response = Response(body, mimetype="application/json; charset=utf-8")
-    response.headers["Content-Disposition"] = 'attachment; filename="mes-donnees-motion.json"'
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-@bp.post("/mes-donnees/effacer")
-@login_required
-def erase_mine():
-    """Erase the person's data (Article 17), after an explicit confirmation."""
-    congress = db.session.get(Congress, current_user.congress_id)
-    if request.form.get("confirm") != "oui":
-        n = db.session.scalar(select(db.func.count()).select_from(Contribution)
-                              .filter_by(author_id=current_user.id))
-        return render_template(
-            "privacy/mine.html", congress=congress, n_contributions=n,
-            error="Cochez la case de confirmation pour effacer vos données : "
-                  "rien n'a été effacé."), 422
-    person = current_user._get_current_object()
-    pid = person.id
-    erase(person, pid, reason="demande de la personne")
-    db.session.commit()
-    _close_sockets(pid)
-    logout_user()
-    flash("Vos données personnelles ont été effacées et votre accès fermé.", "success")
-    return redirect(url_for("privacy.policy"))
-
-
-@bp.route("/animation/donnees", methods=["GET", "POST"])
-@roles_required("facilitator")
-def settings():
-    """The facilitator's data-protection settings for the congress."""
-    congress = db.session.get(Congress, current_user.congress_id)
-    error = None
-    if request.method == "POST":
-        try:
-            days = clean_int(request.form.get("retention_days"), what="La durée",
-                             maximum=RETENTION_MAX)
-        except InputError:  # « ² », 25 digits: the same sentence as any other bad number
-            days = None
-        if not days:
-            error = (f"La durée de conservation doit être un nombre de jours entre 1 et "
-                     f"{RETENTION_MAX}.")
-        else:
-            keep = request.form.get("keep_contributions_on_erasure") == "oui"
-            congress.retention_days = days
-            congress.keep_contributions_on_erasure = keep
-            audit.record("congress.privacy", congress.id, current_user.id,
-                         retention_days=congress.retention_days, keep_contributions=keep)
-            db.session.commit()
-            flash("Réglages de protection des données enregistrés.", "success")
-            return redirect(url_for("privacy.settings"))
-    return render_template("privacy/settings.html", congress=congress, error=error,
-                           expires_on=expiry_date(congress)), (422 if error else 200)
 
 
 def expiry_date(congress: Congress) -> date:
@@ -257,30 +153,9 @@ def purge_expired(today: date | None = None) -> dict[str, int]:
             result["participants"] += 1
         db.session.commit()
         for person in people:
-            _close_sockets(person.id)
+            close_participant_sockets(person.id)
     # Socket rows of connections that ended on their own (see SocketConnection).
     db.session.execute(delete(SocketConnection).where(
         SocketConnection.connected_at < utcnow() - timedelta(days=2)))
     db.session.commit()
     return result
-
-
-@click.command("purge-expired")
-@click.option("--today", default=None, help="Date de référence AAAA-MM-JJ (essais).")
-@with_appcontext
-def purge_expired_command(today: str | None):
-    """Erase the personal data of congresses past their retention period."""
-    try:
-        day = date.fromisoformat(today) if today else None
-    except ValueError:
-        raise click.BadParameter("date attendue au format AAAA-MM-JJ.",
-                                 param_hint="--today") from None
-    result = purge_expired(day)
-    click.echo(f"Données personnelles effacées : {result['participants']} personne(s) "
-               f"dans {result['congresses']} congrès dont la durée de conservation est "
-               "écoulée.")
-
-
-def init_app(app: Flask) -> None:
-    app.register_blueprint(bp)
-    app.cli.add_command(purge_expired_command)

@@ -2,7 +2,7 @@
 
 The motion is public once the ballot on the whole text is published (before
 that, a French « pas encore publiée » page and no export). Each article shows
-its vote results (from `voting.results`) and its traceability: how many
+its vote results (from `ballots.results`) and its traceability: how many
 contributions it draws on, from how many communes and departments, the rural
 share, online and live.
 
@@ -20,7 +20,6 @@ as CSV and JSON (published ballots only).
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,15 +27,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import render_template
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from . import drafting
+from . import ballots, drafting
 from .clustering.typography import french, french_markdown
 from .csv_io import write_rows
 from .extensions import db
-from .filters import french_date
 from .models import (
     Amendment,
     Article,
@@ -45,13 +43,10 @@ from .models import (
     Cluster,
     Congress,
     Contribution,
-    Motion,
     Participant,
 )
-from .queries import congress_by_code, counts
-from .rendering import render_motion_text
-
-bp = Blueprint("publication", __name__, url_prefix="/motion")
+from .queries import counts
+from .rendering import french_date, render_motion_text
 
 RURAL_MAX_POPULATION = 2000  # fewer than 2,000 inhabitants: rural (INSEE « unité urbaine »)
 SHOWN_STATUSES = drafting.SOURCE_STATUSES
@@ -136,9 +131,7 @@ def text_ballot(congress: Congress, published_only: bool = True) -> Ballot | Non
 
 
 def outcome(ballot: Ballot) -> dict[str, Any]:
-    from . import voting
-
-    return voting.results(ballot)
+    return ballots.results(ballot)
 
 
 def published_ballots(congress: Congress) -> list[Ballot]:
@@ -279,7 +272,7 @@ def results_json(congress: Congress) -> dict[str, Any]:
 
 # --- exports ---------------------------------------------------------------------------
 
-def _trace_sentence(trace: dict[str, Any]) -> str:
+def trace_sentence(trace: dict[str, Any]) -> str:
     n = trace["contributions"]
     if not n:
         return "Aucune contribution liée."
@@ -328,8 +321,8 @@ def motion_markdown(view: dict[str, Any]) -> str:
             elif amendment.state == "accepted":
                 lines += ["", f"*Amendement n° {amendment.id} intégré par l'animation.*"]
         if item.article.kind != "preamble":
-            lines += ["", f"*{_trace_sentence(item.trace)}*"]
-    lines += ["", "---", "", f"*{_trace_sentence(view['trace'])}*",
+            lines += ["", f"*{trace_sentence(item.trace)}*"]
+    lines += ["", "---", "", f"*{trace_sentence(view['trace'])}*",
               f"*Commune rurale : moins de {RURAL_MAX_POPULATION} habitants (seuil INSEE).*", ""]
     return "\n".join(lines)
 
@@ -356,7 +349,7 @@ def document_css() -> str:
 def standalone_html(view: dict[str, Any]) -> str:
     """One self-contained HTML file: inline CSS, no script, no external URL."""
     return render_template("publication/standalone.html", css=Markup(document_css()),
-                           trace_sentence=_trace_sentence, result_sentence=_result_sentence,
+                           trace_sentence=trace_sentence, result_sentence=_result_sentence,
                            **view)
 
 
@@ -432,118 +425,3 @@ def bars(items: Iterable[tuple[str, int]]) -> list[dict[str, Any]]:
 
 
 # --- routes ------------------------------------------------------------------------------
-
-def _not_published(congress: Congress, what: str = "page"):
-    message = ("La motion de ce congrès n'est pas encore publiée : elle le sera dès que le "
-               "résultat du vote sur l'ensemble du texte aura été publié.")
-    if what == "json":
-        return jsonify(error=message), 404
-    if what == "file":
-        return Response(message + "\n", status=404, mimetype="text/plain; charset=utf-8")
-    return render_template("publication/not_published.html", congress=congress,
-                           message=message), 404
-
-
-def _published(code: str) -> tuple[Congress, dict | None]:
-    congress = congress_by_code(code)
-    drafting.settle_all(congress)
-    db.session.commit()
-    if text_ballot(congress) is None:
-        return congress, None
-    return congress, motion_view(congress)
-
-
-def _download(body: str | bytes, mimetype: str, filename: str, csp: str | None = None):
-    response = Response(body, mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    if csp:
-        response.headers["Content-Security-Policy"] = csp
-    return response
-
-
-def _slug(congress: Congress) -> str:
-    return f"motion-{congress.join_code.lower()}"
-
-
-@bp.get("/<code>")
-def motion_page(code: str):
-    congress, view = _published(code)
-    if view is None:
-        return _not_published(congress)
-    return render_template("publication/motion.html", preview=False,
-                           trace_sentence=_trace_sentence, **view)
-
-
-@bp.get("/<code>/motion.md")
-def export_markdown(code: str):
-    congress, view = _published(code)
-    if view is None:
-        return _not_published(congress, "file")
-    return _download(motion_markdown(view), "text/markdown; charset=utf-8",
-                     f"{_slug(congress)}.md")
-
-
-@bp.get("/<code>/motion.html")
-def export_html(code: str):
-    congress, view = _published(code)
-    if view is None:
-        return _not_published(congress, "file")
-    # A downloaded document: its own inline CSS may apply, nothing else may load.
-    return _download(standalone_html(view), "text/html; charset=utf-8",
-                     f"{_slug(congress)}.html",
-                     csp="default-src 'none'; style-src 'unsafe-inline'; img-src data:")
-
-
-@bp.get("/<code>/motion.pdf")
-def export_pdf(code: str):
-    congress, view = _published(code)
-    if view is None:
-        return _not_published(congress, "file")
-    try:
-        pdf = motion_pdf(view)
-    except ImportError:  # pragma: no cover - WeasyPrint is pinned
-        current_app.logger.error("WeasyPrint is not installed")
-        return Response("L'export PDF n'est pas disponible sur ce serveur.\n", status=503,
-                        mimetype="text/plain; charset=utf-8")
-    return _download(pdf, "application/pdf", f"{_slug(congress)}.pdf")
-
-
-@bp.get("/<code>/resultats.csv")
-def export_results_csv(code: str):
-    congress, view = _published(code)
-    if view is None:
-        return _not_published(congress, "file")
-    return _download(results_csv(congress), "text/csv; charset=utf-8",
-                     f"{_slug(congress)}-resultats.csv")
-
-
-@bp.get("/<code>/resultats.json")
-def export_results_json(code: str):
-    congress, view = _published(code)
-    if view is None:
-        return _not_published(congress, "json")
-    body = json.dumps(results_json(congress), ensure_ascii=False, indent=2)
-    response = _download(body, "application/json", f"{_slug(congress)}-resultats.json")
-    if request.args.get("inline"):
-        del response.headers["Content-Disposition"]
-    return response
-
-
-@bp.get("/<code>/releve")
-def report_page(code: str):
-    """The « relevé des idées »: public, live figures (no vote needed)."""
-    congress = congress_by_code(code)
-    data = report(congress)
-    charts = {
-        "themes": bars([(t["theme"].short_title, t["count"]) for t in data["themes"]]
-                       + ([("Non classées / hors thème", data["unsorted"])]
-                          if data["unsorted"] else [])),
-        "channels": bars([("En ligne", data["by_channel"]["online"]),
-                          ("En séance", data["by_channel"]["live"])]),
-        "rurality": bars([("Communes rurales", data["people"]["rural"]),
-                          ("Communes urbaines", data["people"]["urban"]),
-                          ("Population inconnue", data["people"]["unknown"])]),
-    }
-    return render_template("publication/report.html", charts=charts,
-                           motion=db.session.scalar(select(Motion).filter_by(
-                               congress_id=congress.id)), **data)

@@ -44,7 +44,7 @@ ANSWER_TIMEOUT_S = 120.0
 
 # -- framing and the model without its theme model -------------------------------------------
 
-def _write_frame(fd: int, payload: bytes) -> None:
+def write_frame(fd: int, payload: bytes) -> None:
     data = memoryview(_HEADER.pack(len(payload)) + payload)
     while data:
         written = os.write(fd, data)
@@ -62,7 +62,7 @@ def _read_exactly(fd: int, n: int) -> bytes:
     return b"".join(chunks)
 
 
-def _read_frame(fd: int) -> bytes:
+def read_frame(fd: int) -> bytes:
     (size,) = _HEADER.unpack(_read_exactly(fd, _HEADER.size))
     return _read_exactly(fd, size)
 
@@ -100,42 +100,6 @@ def load_model(data: bytes, theme_model):
     return _ModelUnpickler(data, theme_model).load()
 
 
-# -- the child -------------------------------------------------------------------------------
-
-def serve(requests_fd: int, answers_fd: int) -> int:
-    """The child's loop: one congress id in, one (run id, model) out, until the pipe closes."""
-    try:
-        os.nice(19)  # the live pushes of the server come first
-    except OSError:
-        pass
-    from . import create_app, sorting
-    from .extensions import db
-
-    app = create_app({"SORT_IN_BACKGROUND": False, "SORT_WORKER_PROCESS": False,
-                      "REDIS_URL": None})
-    from .clustering import pipeline  # noqa: F401 - import the engine before the first ask
-
-    while True:
-        try:
-            request = pickle.loads(_read_frame(requests_fd))
-        except EOFError:
-            return 0
-        with app.app_context():
-            try:
-                run = sorting.refit(int(request["congress_id"]), record=False, exclusive=True)
-                model = sorting.cached_model(run.congress_id)
-                answer = {"ok": True, "run_id": run.id, "model": dump_model(model)}
-            except sorting.RefitBusy:
-                answer = {"ok": False, "busy": True}
-            except Exception as exc:  # the server refits in process instead
-                db.session.rollback()
-                app.logger.exception("refit in the child process failed")
-                answer = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-            finally:
-                db.session.remove()
-        _write_frame(answers_fd, pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL))
-
-
 # -- the server side -------------------------------------------------------------------------
 
 class Busy(Exception):
@@ -159,7 +123,7 @@ class RefitProcess:
         env.pop("REDIS_URL", None)  # the child never pushes: the server does
         try:
             self._child = subprocess.Popen(
-                [sys.executable, "-m", "deliberation.refit_process",
+                [sys.executable, "-m", "deliberation.refit_worker",
                  str(requests_r), str(answers_w)],
                 pass_fds=(requests_r, answers_w), env=env, close_fds=True)
         finally:
@@ -219,11 +183,11 @@ class RefitProcess:
 
 
 def _exchange(to_child: int, from_child: int, request: bytes) -> dict:
-    _write_frame(to_child, request)
+    write_frame(to_child, request)
     ready, _, _ = _original_select()([from_child], [], [], ANSWER_TIMEOUT_S)
     if not ready:
         raise TimeoutError("the refit process did not answer in time")
-    return pickle.loads(_read_frame(from_child))
+    return pickle.loads(read_frame(from_child))
 
 
 def _original_select():
@@ -255,7 +219,3 @@ def _blocking(function, *args):
 
 
 process = RefitProcess()
-
-
-if __name__ == "__main__":
-    sys.exit(serve(int(sys.argv[1]), int(sys.argv[2])))

@@ -1,10 +1,12 @@
-"""Markdown to safe HTML, in one place.
+"""Markdown to safe HTML, and French dates, in one place.
 
 Python-Markdown passes raw HTML through and does not check link schemes, so the
 output is always sanitised afterwards with nh3 (an allow-list sanitiser).
 """
 
 from __future__ import annotations
+
+from datetime import date, datetime
 
 import markdown
 import nh3
@@ -47,3 +49,15 @@ def plain_excerpt(text: str, limit: int = 160) -> str:
     """A one-line excerpt for lists, tickers and exports (markdown left as typed)."""
     flat = " ".join((text or "").split())
     return flat if len(flat) <= limit else flat[: limit - 1].rstrip() + "…"
+
+
+MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
+          "septembre", "octobre", "novembre", "décembre")
+
+def french_date(value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    text = f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+    if isinstance(value, datetime):
+        text += f" à {value.hour:02d} h {value.minute:02d}"
+    return text

@@ -16,14 +16,19 @@ import threading
 import time
 from dataclasses import dataclass
 
-from flask import Flask
-from sqlalchemy import select
+import numpy as np
+import scipy.sparse as sp
+from flask import Flask, current_app
+from sqlalchemy import select, text
 
-from . import audit
+from . import audit, pictures, refit_process
+from .clustering import pipeline as engine
+from .clustering.points import stable_id
+from .clustering.themes import get_theme_model
+from .coalesce import Pace
 from .extensions import db, socketio
-from .models import Cluster, Congress, Contribution, SortRun, Theme, utcnow
-
-SORTED_STATUSES = ("visible", "duplicate")
+from .models import SORTED_STATUSES, Ballot, Cluster, Congress, Contribution, SortRun, Theme, utcnow
+from .push import scheduler
 
 
 @dataclass
@@ -34,9 +39,6 @@ class _Cached:
 
 _models: dict[int, _Cached] = {}
 _models_lock = threading.Lock()
-_pending: dict[int, tuple[float, float]] = {}  # congress → (due at, latest due at)
-_pending_lock = threading.Lock()
-_worker_started = False
 
 
 def congress_themes(congress: Congress) -> list[dict]:
@@ -55,8 +57,6 @@ def _items(congress_id: int) -> list[Contribution]:
 def _sort_and_serialise(themes, items, *, locks, previous):
     """The engine's fit and its stored form, both pure: they run off the event loop
     (serialising the state alone took 45 ms for the demo congress)."""
-    from .clustering import pipeline as engine
-
     result = engine.sort_congress(themes, items, locks=locks, previous=previous,
                                   random_state=0)
     return result, result.to_dict()
@@ -98,10 +98,6 @@ def refit(congress_id: int, *, record: bool = True, exclusive: bool = False) -> 
     that a child at the lowest CPU priority never holds the audit chain's lock, which
     every contribution and vote of the room waits for.
     """
-    from sqlalchemy import text
-
-    from .clustering import pipeline as engine
-
     if exclusive and db.session.get_bind().dialect.name == "postgresql":
         if not db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:space, :id)"),
                                  {"space": REFIT_LOCK, "id": congress_id}):
@@ -191,8 +187,6 @@ def refit(congress_id: int, *, record: bool = True, exclusive: bool = False) -> 
 
 def assign_live(contribution: Contribution) -> None:
     """Give a new contribution its theme, point and map position at once (no refit)."""
-    from .clustering import pipeline as engine
-
     model = _model_for(contribution.congress_id)
     if model is None:
         return
@@ -228,48 +222,36 @@ def _model_for(congress_id: int):
     return cached_model(congress_id)
 
 
+REFIT_CHANNEL = "sorting.refit"
+
+
 def schedule_refit(app: Flask, congress_id: int) -> None:
     """Ask for a refit once submissions pause for SORT_DEBOUNCE_S, and at the latest
-    SORT_MAX_WAIT_S after the first change: a burst of ideas makes one refit."""
+    SORT_MAX_WAIT_S after the first change: a burst of ideas makes one refit. It runs
+    in the background, never in the request or handler that asked."""
     if not app.config.get("SORT_IN_BACKGROUND", True):
         return
-    global _worker_started
-    with _pending_lock:
-        now = time.monotonic()
-        quiet = float(app.config["SORT_DEBOUNCE_S"])
-        latest = float(app.config.get("SORT_MAX_WAIT_S", quiet))
-        _, deadline = _pending.get(congress_id, (None, now + max(latest, quiet)))
-        _pending[congress_id] = (min(now + quiet, deadline), deadline)
-        if not _worker_started:
-            _worker_started = True
-            socketio.start_background_task(_worker, app)
+    scheduler.offer(app, REFIT_CHANNEL, congress_id)
 
 
-def _worker(app: Flask) -> None:
-    """Background loop: run due refits one at a time, outside any request or handler."""
-    while True:
-        socketio.sleep(0.2)
-        now = time.monotonic()
-        with _pending_lock:
-            due = [cid for cid, (at, _) in _pending.items() if at <= now]
-            for cid in due:
-                del _pending[cid]
-        for congress_id in due:
-            with app.app_context():
-                try:
-                    if voting_now(congress_id):
-                        schedule_refit(app, congress_id)  # after the ballot closes
-                        continue
-                    run = _background_refit(app, congress_id)
-                    if run is not None:
-                        from . import live
+def _refit_pace(config) -> Pace:
+    quiet = float(config.get("SORT_DEBOUNCE_S", 0.0))
+    return Pace(delay=float(config.get("SORT_MAX_WAIT_S", quiet)), quiet=quiet, leading=False)
 
-                        live.points_updated(congress_id, run)
-                except Exception:  # keep the worker alive; the next change retries
-                    db.session.rollback()
-                    app.logger.exception("background refit failed")
-                finally:
-                    db.session.remove()
+
+def _refit_due(congress_id: int, _value=None) -> None:
+    """The refit channel's send: one refit, then the new picture on every screen; while a
+    ballot is open it waits for the close (see `voting_now`)."""
+    app = current_app._get_current_object()
+    if voting_now(congress_id):
+        schedule_refit(app, congress_id)  # after the ballot closes
+        return
+    run = _background_refit(app, congress_id)
+    if run is not None:
+        pictures.points_updated(congress_id, run)
+
+
+scheduler.channel(REFIT_CHANNEL, _refit_due, pace=_refit_pace)
 
 
 def voting_now(congress_id: int) -> bool:
@@ -281,8 +263,6 @@ def voting_now(congress_id: int) -> bool:
     120-150 ms to 230-710 ms). New ideas still get their theme and point at once
     (`assign_live`); the points are re-sorted once the ballot closes.
     """
-    from .models import Ballot
-
     return db.session.scalar(select(Ballot.id).filter_by(congress_id=congress_id,
                                                          state="open").limit(1)) is not None
 
@@ -299,8 +279,6 @@ def _background_refit(app: Flask, congress_id: int) -> RunSummary | None:
     """The refit in the child process when it runs, in this process otherwise; None when
     another server process is refitting the congress (this one asks again later)."""
     if app.config.get("SORT_WORKER_PROCESS"):
-        from . import refit_process
-
         try:
             run_id, data = refit_process.process.refit(app, congress_id)
         except refit_process.Busy:
@@ -309,8 +287,6 @@ def _background_refit(app: Flask, congress_id: int) -> RunSummary | None:
         except Exception:
             app.logger.exception("refit process unavailable: refitting in process")
         else:
-            from .clustering.themes import get_theme_model
-
             congress = db.session.get(Congress, congress_id)
             model = refit_process.load_model(data, get_theme_model(congress_themes(congress)))
             with _models_lock:
@@ -342,9 +318,6 @@ def place(contribution: Contribution, theme_code: str | None,
           cluster: Cluster | None = None) -> None:
     """Map position for a contribution a facilitator moved, without a refit: next to its
     point when it has one, else on a spot of its theme's sector (same layout as the engine)."""
-    from .clustering import pipeline as engine
-    from .clustering.points import stable_id
-
     codes = list(db.session.scalars(select(Theme.code).filter_by(
         congress_id=contribution.congress_id).order_by(Theme.position, Theme.code)))
     code = theme_code or engine.HORS_THEME
@@ -361,16 +334,11 @@ def similar(congress_id: int, text: str, limit: int = 5,
     """Ids of the existing contributions closest to `text` (best first), from the fitted
     model of the last run: a few sparse dot products, never a refit. Empty when this
     process holds no model of the last run yet (one is scheduled)."""
-    import numpy as np
-    import scipy.sparse as sp
-
     last_id = db.session.scalar(select(SortRun.id).filter_by(congress_id=congress_id)
                                 .order_by(SortRun.id.desc()).limit(1))
     with _models_lock:
         cached = _models.get(congress_id)
     if cached is None or cached.run_id != last_id:
-        from flask import current_app
-
         if last_id is not None:
             schedule_refit(current_app._get_current_object(), congress_id)
         return []

@@ -302,35 +302,3 @@ def clean_key(key: Any) -> str | None:
     if not key or len(key) > 64 or not all(ch.isalnum() or ch in "-_" for ch in key):
         return None
     return key
-
-
-# --- entry points for modules holding database objects ----------------------------
-
-def create_ballot(congress: Any, title: str, *, article: Any = None,
-                  amendment_id: int | None = None, secret: bool = False,
-                  allow_change: bool = False, majority: str = "simple",
-                  quorum: int | None = None, actor_id: int | None = None) -> Any:
-    """Create a draft ballot (on an article, an amendment, or — neither — the whole text).
-
-    Adds it to the session and audits it; the caller commits. Raises InputError with
-    a French message on bad settings. Returns the `Ballot`.
-    """
-    from . import ballots
-
-    return ballots.create(congress, title, article=article, amendment_id=amendment_id,
-                          secret=secret, allow_change=allow_change, majority=majority,
-                          quorum=quorum, actor_id=actor_id)
-
-
-def results(ballot: Any) -> dict[str, Any]:
-    """Results of a ballot, as `decide()` returns them plus `final` and `state`.
-
-    Closed or published ballot: the frozen snapshot taken at the close (`final`
-    True). Open ballot: the live counts from the database (`final` False, not to be
-    published). Keys: counts {pour, contre, abstention}, cast, expressed, eligible,
-    participation, percent_expressed, percent_cast, majority, quorum,
-    quorum_reached, adopted, outcome ("adopté" / "rejeté"), reason (French).
-    """
-    from . import ballots
-
-    return ballots.results(ballot)

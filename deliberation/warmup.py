@@ -19,8 +19,12 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
+from . import sorting
+from .clustering import pipeline  # noqa: F401 - the import itself is the warm-up
+from .clustering.themes import get_theme_model
 from .extensions import db
 from .models import Congress
+from .refit_process import process
 
 #: Congresses whose theme model is loaded at start (the most recent ones).
 WARM_CONGRESSES = 10
@@ -32,10 +36,6 @@ def prepare_process(app: Flask) -> int:
     Returns how many theme models were loaded. Never fails the start: a database
     not reachable yet only means the first request pays the load instead.
     """
-    from . import sorting
-    from .clustering import pipeline  # noqa: F401 - the import itself is the warm-up
-    from .clustering.themes import get_theme_model
-
     loaded = 0
     with app.app_context():
         try:
@@ -51,8 +51,6 @@ def prepare_process(app: Flask) -> int:
         finally:
             db.session.remove()
     if app.config.get("SORT_IN_BACKGROUND") and app.config.get("SORT_WORKER_PROCESS"):
-        from .refit_process import process
-
         process.start(app)  # its imports (1.5 s) happen now, not on the first refit
     gc.collect()
     gc.freeze()

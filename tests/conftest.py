@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from deliberation import create_app
+from deliberation import create_app, push
 from deliberation.config import TestConfig
 from deliberation.extensions import db
 from deliberation.models import Congress, Participant, Theme
@@ -55,6 +55,13 @@ def database(request, tmp_path):
 
     with services.fresh_schema(services.require_postgresql()) as selected:
         yield selected
+
+
+@pytest.fixture(autouse=True)
+def _fresh_push_scheduler():
+    """Each test starts with nothing waiting in the push scheduler and no send history
+    (congress ids start again at 1 in every test database)."""
+    push.scheduler.forget()
 
 
 @pytest.fixture

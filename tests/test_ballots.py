@@ -1,4 +1,4 @@
-"""Ballots on the real database (deliberation/ballots.py, vote_views.py, the socket event).
+"""Ballots on the real database (deliberation/ballots.py, web/votes.py, the socket event).
 
 Concurrency tests use real threads, each with its own app context and session,
 against the test database (a file SQLite in WAL mode here; PostgreSQL when the

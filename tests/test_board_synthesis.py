@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from deliberation import contributions as contrib
-from deliberation import corrections, live, sorting
+from deliberation import corrections, screens, sorting
 from deliberation.clustering import pipeline as engine
 from deliberation.errors import InputError
 from deliberation.extensions import db
@@ -70,7 +70,7 @@ def test_board_and_pushes_show_the_statement_with_the_keywords_as_a_tag(app, deb
             'villages.</span>') in html
     assert '<p class="point-tag"><span class="visually-hidden">Mots-clés' in html
     assert "fibre, villages, hameaux" in html
-    acces = next(t for t in live.picture(debate.congress.id)["themes"] if t["code"] == "acces")
+    acces = next(t for t in screens.picture(debate.congress.id)["themes"] if t["code"] == "acces")
     shown = next(p for p in acces["points"] if p["key"] == fibre.key)
     assert shown["label"] == fibre.statement and shown["tag"] == "fibre, villages, hameaux"
     summary = sorting.dashboard_summary(debate.congress)

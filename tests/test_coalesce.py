@@ -259,9 +259,6 @@ def test_forget_clears_waiting_values_and_history(scheduler, clock):
     assert scheduler.offer(APP, "pic", 1) is True
 
 
-@pytest.mark.xfail(strict=True, raises=KeyError, reason=(
-    "coalesce.py: channel.app is set only on a held offer, so after leading-edge offers "
-    "take_due/run_due call pace({}) and a pace reading config['X'] raises KeyError"))
 def test_run_due_after_leading_edge_only_uses_the_app_config(scheduler):
     # A test flushing a channel whose offers all went out on the leading edge must not crash.
     scheduler.channel("pic", lambda k, v: None,

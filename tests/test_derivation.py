@@ -1,4 +1,4 @@
-"""Congresses derived from a published motion (deliberation/derivation.py, derivation_views.py,
+"""Congresses derived from a published motion (deliberation/derivation.py, web/derivation.py,
 the derive-congress command) and the inherited-text panel of their drafting screen."""
 
 from __future__ import annotations

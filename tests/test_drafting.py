@@ -1,4 +1,4 @@
-"""Drafting the motion (deliberation/drafting.py and drafting_views.py)."""
+"""Drafting the motion (deliberation/drafting.py and web/drafting.py)."""
 
 from __future__ import annotations
 
@@ -321,7 +321,7 @@ def test_accept_reject_and_vote_on_amendments(desk, congress):
     db.session.commit()
     assert rejected.state == "rejected" and article.body_md == "Texte accepté."
 
-    ballot = drafting.put_to_vote(voted, facilitator)
+    ballot = ballots.put_to_vote(voted, facilitator)
     db.session.commit()
     assert ballot.kind == "amendment" and voted.state == "put_to_vote"
     voters = [make_person(congress, f"Votant {i}", present=True) for i in range(3)]
@@ -343,7 +343,7 @@ def test_rejected_amendment_vote_changes_nothing(desk, congress):
     drafting.save_version(article, None, "Texte de départ.", facilitator)
     drafting.set_amendments_open(congress, True, facilitator)
     amendment, _ = drafting.propose_amendment(congress, article.id, official, "Autre texte.")
-    ballot = drafting.put_to_vote(amendment, facilitator)
+    ballot = ballots.put_to_vote(amendment, facilitator)
     db.session.commit()
     voter = make_person(congress, "Votant", present=True)
     ballots.open_ballot(ballot.id)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from deliberation import corrections, live, sorting
+from deliberation import actions, announce, corrections, pictures, push, screens, sorting
+from deliberation.coalesce import Pace
 from deliberation.extensions import db
 from deliberation.models import AppliedAction, AuditEvent, Congress, Contribution, Support
 
@@ -90,13 +91,13 @@ PUSHED = {
 
 
 def test_every_action_is_registered_and_documented():
-    assert set(ALLOWED) == set(live.ACTIONS)
-    for name, (roles, _) in live.ACTIONS.items():
+    assert set(ALLOWED) == set(actions.ACTIONS)
+    for name, (roles, _) in actions.ACTIONS.items():
         assert set(roles) == ALLOWED[name], name
     from pathlib import Path
 
     doc = (Path(__file__).resolve().parents[1] / "docs" / "api.md").read_text()
-    for name in [*live.ACTIONS, "snapshot", "contribution.created", "contribution.updated",
+    for name in [*actions.ACTIONS, "snapshot", "contribution.created", "contribution.updated",
                  "points.updated", "phase.changed", "projector.mode"]:
         assert f"`{name}`" in doc, f"{name} missing from docs/api.md"
 
@@ -263,7 +264,7 @@ def test_malformed_messages_get_a_french_answer(app, debate):
 
 def test_scribe_capture_is_sorted_stored_and_pushed_to_every_screen(app, debate):
     screens = {a: connect(app, http_client(app, debate, "facilitator") if a == "facilitator"
-                          else None, a) for a in live.AUDIENCES}
+                          else None, a) for a in push.AUDIENCES}
     for sock in screens.values():
         received(sock)
     scribe = connect(app, http_client(app, debate, "scribe"), "facilitator")
@@ -285,12 +286,11 @@ def test_scribe_capture_is_sorted_stored_and_pushed_to_every_screen(app, debate)
     assert _count(AuditEvent, action="contribution.created") == 13
 
 
-def _phone_and_projector(app, monkeypatch, window: str, state: str):
-    """A phone and a projector, drained, with a 60 s phone `window` and a fresh
-    PhoneWindow `state`; the test flushes by hand (no background flusher)."""
+def _phone_and_projector(app, window: str, channel: str):
+    """A phone and a projector, drained, with a 60 s phone `window` on a fresh `channel`
+    of the push scheduler; the test flushes by hand (the window never passes by itself)."""
     app.config[window] = 60.0
-    monkeypatch.setattr(live, "_flusher_started", True)
-    monkeypatch.setattr(live, state, live.PhoneWindow(getattr(live, state).empty))
+    push.scheduler.forget(channel)
     phone = connect(app, None, "participants")
     projector = connect(app, None, "projector")
     received(phone), received(projector)
@@ -301,8 +301,8 @@ def test_a_burst_of_ideas_reaches_phones_as_one_batch_and_screens_one_by_one(
         app, debate, monkeypatch):
     # In a burst, 500 ideas x 500 phones was 250,000 messages: phones get the first idea
     # at once and the rest of the burst as one `contributions.created` batch.
-    phone, projector = _phone_and_projector(app, monkeypatch, "LIVE_PHONE_BATCH_S",
-                                            "_phone_ideas")
+    phone, projector = _phone_and_projector(app, "LIVE_PHONE_BATCH_S",
+                                            announce.PHONE_IDEAS_CHANNEL)
     scribe = connect(app, http_client(app, debate, "scribe"), "facilitator")
     received(scribe)
     ids = [emit(scribe, "scribe.capture", {"speaker": "Jean Dupont", "key": f"burst-{n:04d}",
@@ -313,11 +313,11 @@ def test_a_burst_of_ideas_reaches_phones_as_one_batch_and_screens_one_by_one(
     heard = received(phone)
     assert [p["id"] for name, p in heard if name == "contribution.created"] == ids[:1]
     assert not [name for name, _ in heard if name == "contributions.created"]
-    live.flush_phones(window=0.0)
+    push.scheduler.run_due(announce.PHONE_IDEAS_CHANNEL, pace=Pace())  # window passed
     batches = [p for name, p in received(phone) if name == "contributions.created"]
     assert len(batches) == 1
     assert [c["id"] for c in batches[0]["items"]] == ids[1:] and batches[0]["more"] == 0
-    live.flush_phones(window=0.0)  # nothing queued: nothing sent
+    push.scheduler.run_due(announce.PHONE_IDEAS_CHANNEL, pace=Pace())  # nothing queued
     assert not received(phone)
 
 
@@ -325,23 +325,22 @@ def test_phones_get_the_picture_at_most_every_window_and_always_the_last_one(
         app, debate, monkeypatch):
     # Each process flushed a picture to every phone 4 times a second during a burst: the
     # largest share of the servers' CPU under `make load`. Screens still get each one.
-    phone, projector = _phone_and_projector(app, monkeypatch, "LIVE_PHONE_PICTURE_S",
-                                            "_phone_pictures")
+    phone, projector = _phone_and_projector(app, "LIVE_PHONE_PICTURE_S",
+                                            pictures.PHONES_CHANNEL)
     congress_id = debate.congress.id
     first = debate.idea(0)
     for n in range(3):
-        live.flush_picture(congress_id, {first.id} if n == 1 else None)
+        pictures.flush_picture(congress_id, {first.id} if n == 1 else None)
     assert len([1 for name, _ in received(projector) if name == "points.updated"]) == 3
     assert len([1 for name, _ in received(phone) if name == "points.updated"]) == 1
 
-    live.flush_phone_pictures()  # the window has not passed: still held back
+    push.scheduler.run_due(pictures.PHONES_CHANNEL)  # the window has not passed: held back
     assert not received(phone)
-    live._phone_pictures.last[congress_id] = -1e9  # the window has passed
-    live.flush_phone_pictures()
+    push.scheduler.run_due(pictures.PHONES_CHANNEL, pace=Pace())  # the window has passed
     held = [p for name, p in received(phone) if name == "points.updated"]
-    assert len(held) == 1 and held[0]["picture"]["total"] == live.picture(congress_id)["total"]
+    assert len(held) == 1 and held[0]["picture"]["total"] == screens.picture(congress_id)["total"]
     assert held[0]["supports"] == {str(first.id): first.supports}  # the +1 counts carried
-    live.flush_phone_pictures()  # nothing pending: nothing sent
+    push.scheduler.run_due(pictures.PHONES_CHANNEL, pace=Pace())  # nothing pending
     assert not received(phone)
 
 
@@ -440,7 +439,7 @@ def test_projector_mode_is_pushed_and_in_the_next_snapshot(app, debate):
                    "theme_label": "Formation", "label": "Un thème en détail"}
     [(name, pushed)] = received(projector)
     assert name == "projector.mode" and pushed["theme"] == "formation"
-    snap = live.snapshot(db.session.get(Congress, debate.congress.id), "projector")
+    snap = screens.snapshot(db.session.get(Congress, debate.congress.id), "projector")
     assert snap["projector"] == {"mode": "theme", "theme": "formation"}
     assert snap["focus"]["count"] == 4 and len(snap["focus"]["points"]) == 2
     assert not emit(staff, "projector.mode", {"mode": "theme", "key": "mode-theme-2"})["ok"]
@@ -468,7 +467,7 @@ def test_phase_change_and_refit_are_pushed(app, debate):
     pushed = dict(received(projector))
     assert pushed["phase.changed"]["phase"] == "drafting"
     run = sorting.refit(debate.congress.id)
-    live.points_updated(debate.congress.id, run)
+    pictures.points_updated(debate.congress.id, run)
     pushed = dict(received(projector))
     assert pushed["points.updated"]["reason"] == "refit"
     assert pushed["points.updated"]["picture"]["total"] == 12

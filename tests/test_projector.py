@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from deliberation import corrections, create_app, live
+from deliberation import corrections, create_app, screens
 from deliberation.config import TestConfig
 from deliberation.extensions import db
 from deliberation.models import Congress
@@ -67,12 +67,12 @@ def test_after_a_restart_the_projector_shows_the_same_state(app, debate):
     corrections.hide(debate.congress, None, debate.ideas[11])
     corrections.set_projector_mode(debate.congress, None, "theme", "acces")
     db.session.commit()
-    before = live.snapshot(db.session.get(Congress, debate.congress.id), "projector")
+    before = screens.snapshot(db.session.get(Congress, debate.congress.id), "projector")
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     restarted = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig)
                                if k.isupper()}, "SQLALCHEMY_DATABASE_URI": uri})
     with restarted.app_context():
-        after = live.snapshot(db.session.get(Congress, debate.congress.id), "projector")
+        after = screens.snapshot(db.session.get(Congress, debate.congress.id), "projector")
         page = restarted.test_client().get("/projecteur/TEST26").get_data(as_text=True)
         db.session.remove()
         db.engine.dispose()
@@ -86,8 +86,8 @@ def test_points_are_shown_by_their_statement_with_the_rest_counted(app, debate, 
     fibre = debate.point("fibre")
     fibre.statement = "La fibre optique doit arriver dans tous les villages du Cantal."
     db.session.commit()
-    monkeypatch.setattr(live, "TOP_POINTS", 1)  # the picture carries one point per theme
-    acces = next(t for t in live.picture(debate.congress.id)["themes"] if t["code"] == "acces")
+    monkeypatch.setattr(screens, "TOP_POINTS", 1)  # the picture carries one point per theme
+    acces = next(t for t in screens.picture(debate.congress.id)["themes"] if t["code"] == "acces")
     assert acces["point_count"] == 2 and len(acces["points"]) == 1
     page = http_client(app, debate, "anonymous").get("/projecteur/TEST26").get_data(as_text=True)
     tile = page.split('data-theme="acces">', 1)[1].split('<li class="tile ', 1)[0]
@@ -100,7 +100,7 @@ def test_points_are_shown_by_their_statement_with_the_rest_counted(app, debate, 
 def test_theme_mode_carries_how_many_points_there_are(app, debate):
     corrections.set_projector_mode(debate.congress, None, "theme", "acces")
     db.session.commit()
-    focus = live.focus(db.session.get(Congress, debate.congress.id))
+    focus = screens.focus(db.session.get(Congress, debate.congress.id))
     assert focus["point_count"] == len(focus["points"]) == 2
     assert [p["size"] for p in focus["points"]] == [3, 2]
     page = http_client(app, debate, "anonymous").get("/projecteur/TEST26").get_data(as_text=True)

@@ -12,14 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from deliberation import refit_process, sorting
+from deliberation import push, refit_process, sorting
 from deliberation.extensions import db
 from deliberation.models import Contribution, SortRun, Theme
 
 from .debate import TEXTS, build
 
 ROOT = Path(__file__).resolve().parent.parent
-
 
 @pytest.fixture
 def child(app, tmp_path, monkeypatch):
@@ -28,7 +27,6 @@ def child(app, tmp_path, monkeypatch):
     process = refit_process.RefitProcess()
     yield process
     process.stop()
-
 
 def test_the_model_travels_without_its_theme_model(congress):
     from deliberation.clustering import pipeline as engine
@@ -45,7 +43,6 @@ def test_the_model_travels_without_its_theme_model(congress):
     assert loaded.theme_model_ is mine
     text = "Une antenne 4G dans chaque village sans réseau mobile."
     assert loaded.assign_one(text, "new") == model.assign_one(text, "new")
-
 
 def test_a_refit_in_the_child_is_stored_and_its_model_places_new_ideas(congress, child, app):
     debate = build(congress)
@@ -64,7 +61,6 @@ def test_a_refit_in_the_child_is_stored_and_its_model_places_new_ideas(congress,
     model = refit_process.load_model(data, get_theme_model(sorting.congress_themes(congress)))
     guess = model.assign_one("La fibre optique dans notre hameau, vite.", "x")
     assert guess.theme == "acces"
-
 
 def test_the_background_refit_uses_the_child_and_caches_its_model(congress, child, app,
                                                                   monkeypatch):
@@ -88,7 +84,6 @@ def test_the_background_refit_uses_the_child_and_caches_its_model(congress, chil
     assert entry.payload["run"] == summary.id
     assert entry.payload["contributions"] == len(TEXTS)
 
-
 def test_a_dead_child_is_replaced_and_a_failed_refit_falls_back_in_process(
         congress, child, app, monkeypatch, caplog):
     build(congress)
@@ -107,11 +102,9 @@ def test_a_dead_child_is_replaced_and_a_failed_refit_falls_back_in_process(
     assert summary.id > run_id  # refitted here instead, nothing lost
     assert "refit process unavailable" in caplog.text
 
-
 def test_a_child_that_fails_says_why(child, app):
     with pytest.raises(RuntimeError, match="AttributeError|NoneType|congress"):
         child.refit(app, 987654)  # no such congress
-
 
 def test_a_correction_made_while_the_engine_runs_is_not_overwritten(congress, monkeypatch):
     debate = build(congress)
@@ -134,7 +127,6 @@ def test_a_correction_made_while_the_engine_runs_is_not_overwritten(congress, mo
     kept = db.session.get(Contribution, target.id)
     assert kept.confirmed and kept.theme_id == formation
     assert kept.review_rank is None
-
 
 GEVENT_SCRIPT = r"""
 from gevent import monkey; monkey.patch_all()
@@ -163,7 +155,6 @@ print(json.dumps({"run": run_id, "took": took, "max_gap": max(gaps),
                   "ticks": len([t for t in ticks if start <= t <= start + took])}))
 """
 
-
 def test_under_gevent_the_loop_keeps_turning_while_the_child_refits(congress, app, tmp_path):
     build(congress)
     db.session.commit()
@@ -179,25 +170,9 @@ def test_under_gevent_the_loop_keeps_turning_while_the_child_refits(congress, ap
     assert figures["max_gap"] < max(0.3, figures["took"] / 4)
     assert figures["ticks"] >= max(1, int(figures["took"] / 0.02) // 2)
 
-
-class _Stop(BaseException):  # not an Exception: the worker's own handler must not catch it
-    pass
-
-
-def _one_worker_pass(app, monkeypatch):
-    """Run the background worker's loop once (its sleep raises on the second call)."""
-    calls = []
-
-    def sleep(seconds):
-        if seconds:  # the loop's own pause (the refit's sleep(0) only yields)
-            calls.append(seconds)
-            if len(calls) > 1:
-                raise _Stop
-
-    monkeypatch.setattr(sorting.socketio, "sleep", sleep)
-    with pytest.raises(_Stop):
-        sorting._worker(app)
-
+def _one_worker_pass():
+    """Run the due refits once, as the scheduler's background task does."""
+    push.scheduler.run_due(sorting.REFIT_CHANNEL)
 
 def test_the_background_refit_waits_while_the_room_votes(congress, app, monkeypatch):
     from deliberation import ballots
@@ -207,18 +182,19 @@ def test_the_background_refit_waits_while_the_room_votes(congress, app, monkeypa
     db.session.commit()
     ballots.open_ballot(ballot.id)
     app.config.update(SORT_IN_BACKGROUND=True, SORT_DEBOUNCE_S=0.0, SORT_MAX_WAIT_S=0.0)
-    monkeypatch.setattr(sorting, "_worker_started", True)  # the test runs the loop itself
-    monkeypatch.setattr(sorting, "_pending", {})
+    # The test runs the scheduler's pass itself: no background task.
+    monkeypatch.setattr(push.scheduler.channels[sorting.REFIT_CHANNEL], "started", True)
+    push.scheduler.forget(sorting.REFIT_CHANNEL)
     runs = db.session.scalar(select(db.func.count(SortRun.id)))
     assert sorting.voting_now(congress.id)
 
     sorting.schedule_refit(app, congress.id)
-    _one_worker_pass(app, monkeypatch)
+    _one_worker_pass()
     assert db.session.scalar(select(db.func.count(SortRun.id))) == runs  # not during the vote
-    assert congress.id in sorting._pending  # still wanted
+    assert congress.id in push.scheduler.pending(sorting.REFIT_CHANNEL)  # still wanted
 
     ballots.close_ballot(ballot.id)
     assert not sorting.voting_now(congress.id)
-    _one_worker_pass(app, monkeypatch)
+    _one_worker_pass()
     assert db.session.scalar(select(db.func.count(SortRun.id))) == runs + 1
-    assert congress.id not in sorting._pending
+    assert congress.id not in push.scheduler.pending(sorting.REFIT_CHANNEL)

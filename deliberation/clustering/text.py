@@ -21,6 +21,7 @@ tokenising 50,000 contributions about ten times faster.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections import Counter
@@ -34,6 +35,11 @@ import scipy.sparse as sp
 from nltk.stem.snowball import FrenchStemmer
 
 CORPUS_DIR = Path(__file__).resolve().parents[2] / "corpus"
+
+
+def default_cache_dir() -> Path:
+    """Where trained models and distilled tables are kept (build/cache, or MOTION_CACHE_DIR)."""
+    return Path(os.environ.get("MOTION_CACHE_DIR") or CORPUS_DIR.parent / "build" / "cache")
 
 _STEMMER = FrenchStemmer()
 

@@ -53,7 +53,8 @@ import scipy.sparse as sp
 
 from .concepts import ConceptLexicon
 from .neighbours import cosine_knn, knn_graph
-from .text import CORPUS_DIR, TextVectorizer
+from .text import CORPUS_DIR, TextVectorizer, default_cache_dir
+from .vectors import load_word_vectors
 
 HORS_THEME = "hors_theme"
 MODEL_VERSION = "themes-4"
@@ -277,8 +278,6 @@ class ThemeModel:
     def _load_vectors(self):
         self.vectors_ = None
         if self.vector_weight > 0:
-            from .vectors import load_word_vectors
-
             self.vectors_ = load_word_vectors()
 
     def __getstate__(self):  # the word vectors are shared, loaded once per process
@@ -354,10 +353,6 @@ def model_key(themes, corpus_dir=None, params=None) -> str:
     for name in ("text.py", "themes.py", "vectors.py", "concepts.py"):
         h.update(_file_digest(here / name).encode())
     return h.hexdigest()[:24]
-
-
-def default_cache_dir() -> Path:
-    return Path(os.environ.get("MOTION_CACHE_DIR") or CORPUS_DIR.parent / "build" / "cache")
 
 
 def get_theme_model(themes, corpus_dir=None, cache_dir=None, use_disk=True, **params):

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .text import default_cache_dir
+
 _M = 0xC6A4A7935BD1E995
 _MASK = (1 << 64) - 1
 _SIZES = {0xCC: 1, 0xCD: 2, 0xCE: 4, 0xCF: 8}
@@ -145,8 +147,6 @@ def load_word_vectors(cache_dir: str | Path | None = None,
             table = np.load(vocab / "vectors", allow_pickle=False)
             cache = Path(cache_dir) if cache_dir else None
             if cache is None:
-                from .themes import default_cache_dir
-
                 cache = default_cache_dir()
             stamp = f"{vocab.parent.name}-{(vocab / 'key2row').stat().st_size}"
             npz = cache / f"key2row-{stamp}.npz"

@@ -411,7 +411,7 @@ class Listener:
 
     def wait_idea(self, text: str, timeout: float = 5.0):
         """(arrival time, data) of the idea with this text: alone (`contribution.created`)
-        or within a phones' burst batch (`contributions.created`, see live.to_phones)."""
+        or within a phones' burst batch (`contributions.created`, see announce.ideas_to_phones)."""
         def found():
             with self.lock:
                 for at, name, data in self.events:

@@ -10,13 +10,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
-from . import contributions as contrib
-from . import live
-from .errors import InputError
-from .extensions import db
-from .models import Congress, Contribution, Participant
-from .queries import congress_by_code, counts, visible_contributions
-from .ratelimit import contribute_limit, join_limit  # production (issue 6)
+from .. import announce, audit
+from .. import contributions as contrib
+from ..errors import InputError
+from ..extensions import db
+from ..models import Congress, Contribution, Participant
+from ..push import close_participant_sockets
+from ..queries import congress_by_code, counts, visible_contributions
+from ..ratelimit import contribute_limit, join_limit  # production (issue 6)
+from ..security import start_session
 
 bp = Blueprint("participant", __name__)
 
@@ -46,8 +48,6 @@ def join():
         except InputError as exc:
             error = exc.message
         else:
-            from .security import start_session
-
             start_session(participant)
             flash(f"Bienvenue, {participant.display_name} ! Vous pouvez contribuer.", "success")
             return redirect(url_for("participant.congress", code=participant.congress.join_code))
@@ -76,8 +76,6 @@ def _register(form) -> Participant:
                               population=population, role="participant")
     db.session.add(participant)
     db.session.flush()
-    from . import audit
-
     audit.record("participant.joined", congress.id, participant.id, via="code")
     db.session.commit()
     return participant
@@ -104,8 +102,6 @@ def invite(token: str):
         flash("Les comptes d'animation et de relevé se connectent avec leur adresse "
               "électronique et leur mot de passe, pas avec un lien.", "info")
         return redirect(url_for("facilitator.login"))
-    from .security import start_session
-
     start_session(participant)
     flash(f"Bonjour {participant.display_name}, vous êtes connecté·e.", "success")
     return redirect(url_for("participant.congress", code=participant.congress.join_code))
@@ -119,7 +115,7 @@ def logout():
         person = current_user._get_current_object()
         person.end_sessions()
         db.session.commit()
-        live.close_participant_sockets(person.id)
+        close_participant_sockets(person.id)
     logout_user()
     flash("Vous êtes déconnecté·e.", "info")
     return redirect(url_for("participant.home"))
@@ -175,7 +171,7 @@ def contribute(code: str):
         return render_template("congress.html", congress=congress, stats=counts(congress),
                                mine=[], member=True, draft=text, error=exc.message), 422
     if created:
-        live.contribution_created(contribution)
+        announce.contribution_created(contribution)
     flash("Merci ! Votre contribution est enregistrée.", "success")
     return redirect(url_for("participant.congress", code=congress.join_code) + "#mes-contributions")
 
@@ -205,7 +201,7 @@ def edit(contribution_id: int):
             db.session.rollback()
             error = exc.message
         else:
-            live.contribution_changed(contribution)
+            announce.contribution_changed(contribution)
             flash("Contribution modifiée.", "success")
             return redirect(url_for("participant.congress", code=congress.join_code)
                             + "#mes-contributions")
@@ -225,7 +221,7 @@ def withdraw(contribution_id: int):
         db.session.rollback()
         flash(exc.message, "error")
     else:
-        live.contribution_changed(contribution)
+        announce.contribution_changed(contribution)
         flash("Contribution retirée.", "success")
     return redirect(url_for("participant.congress", code=congress.join_code)
                     + "#mes-contributions")

@@ -22,15 +22,15 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import ballots, live, voting
-from .contributions import clean_int
-from .errors import InputError
-from .extensions import db
-from .models import MAX_ID, Article, Ballot, Congress, Participant
-from .queries import congress_by_code, owned_or_404, staff_congress
-from .ratelimit import vote_limit
-from .security import roles_required
-from .voting import VoteRefused
+from .. import audit, ballots, push, voting
+from ..contributions import clean_int
+from ..errors import InputError
+from ..extensions import db
+from ..models import MAX_ID, Article, Ballot, Congress, Participant
+from ..queries import congress_by_code, owned_or_404, staff_congress
+from ..ratelimit import vote_limit
+from ..security import roles_required
+from ..voting import VoteRefused
 
 bp = Blueprint("vote", __name__)
 
@@ -56,10 +56,7 @@ def projector_state(congress: Congress) -> dict | None:
             .order_by(Ballot.closed_at.desc(), Ballot.id.desc()).limit(1))
     if ballot is None:
         return None
-    payload = live.ballot_payload(ballot)
-    if ballot.state == "open":
-        payload.update(cast=ballots.cast_count(ballot.id, ballot.secret),
-                       eligible=ballots.eligible(congress.id))
+    payload = ballots.screen_payload(ballot)
     return payload
 
 
@@ -278,7 +275,7 @@ def ballot_create():
                 raise InputError("Article inconnu.")
         quorum = clean_int(form.get("quorum"), what="Le quorum", maximum=voting.QUORUM_MAX)
         title = form.get("title") or (article.title if article else "")
-        ballot = voting.create_ballot(
+        ballot = ballots.create(
             congress, title, article=article, secret=form.get("secret") == "1",
             allow_change=form.get("allow_change") == "1",
             majority=form.get("majority") or "simple",
@@ -317,7 +314,7 @@ def ballot_action(ballot_id: int, action: str):
         return redirect(url_for("vote.ballot_list") + f"#scrutin-{ballot_id}")
     if action == "ouvrir" and request.form.get("project") == "1":
         _project_vote(ballot)
-    live.ballot_changed(ballot)
+    push.publish(ballots.state_events(ballot))
     flash(message, "success")
     return redirect(url_for("vote.ballot_list") + f"#scrutin-{ballot.id}")
 
@@ -326,16 +323,10 @@ def _project_vote(ballot: Ballot) -> None:
     """Switch the projector to its vote mode when a ballot opens (if asked)."""
     congress = db.session.get(Congress, ballot.congress_id)
     if congress.projector_mode != "vote":
-        from . import audit
-
         congress.projector_mode = "vote"
         audit.record("projector.mode", congress.id, current_user.id, mode="vote")
         db.session.commit()
-        notify = getattr(live, "projector_mode_changed", None)
-        if callable(notify):
-            notify(congress)
-        else:
-            live.push("projector.mode", {"mode": "vote", "theme": None}, congress.id)
+        push.send("projector.mode", {"mode": "vote", "theme": None}, congress.id)
 
 
 # --- facilitator: presence and proxies ----------------------------------------------------

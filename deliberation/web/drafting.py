@@ -21,13 +21,14 @@ from flask import (
 from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
-from . import derivation, drafting, live, publication
-from .errors import InputError, PermissionDenied
-from .extensions import db
-from .models import ARTICLE_BODY_MAX, Article, Congress
-from .queries import congress_by_code, owned_or_404, staff_congress
-from .rendering import render_motion_text
-from .security import roles_required
+from .. import ballots, derivation, drafting, publication
+from ..errors import InputError, PermissionDenied
+from ..extensions import db
+from ..models import ARTICLE_BODY_MAX, Article, Congress
+from ..push import send
+from ..queries import congress_by_code, owned_or_404, staff_congress
+from ..rendering import render_motion_text
+from ..security import roles_required
 
 bp = Blueprint("drafting", __name__)
 STAFF = ("facilitator", "scribe")
@@ -40,7 +41,7 @@ def _actor():
 
 
 def _push_article(article: Article, number: int | None) -> None:
-    live.push("motion.article_updated", {"article": article.id, "version": number},
+    send("motion.article_updated", {"article": article.id, "version": number},
               article.congress_id, audiences=("facilitator",))
 
 
@@ -100,7 +101,7 @@ def set_amendments_open():
     is_open = request.form.get("open") == "1"
     drafting.set_amendments_open(congress, is_open, _actor())
     db.session.commit()
-    live.push("motion.amendments", {"open": drafting.amendments_open(congress)}, congress.id)
+    send("motion.amendments", {"open": drafting.amendments_open(congress)}, congress.id)
     if is_open and not drafting.amendments_open(congress):
         flash("Amendements ouverts : les élu·es pourront en proposer pendant les phases "
               "« Rédaction de la motion » et « Vote ».", "info")
@@ -168,7 +169,7 @@ def preview_motion():
     congress = staff_congress()
     view = publication.motion_view(congress)
     return render_template("publication/motion.html", preview=True,
-                           trace_sentence=publication._trace_sentence, **view)
+                           trace_sentence=publication.trace_sentence, **view)
 
 
 # --- one article ---------------------------------------------------------------------------
@@ -371,7 +372,7 @@ def decide(amendment_id: int, action: str):
             drafting.reject(amendment, _actor())
             message = f"Amendement n° {amendment.id} rejeté."
         else:
-            drafting.put_to_vote(amendment, _actor(),
+            ballots.put_to_vote(amendment, _actor(),
                                  secret=request.form.get("secret") == "1")
             message = (f"Amendement n° {amendment.id} mis aux voix : le scrutin est prêt "
                        "à être ouvert depuis l'écran des votes.")
@@ -380,7 +381,7 @@ def decide(amendment_id: int, action: str):
         flash(exc.message, "error")
         return redirect(url_for("drafting.amendments"))
     if _commit_or_conflict():
-        live.push("amendment.decided", {"id": amendment.id, "article": amendment.article_id,
+        send("amendment.decided", {"id": amendment.id, "article": amendment.article_id,
                                         "state": amendment.state}, congress.id,
                   audiences=("facilitator", "participants"))
         flash(message, "success")
@@ -431,7 +432,7 @@ def propose_amendment(code: str):
         db.session.rollback()
         return _participant_page(congress, error=exc.message, form=form, status=422)
     if created:
-        live.push("amendment.proposed", {"id": amendment.id, "article": amendment.article_id},
+        send("amendment.proposed", {"id": amendment.id, "article": amendment.article_id},
                   congress.id, audiences=("facilitator",))
         flash(f"Amendement n° {amendment.id} envoyé : l'animation va l'examiner.", "success")
     else:

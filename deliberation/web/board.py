@@ -3,7 +3,7 @@
 
 Pages are rendered on the server from the database; small scripts (static/js/board.js,
 scribe.js, live_board.js) keep them up to date over Socket.IO and send corrections
-through the same `live.perform` that the socket handlers use. Every action also has a
+through the same `actions.perform` that the socket handlers use. Every action also has a
 plain HTTP form so that nothing depends on a live connection.
 """
 
@@ -26,21 +26,21 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from . import contributions as contrib
-from . import live
-from .corrections import (
+from .. import actions, announce, sorting
+from .. import contributions as contrib
+from ..corrections import (
     GRANULARITY_MAX,
     GRANULARITY_MIN,
     PROJECTOR_MODES,
-    Outcome,
     granularity_label,
-    parse_id,
 )
-from .errors import InputError
-from .extensions import db
-from .models import OFF_TOPIC, Cluster, Congress, Contribution, Participant, SortRun, Support
-from .queries import congress_by_code, staff_congress
-from .security import roles_required, safe_next
+from ..errors import InputError
+from ..extensions import db
+from ..models import OFF_TOPIC, Cluster, Congress, Contribution, Participant, SortRun, Support
+from ..queries import congress_by_code, staff_congress
+from ..rendering import plain_excerpt
+from ..screens import snapshot
+from ..security import roles_required, safe_next
 
 bp = Blueprint("board", __name__, url_prefix="/animation")
 live_bp = Blueprint("live_board", __name__)
@@ -52,42 +52,6 @@ RECENT_CAPTURES = 12
 
 # -- the scribe's capture ------------------------------------------------------------------
 
-def capture(congress: Congress, actor: Participant, data: dict[str, Any]) -> Outcome:
-    """Store what a speaker said as a live contribution, sorted at once (theme, point, map)."""
-    text = data.get("text")
-    if not isinstance(text, str):
-        raise InputError("Le texte de l'idée est vide : écrivez au moins quelques mots.",
-                         field="text")
-    speaker, commune = data.get("speaker"), data.get("commune")
-    for value, what in ((speaker, "Le nom de l'orateur"), (commune, "La commune")):
-        if value is not None and not isinstance(value, str):
-            raise InputError(f"{what} doit être un texte.")
-    pid = data.get("participant_id")
-    if pid not in (None, ""):
-        person = db.session.get(Participant, parse_id(pid, "L'identifiant de l'orateur"))
-        if person is None or person.congress_id != congress.id:
-            raise InputError("Cet orateur n'est pas inscrit à ce congrès.")
-        speaker = person.display_name
-        commune = commune or person.commune
-    contribution, _ = contrib.create(
-        congress, text, speaker_name=speaker, speaker_commune=commune, channel="live",
-        client_key=data.get("key"))
-    theme = contribution.theme
-    return Outcome("created", [contribution], [], {
-        "id": contribution.id,
-        "theme": theme.code if theme else (OFF_TOPIC if contribution.off_topic else None),
-        "theme_label": theme.short_title if theme else (
-            "Hors thème" if contribution.off_topic else "Non classée"),
-        "confidence": contribution.confidence,
-        "cluster_label": contribution.cluster.display_label if contribution.cluster else None,
-        "speaker": contribution.speaker,
-        "commune": contribution.commune,
-        "text": contribution.text[:280],
-    })
-
-
-
-
 @bp.route("/releve", methods=["GET", "POST"])
 @roles_required("facilitator", "scribe")
 def scribe():
@@ -98,7 +62,8 @@ def scribe():
     if request.method == "POST":
         form = {k: request.form.get(k, "") for k in ("speaker", "commune", "text",
                                                      "participant_id", "key")}
-        ack = live.perform("scribe.capture", {k: v for k, v in form.items() if v != ""})
+        ack = actions.perform("scribe.capture", {k: v for k, v in form.items() if v != ""},
+                              current_user._get_current_object())
         if ack.get("ok"):
             flash(f"Idée n° {ack['id']} enregistrée — thème : {ack['theme_label']}.", "success")
             return redirect(url_for("board.scribe"))
@@ -249,10 +214,10 @@ def board_action():
                 data[name] = request.form.getlist(name)
         _target(data)
     name = data.pop("action", None)
-    if name not in live.ACTIONS or name == "support":
+    if name not in actions.ACTIONS or name == "support":
         ack = {"ok": False, "error": "Action inconnue."}
     else:
-        ack = live.perform(name, data)
+        ack = actions.perform(name, data, current_user._get_current_object())
     if request.is_json or request.accept_mimetypes.best == "application/json":
         status = 200 if ack.get("ok") else (403 if "rôle" in ack.get("error", "")
                                             or "Connectez" in ack.get("error", "") else 422)
@@ -293,7 +258,7 @@ def live_board(code: str):
 
 def _live_context(congress: Congress, draft: str = "", error: str | None = None) -> dict:
     """What the live board shows: the snapshot, plus which ideas are mine or backed by me."""
-    state = live.snapshot(congress, "participants")
+    state = snapshot(congress, "participants")
     supported: set[int] = set()
     own: set[int] = set()
     if _member(congress):
@@ -327,7 +292,7 @@ def live_contribute(code: str):
         return render_template("live_board.html",
                                **_live_context(congress, draft=text, error=exc.message)), 422
     if created:
-        live.contribution_created(contribution)
+        announce.contribution_created(contribution)
     flash("Merci ! Votre idée est enregistrée.", "success")
     return redirect(url_for("live_board.live_board", code=congress.join_code))
 
@@ -335,9 +300,6 @@ def live_contribute(code: str):
 @live_bp.get("/c/<code>/similaires")
 def similar(code: str):
     """Existing ideas close to a draft, so an official can back one instead ("+1")."""
-    from . import sorting
-    from .rendering import plain_excerpt
-
     congress = congress_by_code(code)
     text = (request.args.get("texte") or "")[:2000]
     if len(text.strip()) < 12:
@@ -375,8 +337,9 @@ def support(code: str, contribution_id: int):
     if not _member(congress):
         ack = {"ok": False, "error": "Rejoignez le congrès pour soutenir une idée."}
     else:
-        ack = live.perform("support", {"id": contribution_id,
-                                       "key": request.form.get("key") or ""})
+        ack = actions.perform("support", {"id": contribution_id,
+                                          "key": request.form.get("key") or ""},
+                              current_user._get_current_object())
     if request.accept_mimetypes.best == "application/json":
         return jsonify(ack), (200 if ack.get("ok") else 422)
     flash("Merci, votre soutien est compté." if ack.get("ok") else ack["error"],

@@ -11,11 +11,11 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
-from . import derivation
-from .errors import InputError
-from .extensions import db
-from .queries import staff_congress
-from .security import roles_required, start_session
+from .. import derivation
+from ..errors import InputError
+from ..extensions import db
+from ..queries import staff_congress
+from ..security import roles_required, start_session
 
 bp = Blueprint("derivation", __name__)
 

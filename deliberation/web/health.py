@@ -13,7 +13,7 @@ import threading
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
-from .extensions import db
+from ..extensions import db
 
 bp = Blueprint("health", __name__)
 

@@ -16,15 +16,17 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from . import audit, live, transfer
-from .contributions import POPULATION_MAX, clean_int, clean_line
-from .csv_io import CsvError
-from .errors import InputError
-from .extensions import db
-from .models import PHASES, ROLES, STAFF_ROLES, Participant, new_token, utcnow
-from .queries import counts, owned_or_404, staff_congress
-from .ratelimit import login_limit  # production (issue 6)
-from .security import roles_required, safe_next, start_session
+from .. import announce, audit, sorting, transfer
+from ..contributions import POPULATION_MAX, clean_int, clean_line
+from ..csv_io import CsvError
+from ..errors import InputError
+from ..extensions import db
+from ..models import PHASES, ROLES, STAFF_ROLES, Participant, new_token, utcnow
+from ..push import close_participant_sockets
+from ..queries import counts, owned_or_404, staff_congress
+from ..ratelimit import login_limit  # production (issue 6)
+from ..security import roles_required, safe_next, start_session
+from ..sorting import dashboard_summary
 
 bp = Blueprint("facilitator", __name__, url_prefix="/animation")
 MAX_UPLOAD = 2 * 1024 * 1024
@@ -63,8 +65,6 @@ def login():
 @roles_required("facilitator", "scribe")
 def dashboard():
     congress = staff_congress()
-    from .sorting import dashboard_summary
-
     return render_template("facilitator/dashboard.html", congress=congress,
                            stats=counts(congress), sorting=dashboard_summary(congress))
 
@@ -82,7 +82,7 @@ def change_phase():
         audit.record("congress.phase", congress.id, current_user.id, previous=previous,
                      phase=phase)
         db.session.commit()
-        live.phase_changed(congress)
+        announce.phase_changed(congress)
         flash(f"Phase : {congress.phase_label}.", "success")
     return redirect(url_for("facilitator.dashboard"))
 
@@ -189,7 +189,7 @@ def revoke(pid: int):
     person.end_sessions()
     audit.record("participant.revoked", person.congress_id, current_user.id, participant_id=pid)
     db.session.commit()
-    live.close_participant_sockets(pid)  # production (issue 6): its open sockets close too
+    close_participant_sockets(pid)  # production (issue 6): its open sockets close too
     flash(f"Invitation de {person.display_name} révoquée : son lien ne fonctionne plus.",
           "success")
     return redirect(url_for("facilitator.participants"))
@@ -204,7 +204,7 @@ def reissue(pid: int):
     person.end_sessions()
     audit.record("participant.reinvited", person.congress_id, current_user.id, participant_id=pid)
     db.session.commit()
-    live.close_participant_sockets(pid)  # production (issue 6): old sessions' sockets close
+    close_participant_sockets(pid)  # production (issue 6): old sessions' sockets close
     flash(f"Nouveau lien créé pour {person.display_name} ; l'ancien ne fonctionne plus.",
           "success")
     return redirect(url_for("facilitator.participants"))
@@ -240,8 +240,6 @@ def import_contributions():
             db.session.rollback()
             flash(f"Import refusé, rien n'a été ajouté. {exc.message}", "error")
         else:
-            from . import sorting
-
             sorting.schedule_refit(current_app._get_current_object(), congress.id)
             flash(f"{n} contributions importées ; le classement se met à jour.", "success")
             return redirect(url_for("facilitator.dashboard"))

@@ -2,29 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from uuid import uuid4
 
 from flask import Flask
 
-from .clustering.typography import french
-from .models import PHASE_LABELS, PHASES, ROLE_LABELS
-from .rendering import plain_excerpt, render_markdown
+from ..clustering.typography import french
+from ..models import PHASE_LABELS, PHASES, ROLE_LABELS
+from ..rendering import french_date, plain_excerpt, render_markdown
 
-MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août",
-          "septembre", "octobre", "novembre", "décembre")
 CHANNEL_LABELS = {"online": "en ligne", "live": "en séance"}
 STATUS_LABELS = {"visible": "visible", "hidden": "masquée", "duplicate": "doublon",
                  "withdrawn": "retirée"}
-
-
-def french_date(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    text = f"{value.day} {MONTHS[value.month - 1]} {value.year}"
-    if isinstance(value, datetime):
-        text += f" à {value.hour:02d} h {value.minute:02d}"
-    return text
 
 
 def init_app(app: Flask) -> None:

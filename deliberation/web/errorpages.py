@@ -6,6 +6,8 @@ from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from ..extensions import db
+
 MESSAGES = {
     400: ("Requête invalide", "La demande n'a pas pu être comprise. Revenez en arrière et réessayez."),  # noqa: E501
     401: ("Connexion requise", "Connectez-vous pour accéder à cette page."),
@@ -49,8 +51,6 @@ def init_app(app: Flask) -> None:
     def unexpected(exc: Exception):
         from sqlalchemy.exc import OperationalError
         from sqlalchemy.exc import TimeoutError as PoolTimeout
-
-        from .extensions import db
 
         # The database down, or every pooled connection busy for pool_timeout: a 503
         # ("réessayez dans un instant"), never a 500.

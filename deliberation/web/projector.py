@@ -12,9 +12,9 @@ import math
 
 from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 
-from . import live
-from .models import OFF_TOPIC
-from .queries import congress_by_code
+from ..models import OFF_TOPIC
+from ..queries import congress_by_code
+from ..screens import snapshot
 
 bp = Blueprint("projector", __name__, url_prefix="/projecteur")
 
@@ -50,7 +50,7 @@ def anchors(codes: list[str]) -> list[dict]:
 @bp.get("/<code>")
 def screen(code: str):
     congress = congress_by_code(code)
-    state = live.snapshot(congress, "projector")
+    state = snapshot(congress, "projector")
     codes = [t["code"] for t in state["picture"]["themes"]]
     url = join_url(congress.join_code)
     # What people type: host and path; the code is shown beside it (the QR code has it all).
@@ -64,6 +64,6 @@ def screen(code: str):
 @bp.get("/<code>/etat.json")
 def state(code: str):
     congress = congress_by_code(code)
-    response = jsonify(live.snapshot(congress, "projector"))
+    response = jsonify(snapshot(congress, "projector"))
     response.headers["Cache-Control"] = "no-store"
     return response

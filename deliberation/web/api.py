@@ -7,13 +7,14 @@ from flask import Blueprint, jsonify, request
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from . import contributions as contrib
-from . import live
-from .errors import InputError, PhaseError
-from .extensions import db
-from .models import Congress, Participant
-from .queries import congress_by_code, counts, visible_contributions
-from .ratelimit import api_contribute_limit  # production (issue 6)
+from .. import announce
+from .. import contributions as contrib
+from ..errors import InputError, PhaseError
+from ..extensions import db
+from ..models import Congress, Participant
+from ..queries import congress_by_code, counts, visible_contributions
+from ..ratelimit import api_contribute_limit  # production (issue 6)
+from ..screens import contribution_payload
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -144,7 +145,7 @@ def list_contributions(code: str):
         if theme is None:
             raise ApiError(404, f"Thème « {wanted} » inconnu.")
     items = visible_contributions(congress, theme)
-    return jsonify(count=len(items), contributions=[live.contribution_payload(c) for c in items])
+    return jsonify(count=len(items), contributions=[contribution_payload(c) for c in items])
 
 
 @bp.post("/congresses/<code>/contributions")
@@ -170,7 +171,7 @@ def create_contribution(code: str):
                                                client_key=key)
         # Built before the commit, while the rows are loaded: after it they would all be
         # read again (this is the hot path of a room posting at once, `make load`).
-        payload, congress_id = live.contribution_payload(contribution), congress.id
+        payload, congress_id = contribution_payload(contribution), congress.id
         db.session.commit()
     except PhaseError as exc:
         db.session.rollback()
@@ -179,7 +180,7 @@ def create_contribution(code: str):
         db.session.rollback()
         raise ApiError(422, exc.message) from None
     if created:
-        live.contribution_created(contribution, payload, congress_id)
+        announce.contribution_created(contribution, payload, congress_id)
     return jsonify(payload), (201 if created else 200)
 
 

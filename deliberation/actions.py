@@ -1,0 +1,186 @@
+"""The debate's actions (corrections, the scribe's capture, "+1"), applied once per key.
+
+The socket handlers and their HTTP fallbacks both call `perform`: it checks the sender's
+role, validates, applies the action through the domain, stores its answer in
+AppliedAction (a retried key is answered the same, never applied twice), commits, and
+only then has the screens told (`announce`).
+
+May import: the domain (`corrections`, `contributions`, `announce`), the models.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from . import announce, corrections
+from . import contributions as contrib
+from .corrections import Outcome, add_support, parse_id
+from .errors import InputError, PermissionDenied
+from .extensions import db
+from .models import OFF_TOPIC, AppliedAction, Congress, Participant
+
+MAX_EVENT_BYTES = 16 * 1024
+KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+STAFF = ("facilitator", "scribe")
+FACILITATOR = ("facilitator",)
+PARTICIPANT = ("participant",)
+
+
+def capture(congress: Congress, actor: Participant, data: dict[str, Any]) -> Outcome:
+    """Store what a speaker said as a live contribution, sorted at once (theme, point, map)."""
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise InputError("Le texte de l'idée est vide : écrivez au moins quelques mots.",
+                         field="text")
+    speaker, commune = data.get("speaker"), data.get("commune")
+    for value, what in ((speaker, "Le nom de l'orateur"), (commune, "La commune")):
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"{what} doit être un texte.")
+    pid = data.get("participant_id")
+    if pid not in (None, ""):
+        person = db.session.get(Participant, parse_id(pid, "L'identifiant de l'orateur"))
+        if person is None or person.congress_id != congress.id:
+            raise InputError("Cet orateur n'est pas inscrit à ce congrès.")
+        speaker = person.display_name
+        commune = commune or person.commune
+    contribution, _ = contrib.create(
+        congress, text, speaker_name=speaker, speaker_commune=commune, channel="live",
+        client_key=data.get("key"))
+    theme = contribution.theme
+    return Outcome("created", [contribution], [], {
+        "id": contribution.id,
+        "theme": theme.code if theme else (OFF_TOPIC if contribution.off_topic else None),
+        "theme_label": theme.short_title if theme else (
+            "Hors thème" if contribution.off_topic else "Non classée"),
+        "confidence": contribution.confidence,
+        "cluster_label": contribution.cluster.display_label if contribution.cluster else None,
+        "speaker": contribution.speaker,
+        "commune": contribution.commune,
+        "text": contribution.text[:280],
+    })
+
+
+def _fail(message: str) -> dict:
+    return {"ok": False, "error": message}
+
+
+def _sender(user, roles: tuple[str, ...]) -> Participant:
+    if user is None or not user.is_authenticated:
+        raise PermissionDenied("Connectez-vous pour effectuer cette action.")
+    if user.role not in roles:
+        raise PermissionDenied("Votre rôle ne permet pas cette action.")
+    return user
+
+
+def _apply_move(congress, actor, data):
+    return corrections.move(congress, actor, data.get("id"), theme=data.get("theme"),
+                            cluster=data.get("cluster"))
+
+
+def _apply_one(function_name: str):
+    def apply(congress, actor, data):
+        return getattr(corrections, function_name)(congress, actor, data.get("id"))
+
+    return apply
+
+
+def _apply_duplicate(congress, actor, data):
+    return corrections.mark_duplicate(congress, actor, data.get("id"), data.get("of"))
+
+
+def _apply_merge(congress, actor, data):
+    return corrections.merge_points(congress, actor, data.get("into"), data.get("from"))
+
+
+def _apply_split(congress, actor, data):
+    return corrections.split_point(congress, actor, data.get("cluster"), data.get("ids"),
+                                   data.get("label"))
+
+
+def _apply_rename(congress, actor, data):
+    return corrections.rename_point(congress, actor, data.get("cluster"), data.get("label"))
+
+
+def _apply_granularity(congress, actor, data):
+    return corrections.set_granularity(congress, actor, data.get("theme"), data.get("step"))
+
+
+def _apply_mode(congress, actor, data):
+    return corrections.set_projector_mode(congress, actor, data.get("mode"), data.get("theme"))
+
+
+def _apply_capture(congress, actor, data):
+    return capture(congress, actor, data)
+
+
+def _apply_support(congress, actor, data):
+    count = add_support(congress, actor, data.get("id"))
+    return Outcome("supported", result={"id": parse_id(data.get("id")), "supports": count})
+
+
+#: name → (roles allowed to send it, function applying it). The HTTP fallbacks use it too.
+ACTIONS = {
+    "contribution.move": (STAFF, _apply_move),
+    "contribution.confirm": (STAFF, _apply_one("confirm")),
+    "contribution.hide": (FACILITATOR, _apply_one("hide")),
+    "contribution.unhide": (FACILITATOR, _apply_one("unhide")),
+    "contribution.duplicate": (FACILITATOR, _apply_duplicate),
+    "point.merge": (FACILITATOR, _apply_merge),
+    "point.split": (FACILITATOR, _apply_split),
+    "point.rename": (FACILITATOR, _apply_rename),
+    "theme.granularity": (FACILITATOR, _apply_granularity),
+    "projector.mode": (FACILITATOR, _apply_mode),
+    "scribe.capture": (STAFF, _apply_capture),
+    "support": (PARTICIPANT, _apply_support),
+}
+
+
+def perform(name: str, data, user) -> dict:
+    """Run one client action for `user` (the sender, maybe anonymous); always answers,
+    never raises."""
+    roles, apply = ACTIONS[name]
+    if not isinstance(data, dict):
+        return _fail("Message illisible : un objet JSON est attendu.")
+    try:
+        if len(json.dumps(data, default=str)) > MAX_EVENT_BYTES:
+            return _fail("Message trop volumineux.")
+        actor = _sender(user, roles)
+        key = data.get("key")
+        if not isinstance(key, str) or not KEY.match(key):
+            raise InputError("Clé d'action manquante ou invalide (8 à 64 caractères).")
+        done = db.session.scalar(select(AppliedAction).filter_by(key=key))
+        if done is not None:
+            if done.actor_id != actor.id or done.action != name:
+                raise InputError("Cette clé d'action a déjà servi pour une autre action.")
+            return done.result
+        congress = db.session.get(Congress, actor.congress_id)
+        outcome = apply(congress, actor, data)
+        ack = {"ok": True, **outcome.result}
+        db.session.add(AppliedAction(key=key, congress_id=congress.id, actor_id=actor.id,
+                                     action=name, result=ack))
+        db.session.commit()
+    except InputError as exc:
+        db.session.rollback()
+        return _fail(exc.message)
+    except IntegrityError:
+        # The same key applied at the same moment elsewhere: answer as the first one did.
+        db.session.rollback()
+        done = db.session.scalar(select(AppliedAction).filter_by(key=data.get("key")))
+        if done is not None and done.action == name:
+            return done.result
+        return _fail("Action refusée par la base de données : rechargez la page.")
+    except Exception:
+        db.session.rollback()
+        current_app.logger.exception("live action %s failed", name)
+        return _fail("Une erreur est survenue ; rien n'a été enregistré. Réessayez.")
+    try:
+        announce.action_done(outcome, congress.id)
+    except Exception:  # the change is stored; screens catch up with their next snapshot
+        current_app.logger.exception("live push after %s failed", name)
+    return ack

@@ -1,0 +1,244 @@
+"""Socket.IO handlers: every event a screen or a phone sends, in one module.
+
+Each handler checks the sender (identity comes from the HTTP session the participant and
+facilitator routes established; handlers only read it), hands the work to the domain and
+answers with an ack: `{ok: true, ...}` or `{ok: false, error: "<français>"}`, never an
+exception and never silence. What the other screens hear goes out through `push`, after
+the commit, from the domain's `announce`.
+
+May import: the domain, `push`, the models and the bottom floor. Never a blueprint.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from engineio import json as engineio_json
+from flask import Flask, current_app, request
+from flask_login import current_user
+from flask_socketio import emit, join_room, rooms
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from .. import actions, ballots, push
+from ..extensions import db, socketio
+from ..models import Ballot, Congress, is_row_id
+from ..push import AUDIENCES, STAFF_AUDIENCES, room
+from ..ratelimit import socket_allowed  # production (issue 6): same limit as HTTP
+from ..screens import snapshot
+from ..security import session_participant_id
+from ..voting import VoteRefused
+
+
+class PacketJSON:
+    """How Socket.IO packets are read: engine.io's JSON (integers of at most 100 digits),
+    except that a payload nested past Python's recursion limit (« [[[[… » 50,000 deep)
+    reads as `[event, None]`. The handler then answers « message illisible »; before, the
+    packet raised inside the server and its sender waited for an ack that never came."""
+
+    dumps = staticmethod(engineio_json.dumps)
+    _EVENT = re.compile(r'\s*\[\s*("(?:[^"\\]|\\.){1,64}")\s*,')
+
+    @classmethod
+    def loads(cls, text, *args, **kwargs):
+        try:
+            return engineio_json.loads(text, *args, **kwargs)
+        except RecursionError:
+            event = cls._EVENT.match(text) if isinstance(text, str) else None
+            if event is None:
+                raise ValueError("Socket.IO packet nested too deeply") from None
+            return [json.loads(event.group(1)), None]
+
+
+def init_app(app: Flask) -> None:
+    @socketio.on("connect")
+    def on_connect(auth=None):
+        """Sent by every screen on (re)connection; it joins its room and gets a snapshot."""
+        auth = auth if isinstance(auth, dict) else {}
+        code = str(auth.get("congress") or request.args.get("congress") or "").upper()[:16]
+        audience = str(auth.get("audience") or request.args.get("audience") or "participants")
+        congress = db.session.scalar(select(Congress).filter_by(join_code=code))
+        if congress is None or audience not in AUDIENCES:
+            return False
+        if audience in STAFF_AUDIENCES and not (
+            current_user.is_authenticated
+            and current_user.congress_id == congress.id
+            and current_user.role in ("facilitator", "scribe")
+        ):
+            return False
+        join_room(room(congress.id, audience))
+        if current_user.is_authenticated:  # production (issue 6): revocation closes it
+            push.remember_socket(request.sid, current_user.id)
+        # live debate (issue 4): the connecting client alone gets the snapshot, so no
+        # update is lost on reconnection
+        emit("snapshot", snapshot(congress, audience))
+        return True
+
+    init_ballot_events()  # --- ballots --- (handlers defined at the end of this module)
+    init_debate_events()  # --- live debate (issue 4) --- (handlers at the end of this module)
+
+
+# --- ballots ------------------------------------------------------------------------
+# Owned by the vote feature. Events pushed to every audience of the congress:
+#   ballot.opened / ballot.closed / ballot.published   {ballot payload, results when closed}
+#   ballot.progress {ballot, state, cast, eligible}   coalesced by ballots.flush_progress
+# Events a client sends (ack answers, never an exception):
+#   ballot.vote  {ballot, choice, key, for?}  → {ok, status, receipt, ...} | {ok: false, error}
+#   ballot.state {}                           → {ok, ballots: [payload, ...]}
+
+def _joined_congress_id() -> int | None:
+    """The congress whose room this socket joined on connect."""
+    for name in rooms():
+        parts = str(name).split(":")
+        if len(parts) == 3 and parts[0] == "congress" and parts[1].isdigit():
+            return int(parts[1])
+    return None
+
+
+def init_ballot_events() -> None:
+    @socketio.on("ballot.vote")
+    def on_ballot_vote(data=None):
+        """Sent by a voter's phone; only the sender hears the ack (counts go out coalesced)."""
+        me = session_participant_id()
+        if me is None:
+            return {"ok": False, "error": "Connectez-vous au congrès pour voter.",
+                    "code": "login"}
+        if not isinstance(data, dict) or len(data) > 8:
+            return {"ok": False, "error": "Demande de vote illisible.", "code": "invalid"}
+        ballot_id, giver = data.get("ballot"), data.get("for")
+        # Ids beyond 64 bits name no row (SQLite cannot even bind them: no ack was sent).
+        if not is_row_id(ballot_id):
+            return {"ok": False, "error": "Scrutin inconnu.", "code": "unknown_ballot"}
+        if giver is not None and not is_row_id(giver):
+            return {"ok": False, "error": "Procuration inconnue.", "code": "no_proxy"}
+        choice = data.get("choice")
+        if not isinstance(choice, str) or len(choice) > 20:
+            choice = None
+        if not socket_allowed("ballot.vote", f"participant:{me}"):
+            return {"ok": False, "error": "Trop de votes en peu de temps : patientez une "
+                                          "minute puis réessayez.", "code": "rate_limited"}
+        try:
+            outcome = ballots.cast_vote(ballot_id, giver if giver is not None else me, choice,
+                                        holder_id=me if giver is not None else None,
+                                        client_key=data.get("key"))
+        except VoteRefused as exc:
+            db.session.rollback()
+            return {"ok": False, "error": exc.message, "code": exc.code}
+        except SQLAlchemyError:
+            db.session.rollback()
+            return {"ok": False, "error": "Vote non enregistré (serveur occupé) : "
+                                          "réessayez.", "code": "retry"}
+        except Exception:  # every vote gets an answer; a silent socket looks like a hang
+            db.session.rollback()
+            current_app.logger.exception("ballot.vote failed")
+            return {"ok": False, "error": "Vote non enregistré : une erreur est survenue. "
+                                          "Réessayez.", "code": "retry"}
+        return {"ok": True, **outcome}
+
+    @socketio.on("ballot.state")
+    def on_ballot_state(data=None):  # noqa: ARG001
+        """Sent by any screen on (re)connection; only the sender hears its congress's ballots."""
+        congress_id = _joined_congress_id()
+        if congress_id is None:
+            return {"ok": False, "error": "Rejoignez d'abord un congrès.", "code": "no_room"}
+        found = db.session.scalars(select(Ballot).where(
+            Ballot.congress_id == congress_id, Ballot.state != "draft")
+            .order_by(Ballot.id)).all()
+        return {"ok": True, "ballots": [ballots.screen_payload(ballot) for ballot in found]}
+
+
+# -- Live debate (issue 4): the picture, snapshots, coalesced pushes, corrections ----------
+#
+# Server → client (docs/api.md, "Socket.IO"):
+#   snapshot            the whole current state, sent on every (re)connection
+#   contribution.created / contribution.updated   one idea (updated carries `change`)
+#   points.updated      {reason, picture, changed?, supports?, run?}: counts and points
+#   phase.changed, projector.mode
+# Client → server, each acked {ok: true, ...} or {ok: false, error: "<français>"}:
+#   snapshot; contribution.move/hide/unhide/duplicate/confirm; point.merge/split/rename;
+#   theme.granularity; projector.mode; scribe.capture; support.
+# Every client action carries `key` (8–64 characters): the first answer is stored in
+# AppliedAction, so a retry (lost ack, reconnection) is applied once and answered the same.
+
+def _joined() -> tuple[int, str] | None:
+    """(congress id, audience) of the room this socket joined on connect."""
+    for name in rooms():
+        parts = str(name).split(":")
+        if len(parts) == 3 and parts[0] == "congress" and parts[1].isdigit() \
+                and parts[2] in AUDIENCES:
+            return int(parts[1]), parts[2]
+    return None
+
+
+def init_debate_events() -> None:
+    @socketio.on("snapshot")
+    def on_snapshot(data=None):  # noqa: ARG001
+        """Sent by any screen that wants to resync; only the sender hears the snapshot."""
+        joined = _joined()
+        congress = db.session.get(Congress, joined[0]) if joined else None
+        if congress is None:
+            return {"ok": False, "error": "Rejoignez d'abord un congrès."}
+        return {"ok": True, "snapshot": snapshot(congress, joined[1])}
+
+    @socketio.on("contribution.move")
+    def on_move(data=None):
+        """Sent by a facilitator or the scribe; all screens of the congress hear the move."""
+        return actions.perform("contribution.move", data, current_user._get_current_object())
+
+    @socketio.on("contribution.confirm")
+    def on_confirm(data=None):
+        """Sent by a facilitator or the scribe; all screens hear the confirmed theme."""
+        return actions.perform("contribution.confirm", data, current_user._get_current_object())
+
+    @socketio.on("contribution.hide")
+    def on_hide(data=None):
+        """Sent by a facilitator; every screen drops the idea (staff keep it, marked hidden)."""
+        return actions.perform("contribution.hide", data, current_user._get_current_object())
+
+    @socketio.on("contribution.unhide")
+    def on_unhide(data=None):
+        """Sent by a facilitator; every screen shows the idea again."""
+        return actions.perform("contribution.unhide", data, current_user._get_current_object())
+
+    @socketio.on("contribution.duplicate")
+    def on_duplicate(data=None):
+        """Sent by a facilitator; all screens hear that the idea is a duplicate of another."""
+        return actions.perform("contribution.duplicate", data, current_user._get_current_object())
+
+    @socketio.on("point.merge")
+    def on_merge(data=None):
+        """Sent by a facilitator; all screens hear points.updated with the merged point."""
+        return actions.perform("point.merge", data, current_user._get_current_object())
+
+    @socketio.on("point.split")
+    def on_split(data=None):
+        """Sent by a facilitator; all screens hear points.updated with the new point."""
+        return actions.perform("point.split", data, current_user._get_current_object())
+
+    @socketio.on("point.rename")
+    def on_rename(data=None):
+        """Sent by a facilitator; all screens hear points.updated with the new name."""
+        return actions.perform("point.rename", data, current_user._get_current_object())
+
+    @socketio.on("theme.granularity")
+    def on_granularity(data=None):
+        """Sent by a facilitator (« plus / moins de points »); all screens hear
+        points.updated now, and again with the regrouped points after the refit."""
+        return actions.perform("theme.granularity", data, current_user._get_current_object())
+
+    @socketio.on("projector.mode")
+    def on_projector_mode(data=None):
+        """Sent by a facilitator; all screens of the congress hear the projector's new mode."""
+        return actions.perform("projector.mode", data, current_user._get_current_object())
+
+    @socketio.on("scribe.capture")
+    def on_capture(data=None):
+        """Sent by the scribe (or a facilitator); all screens hear contribution.created."""
+        return actions.perform("scribe.capture", data, current_user._get_current_object())
+
+    @socketio.on("support")
+    def on_support(data=None):
+        """Sent by an official ("+1"); all screens hear the new count in the next
+        coalesced points.updated."""
+        return actions.perform("support", data, current_user._get_current_object())
