@@ -9,6 +9,7 @@ from flask import Flask
 from ..clustering.typography import french
 from ..models import PHASE_LABELS, PHASES, ROLE_LABELS
 from ..rendering import french_date, plain_excerpt, render_markdown
+from .menus import next_step, staff_menu
 
 CHANNEL_LABELS = {"online": "en ligne", "live": "en séance"}
 STATUS_LABELS = {"visible": "visible", "hidden": "masquée", "duplicate": "doublon",
@@ -26,3 +27,6 @@ def init_app(app: Flask) -> None:
                                  ROLE_LABELS=ROLE_LABELS)
     # A fresh idempotency key per rendered form: a double-submitted form is stored once.
     app.jinja_env.globals["client_key"] = lambda: uuid4().hex
+    # issue 14: one staff menu on every staff page, phase by phase
+    app.jinja_env.globals["staff_menu"] = staff_menu
+    app.jinja_env.globals["next_step"] = next_step
