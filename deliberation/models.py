@@ -40,6 +40,12 @@ PHASE_LABELS = {
 #: Phases in which officials may post, edit or withdraw contributions.
 CONTRIBUTION_PHASES = ("consultation", "debate")
 ROLES = ("participant", "scribe", "facilitator", "observer")
+#: A person's place on the congress's roster. Imported, invited or added by the
+#: facilitator: accepted at once. Joined with the code: pending until the facilitator
+#: accepts (or accepted at once while registration is open); refused: access revoked.
+ROSTER_STATUSES = ("accepted", "pending", "refused")
+ROSTER_LABELS = {"accepted": "inscrit·e", "pending": "en attente de validation",
+                 "refused": "inscription refusée"}
 #: Roles that log in by password only (their invite token never opens a session).
 STAFF_ROLES = ("facilitator", "scribe")
 ROLE_LABELS = {
@@ -110,6 +116,13 @@ class Congress(db.Model):
     # The facilitator lets officials declare themselves present ("Je suis présent·e")
     # outside the vote phase.
     presence_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    # --- the roster (issue 13) ---
+    # « Inscriptions ouvertes »: officials joining with the code are accepted at once
+    # instead of waiting in the facilitator's queue.
+    registration_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    # « Afficher sur la page d'accueil »: the home page lists this congress (its code
+    # included). Joining by typing the code works either way.
+    listed: Mapped[bool] = mapped_column(Boolean, default=False)
     # --- data protection (RGPD, issue 6) ---
     # When a participant erases their data, keep their contributions (anonymised): the
     # motion's traceability rests on them. False: their contributions are deleted too.
@@ -166,6 +179,7 @@ class Participant(UserMixin, db.Model):
         CheckConstraint("length(display_name) > 0", name="ck_participant_name"),
         UniqueConstraint("congress_id", "email", name="uq_participant_email"),
         CheckConstraint("proxy_for_id IS NULL OR proxy_for_id <> id", name="ck_participant_proxy"),
+        CheckConstraint(_in("roster_status", ROSTER_STATUSES), name="ck_participant_roster"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -182,6 +196,8 @@ class Participant(UserMixin, db.Model):
     invite_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_token)
     token_revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
     present: Mapped[bool] = mapped_column(Boolean, default=False)
+    # accepted, pending or refused (ROSTER_STATUSES): only accepted members vote.
+    roster_status: Mapped[str] = mapped_column(String(10), default="accepted")
     # Who this participant gave their vote to when absent (proxy, used by the vote).
     proxy_for_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id",
                                                                 ondelete="SET NULL"))
@@ -208,6 +224,15 @@ class Participant(UserMixin, db.Model):
     @property
     def is_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+    @property
+    def is_accepted(self) -> bool:
+        """On the roster: may vote once present (pending and refused people never do)."""
+        return self.roster_status == "accepted"
+
+    @property
+    def roster_label(self) -> str:
+        return ROSTER_LABELS.get(self.roster_status, self.roster_status)
 
     def set_password(self, password: str) -> None:
         """A new password also ends the sessions opened with the old one."""

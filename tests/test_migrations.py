@@ -1,6 +1,8 @@
 """Migrations keep an existing congress: 0001 → 0002 rebuilds tables on SQLite."""
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
 from deliberation import create_app
 from deliberation.config import TestConfig
@@ -50,4 +52,69 @@ def test_the_synthesis_migration_keeps_every_row(database):
             assert state() == (1, 1, "La fibre partout.")
         with db.engine.connect() as connection:
             assert connection.execute(text("SELECT granularity FROM theme")).scalar() == 0
+        db.engine.dispose()
+
+
+ROSTER_ROWS = [
+    "INSERT INTO participant (id, congress_id, display_name, commune, department_code,"
+    " mandate, role, invite_token, present, created_at, session_epoch)"
+    " VALUES (2, 1, 'Paul', 'Vic', '15', 'Adjoint', 'participant', 'jeton-paul', true,"
+    " CURRENT_TIMESTAMP, 0)",
+    "INSERT INTO support (id, contribution_id, participant_id, created_at)"
+    " VALUES (1, 1, 2, CURRENT_TIMESTAMP)",
+    "INSERT INTO ballot (id, congress_id, title, state, secret, allow_change, majority,"
+    " created_at) VALUES (1, 1, 'Texte entier', 'open', false, false, 'simple',"
+    " CURRENT_TIMESTAMP)",
+    "INSERT INTO vote (id, ballot_id, voter_id, choice, cast_at)"
+    " VALUES (1, 1, 2, 'pour', CURRENT_TIMESTAMP)",
+]
+
+
+def test_the_roster_migration_keeps_every_row_and_accepts_existing_people(database):
+    """0004 rebuilds `participant` on SQLite (its new check constraint): the votes and
+    supports pointing at it survive, existing people are on the roster, existing
+    congresses are unlisted and closed to registration; downgrade and upgrade again."""
+    from flask_migrate import downgrade, upgrade
+
+    uri, options = database
+    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": uri, "SQLALCHEMY_ENGINE_OPTIONS": options})
+    with app.app_context():
+        upgrade(revision="0003")
+        with db.engine.begin() as connection:
+            for row in ROWS + ROSTER_ROWS:
+                connection.execute(text(row))
+
+        def count(table: str) -> int:
+            with db.engine.connect() as connection:
+                return connection.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+
+        def kept() -> tuple[int, ...]:
+            return tuple(count(t) for t in ("participant", "support", "vote", "contribution"))
+
+        def columns(table: str) -> set[str]:
+            return {c["name"] for c in inspect(db.engine).get_columns(table)}
+
+        for step in (lambda: upgrade(revision="0004"), lambda: downgrade(revision="0003"),
+                     lambda: upgrade(revision="0004")):
+            step()
+            assert kept() == (2, 1, 1, 1)
+        with db.engine.connect() as connection:
+            assert connection.execute(text(
+                "SELECT roster_status FROM participant ORDER BY id")).scalars().all() \
+                == ["accepted", "accepted"]
+            assert connection.execute(text(
+                "SELECT listed, registration_open FROM congress")).one() == (False, False)
+        # The new check holds, and the table's earlier checks survived the rebuild.
+        for bad in ("UPDATE participant SET roster_status = 'maybe' WHERE id = 1",
+                    "UPDATE participant SET role = 'king' WHERE id = 1"):
+            with pytest.raises(IntegrityError), db.engine.begin() as connection:
+                connection.execute(text(bad))
+        with db.engine.begin() as connection:
+            connection.execute(text("UPDATE participant SET roster_status = 'pending'"
+                                    " WHERE id = 1"))
+        downgrade(revision="0003")
+        assert "roster_status" not in columns("participant")
+        assert not {"listed", "registration_open"} & columns("congress")
+        assert kept() == (2, 1, 1, 1)
         db.engine.dispose()
