@@ -9,7 +9,7 @@ from flask import Flask
 from ..clustering.typography import french
 from ..models import PHASE_LABELS, PHASES, ROLE_LABELS
 from ..rendering import french_date, plain_excerpt, render_markdown
-from .menus import next_step, staff_menu
+from .menus import next_step, official_now, staff_menu
 
 CHANNEL_LABELS = {"online": "en ligne", "live": "en séance"}
 STATUS_LABELS = {"visible": "visible", "hidden": "masquée", "duplicate": "doublon",
@@ -30,3 +30,4 @@ def init_app(app: Flask) -> None:
     # issue 14: one staff menu on every staff page, phase by phase
     app.jinja_env.globals["staff_menu"] = staff_menu
     app.jinja_env.globals["next_step"] = next_step
+    app.jinja_env.globals["official_now"] = official_now

@@ -11,8 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import request, url_for
+from sqlalchemy import select
 
-from ..models import PHASES
+from ..drafting import amendments_open
+from ..extensions import db
+from ..models import PHASES, Ballot
 from ..publication import text_ballot
 
 ALL = PHASES
@@ -106,3 +109,12 @@ def next_step(congress) -> dict | None:
     screen = next(s for s in SCREENS if s.endpoint == endpoint)
     url = url_for(endpoint, **({"code": congress.join_code} if screen.by_code else {}))
     return {"sentence": sentence, "label": screen.label, "url": url}
+
+
+def official_now(congress) -> dict:
+    """What an official can do right now besides contributing: vote (a ballot is open)
+    or propose amendments (the facilitator opened them). The page shows it at once, and
+    `static/js/congress.js` reveals « Voter maintenant » live when a ballot opens."""
+    vote_open = db.session.scalar(select(Ballot.id).filter_by(
+        congress_id=congress.id, state="open").limit(1)) is not None
+    return {"vote_open": vote_open, "amendments_open": amendments_open(congress)}
