@@ -220,16 +220,19 @@ def cast_count(ballot_id: int, secret: bool) -> int:
 def _people(congress_id: int) -> list[voting.Person]:
     rows = db.session.execute(
         select(Participant.id, Participant.role, Participant.present,
-               Participant.proxy_for_id, Participant.token_revoked_at)
+               Participant.proxy_for_id, Participant.token_revoked_at,
+               Participant.roster_status)
         .where(Participant.congress_id == congress_id,
                Participant.role.in_(voting.VOTING_ROLES))).all()
     return [voting.Person(id=r.id, congress_id=congress_id, role=r.role,
                           active=r.token_revoked_at is None, present=bool(r.present),
+                          accepted=r.roster_status == "accepted",
                           proxy_for_id=r.proxy_for_id) for r in rows]
 
 
 def eligible(congress_id: int) -> int:
-    """Present voters plus the procurations they carry (within the congress limit)."""
+    """Present roster members who vote, plus the procurations they carry (within the
+    congress limit); pending and refused registrations never count."""
     limit = db.session.scalar(select(Congress.max_proxies).where(Congress.id == congress_id))
     return voting.eligible_count(_people(congress_id), limit or 1)
 
@@ -293,7 +296,8 @@ def _statements() -> dict[str, Any]:
                          Ballot.allow_change).where(Ballot.id == bindparam("id")),
         "person": select(Participant.id, Participant.congress_id, Participant.role,
                          Participant.token_revoked_at, Participant.present,
-                         Participant.proxy_for_id).where(Participant.id == bindparam("id")),
+                         Participant.proxy_for_id, Participant.roster_status)
+        .where(Participant.id == bindparam("id")),
         "vote": insert(Vote.__table__).from_select(
             ["ballot_id", "voter_id", "choice", "cast_at", "cast_by_id", "client_key"],
             select(*params(("b", Integer), ("v", Integer), ("c", String), ("t", DateTime),
@@ -423,6 +427,7 @@ def _person(participant_id: Any) -> voting.Person | None:
         return None
     return voting.Person(id=row.id, congress_id=row.congress_id, role=row.role,
                          active=row.token_revoked_at is None, present=bool(row.present),
+                         accepted=row.roster_status == "accepted",
                          proxy_for_id=row.proxy_for_id)
 
 
@@ -541,7 +546,9 @@ def my_votes(ballot_ids: list[int], voter_ids: list[int]) -> dict[tuple[int, int
 # --- presence and proxies -----------------------------------------------------------
 
 def can_declare_presence(congress: Congress) -> bool:
-    return congress.phase == "vote" or bool(congress.presence_open)
+    """Self-declaration (« Je suis présent·e ») is off until the facilitator opens it,
+    whatever the phase: the facilitator marks presence."""
+    return bool(congress.presence_open)
 
 
 def set_present(person: Participant, present: bool, actor_id: int | None,
@@ -549,6 +556,9 @@ def set_present(person: Participant, present: bool, actor_id: int | None,
     """Mark someone present or absent (commits). Returns True when it changed anything."""
     if present and person.role not in voting.VOTING_ROLES:
         raise InputError("Les observateur·rices ne votent pas : pas de présence à marquer.")
+    if present and not person.is_accepted:
+        raise InputError(f"L'inscription de {person.display_name} attend la validation de "
+                         "l'animation\u00a0: acceptez-la d'abord (page Participants).")
     if bool(person.present) == present:
         return False
     person.present = present
@@ -559,13 +569,15 @@ def set_present(person: Participant, present: bool, actor_id: int | None,
 
 
 def declare_present(person: Participant) -> bool:
-    """« Je suis présent·e »: allowed in the vote phase or while presence is open."""
+    """« Je suis présent·e »: allowed to roster members while the facilitator opened it."""
     congress = db.session.get(Congress, person.congress_id)
-    if not can_declare_presence(congress):
-        raise InputError("La présence ne peut pas être signalée maintenant : l'animation "
-                         "l'ouvrira au moment du vote.")
     if person.role not in voting.VOTING_ROLES or not person.is_active:
         raise InputError("Les observateur·rices ne votent pas.")
+    if not person.is_accepted:
+        raise InputError(voting.NOT_ACCEPTED)
+    if not can_declare_presence(congress):
+        raise InputError("La présence ne peut pas être signalée maintenant\u00a0: l'animation "
+                         "l'ouvrira au moment du vote ou la marquera elle-même.")
     return set_present(person, True, person.id, via="self")
 
 

@@ -12,12 +12,15 @@ publication): `create_ballot(...)` and `results(ballot)`. They hand off to
 Rules chosen (issue 5, part 3):
 
 * States: draft → open → closed → published, never backwards.
-* Eligible voters: members of the congress whose role is participant, scribe or
-  facilitator, whose invitation is not revoked, and who are marked present (by
-  the facilitator, or by themselves with « Je suis présent·e » during the vote
-  phase or while the facilitator opened presence). Observers never vote. Staff
-  accounts vote only when a facilitator (or they themselves) marked them
-  present, like everyone else: an animator who is also an official can vote.
+* Eligible voters: members of the congress's roster (`accepted`: imported,
+  invited or added by the facilitator, or accepted by them after joining with the
+  code) whose role is participant, scribe or facilitator, whose invitation is not
+  revoked, and who are marked present (by the facilitator, or by themselves with
+  « Je suis présent·e » only while the facilitator opened presence). Observers and
+  people whose registration is pending or refused never vote, never count as
+  eligible, and never give nor carry a procuration. Staff accounts vote only when
+  a facilitator (or they themselves) marked them present, like everyone else: an
+  animator who is also an official can vote.
 * Proxies: an absent eligible member may give their vote to a present one; a
   present member carries at most `max_proxies` (1 or 2, a congress setting).
   A proxy vote is a vote row for the giver, cast by the holder. A giver who
@@ -64,6 +67,11 @@ VOTING_ROLES = ("participant", "scribe", "facilitator")
 MAX_PROXIES_CHOICES = (1, 2)
 QUORUM_MAX = 100_000
 RECEIPT_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
+
+
+#: What a person whose registration the facilitator has not accepted yet is told.
+NOT_ACCEPTED = ("Votre inscription attend la validation de l'animation\u00a0: vous pourrez voter "
+                "une fois votre inscription acceptée et votre présence enregistrée.")
 
 
 class VoteRefused(InputError):
@@ -127,6 +135,7 @@ class Person:
     role: str
     active: bool
     present: bool
+    accepted: bool  # on the roster: not pending, not refused
     proxy_for_id: int | None = None  # the holder this person gave their vote to
 
 
@@ -134,11 +143,13 @@ def person_of(participant: Any) -> Person:
     """Snapshot the fields of a Participant (or any object with the same attributes)."""
     return Person(id=participant.id, congress_id=participant.congress_id,
                   role=participant.role, active=bool(participant.is_active),
-                  present=bool(participant.present), proxy_for_id=participant.proxy_for_id)
+                  present=bool(participant.present),
+                  accepted=participant.roster_status == "accepted",
+                  proxy_for_id=participant.proxy_for_id)
 
 
 def can_vote_role(person: Person) -> bool:
-    return person.role in VOTING_ROLES and person.active
+    return person.role in VOTING_ROLES and person.active and person.accepted
 
 
 def check_voter(person: Person, congress_id: int) -> None:
@@ -147,6 +158,10 @@ def check_voter(person: Person, congress_id: int) -> None:
         raise VoteRefused("Vous n'êtes pas inscrit·e à ce congrès.", "not_member")
     if person.role == "observer":
         raise VoteRefused("Les observateur·rices ne votent pas.", "observer")
+    if not person.active:
+        raise VoteRefused("Votre accès à ce congrès a été révoqué.", "inactive")
+    if not person.accepted:
+        raise VoteRefused(NOT_ACCEPTED, "not_accepted")
     if not can_vote_role(person):
         raise VoteRefused("Votre accès à ce congrès a été révoqué.", "inactive")
     if not person.present:
@@ -160,8 +175,8 @@ def check_proxy(holder: Person, giver: Person, congress_id: int) -> None:
     if giver.congress_id != congress_id or giver.proxy_for_id != holder.id:
         raise VoteRefused("Vous n'avez pas de procuration de cette personne.", "no_proxy")
     if not can_vote_role(giver):
-        raise VoteRefused("Cette personne ne peut pas voter (observateur·rice ou accès "
-                          "révoqué).", "proxy_ineligible")
+        raise VoteRefused("Cette personne ne peut pas voter (observateur·rice, inscription "
+                          "non validée ou accès révoqué).", "proxy_ineligible")
     if giver.present:
         raise VoteRefused("Cette personne est présente : elle vote elle-même, la "
                           "procuration ne s'applique plus.", "proxy_lapsed")
@@ -176,8 +191,9 @@ def check_proxy_grant(holder: Person, giver: Person, held: int, limit: int) -> N
     if holder.congress_id != giver.congress_id:
         raise InputError("Les deux personnes doivent participer au même congrès.")
     if not can_vote_role(giver) or not can_vote_role(holder):
-        raise InputError("Seul·es les élu·es qui votent peuvent donner ou recevoir une "
-                         "procuration (pas les observateur·rices).")
+        raise InputError("Seul·es les élu·es inscrit·es qui votent peuvent donner ou recevoir "
+                         "une procuration (pas les observateur·rices ni les inscriptions en "
+                         "attente).")
     if giver.present:
         raise InputError("Une personne présente vote elle-même : pas de procuration.")
     if holder.proxy_for_id is not None:

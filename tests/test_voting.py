@@ -9,9 +9,10 @@ from deliberation.errors import InputError
 from deliberation.voting import Person, VoteRefused
 
 
-def person(pid=1, congress=1, role="participant", active=True, present=True, proxy_for=None):
+def person(pid=1, congress=1, role="participant", active=True, present=True, proxy_for=None,
+           accepted=True):
     return Person(id=pid, congress_id=congress, role=role, active=active, present=present,
-                  proxy_for_id=proxy_for)
+                  accepted=accepted, proxy_for_id=proxy_for)
 
 
 # --- state machine ---
@@ -79,6 +80,7 @@ def test_present_participant_and_staff_vote():
     (person(present=False), "absent"),
     (person(congress=2), "not_member"),
     (person(active=False), "inactive"),
+    (person(accepted=False), "not_accepted"),
 ])
 def test_ineligible_voters(who, code):
     with pytest.raises(VoteRefused) as err:
@@ -139,6 +141,29 @@ def test_eligible_count_counts_present_and_capped_proxies():
               person(10, active=False)]                      # revoked
     assert voting.eligible_count(people, limit=1) == 2 + 1 + 1
     assert voting.eligible_count(people, limit=2) == 2 + 2 + 1
+
+
+def test_pending_people_never_vote_count_nor_carry_proxies():
+    """Registration not accepted (pending or refused): present or not, no vote, no seat
+    in the eligible count, no procuration given or carried."""
+    with pytest.raises(VoteRefused, match="validation de l'animation") as err:
+        voting.check_voter(person(accepted=False, present=True), 1)
+    assert err.value.code == "not_accepted"
+    holder, giver = person(1), person(2, present=False, proxy_for=1)
+    with pytest.raises(VoteRefused) as err:
+        voting.check_proxy(person(1, accepted=False), giver, 1)
+    assert err.value.code == "not_accepted"
+    with pytest.raises(VoteRefused) as err:
+        voting.check_proxy(holder, person(2, present=False, proxy_for=1, accepted=False), 1)
+    assert err.value.code == "proxy_ineligible"
+    for pair in ((person(1, accepted=False), person(2, present=False)),
+                 (holder, person(2, present=False, accepted=False))):
+        with pytest.raises(InputError, match="inscriptions en attente"):
+            voting.check_proxy_grant(*pair, held=0, limit=1)
+    people = [person(1), person(2, accepted=False),                  # pending, present
+              person(3, present=False, proxy_for=1, accepted=False),  # pending giver
+              person(4, present=False, proxy_for=2)]                  # pending holder
+    assert voting.eligible_count(people, limit=2) == 1
 
 
 # --- tally and outcome ---
