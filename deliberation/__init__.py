@@ -5,8 +5,8 @@ The package is built in floors; a module imports only its own floor and those be
 
 - programs: `__main__`, `refit_worker`;
 - `web` (blueprints) and `live` (Socket.IO handlers), `cli`, `warmup`;
-- the domain, flat modules here: contributions, corrections, actions, ballots, voting,
-  drafting, derivation, publication, sorting, refit_process, screens, pictures,
+- the domain, flat modules here: contributions, corrections, actions, ballots, ballot_box,
+  voting, drafting, derivation, publication, sorting, refit_process, screens, pictures,
   announce, privacy, audit, transfer, corpus. It commits, then returns or records what
   happened; it never imports a screen or a socket handler;
 - `push` (events → rooms) and `coalesce` (the one scheduler of coalesced pushes);
@@ -38,7 +38,9 @@ def _socketio_async_mode() -> str:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
-    """SQLite enforces foreign keys only when asked; WAL lets readers run beside a writer."""
+    """SQLite enforces foreign keys only when asked; WAL lets readers run beside a writer;
+    secure_delete zeroes deleted rows, so no old image of a secret ballot's papers stays in
+    the files (ballot_box.py)."""
     module = type(dbapi_connection).__module__
     if not module.startswith("sqlite3"):
         return
@@ -47,6 +49,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # noqa: ARG001
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

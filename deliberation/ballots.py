@@ -27,17 +27,15 @@ that drafting can create a ballot in its own transaction.
 
 from __future__ import annotations
 
-import secrets
-import uuid
 from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, delete, exists, func, insert, select, update
+from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.types import DateTime, Integer, String
 
-from . import audit, drafting, push, voting
+from . import audit, ballot_box, drafting, push, voting
 from .coalesce import Pace
 from .contributions import clean_line
 from .errors import InputError
@@ -123,34 +121,20 @@ def close_ballot(ballot_id: int, actor_id: int | None = None) -> Ballot:
                              majority=ballot.majority, quorum=ballot.quorum)
     snapshot["voters"] = cast_count(ballot_id, ballot.secret)
     if ballot.secret:
-        _redraw_box(ballot_id)
+        # Papers re-drawn under the ballot row's lock: the counts above cannot move.
+        ballot_box.redraw(ballot_id)
     db.session.execute(update(Ballot).where(Ballot.id == ballot_id)
                        .values(state="closed", closed_at=utcnow(), results=snapshot))
     audit.record("ballot.closed", ballot.congress_id, actor_id, ballot=ballot_id,
                  counts=snapshot["counts"], eligible=snapshot["eligible"],
                  adopted=snapshot["adopted"])
     db.session.commit()
+    if ballot.secret:
+        ballot_box.scrub()  # the old images of the papers, out of the database's files
     db.session.refresh(ballot)
     if ballot.amendment_id is not None:
         _settle_amendment(ballot)
     return ballot
-
-
-def _redraw_box(ballot_id: int) -> None:
-    """Re-draw a closed secret ballot's papers with fresh random ids, in random order.
-
-    Within one transaction, so the counts do not move. On PostgreSQL the heap keeps
-    rows in insertion order, which matches the order of the audit log's entries; after
-    the re-draw the live rows say nothing of when each paper was cast.
-    """
-    choices = list(db.session.scalars(select(BallotBox.choice)
-                                      .where(BallotBox.ballot_id == ballot_id)))
-    secrets.SystemRandom().shuffle(choices)
-    db.session.execute(delete(BallotBox).where(BallotBox.ballot_id == ballot_id)
-                       .execution_options(synchronize_session=False))
-    if choices:
-        db.session.execute(insert(BallotBox), [
-            {"id": uuid.uuid4().hex, "ballot_id": ballot_id, "choice": c} for c in choices])
 
 
 def _settle_amendment(ballot: Ballot) -> None:
@@ -306,7 +290,6 @@ def _statements() -> dict[str, Any]:
             ["ballot_id", "voter_id", "cast_by_id", "receipt", "client_key"],
             select(*params(("b", Integer), ("v", Integer), ("h", Integer), ("r", String),
                            ("k", String))).where(open_guard())),
-        "paper": insert(BallotBox.__table__),
     }
 
 
@@ -492,12 +475,12 @@ def _cast_secret(ballot: Any, voter_id: int, choice: str, holder_id: int | None,
             "guard": ballot_id}).rowcount
         if not _written(inserted, BallotVoter, ballot_id, voter_id):
             return _refuse_state(ballot, voter_id, holder_id, key)
-        db.session.execute(_statements()["paper"], {"id": uuid.uuid4().hex,
-                                                    "ballot_id": ballot_id, "choice": choice})
+        ballot_box.put(ballot_id, choice)  # same transaction: never lost, never doubled
         # The audit entry says that this person voted, never what they chose.
         audit.record("vote.cast", congress_id, holder_id or voter_id, ballot=ballot_id,
                      voter=voter_id, secret=True, proxy=holder_id is not None)
         db.session.commit()
+        ballot_box.note_cast(ballot_id)  # re-drawn soon, apart from this transaction
         return {"ballot": ballot_id, "voter": voter_id, "secret": True,
                 "status": "counted", "receipt": receipt}
     except IntegrityError:

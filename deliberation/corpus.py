@@ -78,7 +78,10 @@ def load_demo(corpus_dir: Path | str | None = None, phase: str = "debate") -> Co
         title=meta["title"], place=meta.get("place", ""), description=meta.get("description", ""),
         starts_on=date.fromisoformat(meta["starts_on"]) if meta.get("starts_on") else None,
         ends_on=date.fromisoformat(meta["ends_on"]) if meta.get("ends_on") else None,
-        join_code=meta["join_code"], phase=phase)
+        join_code=meta["join_code"], phase=phase,
+        # Listed on the home page, so that `make run` shows it; joiners still wait in the
+        # facilitator's queue (registration closed).
+        listed=True)
     db.session.add(congress)
     db.session.flush()
     add_themes(congress, read_themes(base / "themes.json"))
@@ -89,12 +92,13 @@ def load_demo(corpus_dir: Path | str | None = None, phase: str = "debate") -> Co
             congress_id=congress.id, display_name=row["display_name"], commune=row["commune"],
             department_code=row["department_code"], mandate=row["mandate"],
             population=int(row["population"]) if row.get("population") else None,
-            role="participant")
+            role="participant", roster_status="accepted")  # imported: on the roster
         officials[row["id"]] = person
     db.session.add_all(officials.values())
     for (email, password), role, name in ((DEMO_FACILITATOR, "facilitator", "Équipe d'animation"),
                                           (DEMO_SCRIBE, "scribe", "Garant du relevé")):
-        staff = Participant(congress_id=congress.id, display_name=name, role=role, email=email)
+        staff = Participant(congress_id=congress.id, display_name=name, role=role, email=email,
+                            roster_status="accepted")
         staff.set_password(password)
         db.session.add(staff)
     db.session.flush()

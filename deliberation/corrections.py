@@ -406,6 +406,10 @@ def add_support(congress: Congress, participant: Participant, contribution_id: A
         raise PermissionDenied("Vous ne participez pas à ce congrès.")
     if participant.role != "participant":
         raise PermissionDenied("Seul·es les élu·es participant·es peuvent soutenir une idée.")
+    if not participant.is_accepted:  # roster.py: a "+1" weighs on what the room decides
+        raise PermissionDenied("Votre inscription attend la validation de l'animation\u00a0: vous "
+                               "pourrez soutenir des idées une fois votre inscription "
+                               "acceptée.")
     contribution = get_contribution(congress, contribution_id)
     if contribution.status != "visible":
         raise InputError("Cette idée n'est plus affichée : elle ne peut pas être soutenue.")

@@ -677,6 +677,10 @@ def propose_amendment(congress: Congress, article_id: int | str | None,
     if author.congress_id != congress.id or author.role != "participant":
         raise PermissionDenied("Seul·es les élu·es participant au congrès peuvent proposer "
                                "un amendement.")
+    if not author.is_accepted:  # roster.py: pending registrations propose ideas only
+        raise PermissionDenied("Votre inscription attend la validation de l'animation\u00a0: vous "
+                               "pourrez proposer des amendements une fois votre inscription "
+                               "acceptée.")
     if not amendments_open(congress):
         raise PhaseError("Le texte n'est pas ouvert aux amendements en ce moment.")
     article = article_of(congress, article_id)

@@ -64,7 +64,7 @@ def import_participants(congress: Congress, data: bytes, actor_id: int | None = 
         if email:
             existing_emails.add(email)
         new.append(Participant(congress_id=congress.id, population=population, role=role,
-                               email=email, **names))
+                               email=email, roster_status="accepted", **names))  # on the roster
     db.session.add_all(new)
     db.session.flush()
     audit.record("participants.imported", congress.id, actor_id, count=len(new))

@@ -33,7 +33,7 @@ SMALL_THEMES = [
 #: Modules whose database tests run twice when TEST_DATABASE_URL is set: on SQLite and on
 #: a fresh PostgreSQL schema (marked `integration`, so `make test-fast` leaves them out).
 POSTGRESQL_MODULES = {"test_models", "test_voting", "test_ballots", "test_audit",
-                      "test_sessions", "test_integrity", "test_migrations"}
+                      "test_sessions", "test_integrity", "test_migrations", "test_roster"}
 
 
 def pytest_generate_tests(metafunc):

@@ -15,6 +15,8 @@ def _contributions(congress):
 
 
 def test_home_lists_open_congresses(client, congress):
+    congress.listed = True  # the facilitator's choice (test_roster.py: off by default)
+    db.session.commit()
     page = client.get("/")
     assert page.status_code == 200
     assert "Congrès de test" in text_of(page)

@@ -16,7 +16,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import announce, audit, sorting, transfer
+from .. import announce, audit, roster, sorting, transfer
 from ..contributions import POPULATION_MAX, clean_int, clean_line
 from ..csv_io import CsvError
 from ..errors import InputError
@@ -94,7 +94,63 @@ def participants():
     people = list(db.session.scalars(select(Participant).filter_by(congress_id=congress.id)
                                      .order_by(Participant.display_name)))
     return render_template("facilitator/participants.html", congress=congress, people=people,
-                           roles=ROLES, form={}, error=None)
+                           roles=ROLES, form={}, error=None, queue=roster.pending(congress))
+
+
+# --- the roster (issue 13): the queue of those who joined with the code ---------------
+
+@bp.post("/participants/<int:pid>/accepter")
+@roles_required("facilitator")
+def accept(pid: int):
+    """One click: a pending official joins the roster (they vote once marked present)."""
+    person = owned_or_404(Participant, pid)
+    if roster.accept(person, current_user.id):
+        flash(f"Inscription de {person.display_name} acceptée\u00a0: marquez sa présence pour "
+              "qu'elle compte au vote.", "success")
+    else:
+        flash(f"{person.display_name} est déjà inscrit·e.", "info")
+    return redirect(url_for("facilitator.participants") + "#file-attente")
+
+
+@bp.post("/participants/tout-accepter")
+@roles_required("facilitator")
+def accept_all():
+    """« Tout accepter »: every pending official of the congress at once."""
+    accepted = roster.accept_all(staff_congress(), current_user.id)
+    n = len(accepted)
+    flash(f"{n} inscription{'s' if n > 1 else ''} acceptée{'s' if n > 1 else ''}." if n
+          else "Aucune inscription en attente.", "success" if n else "info")
+    return redirect(url_for("facilitator.participants") + "#file-attente")
+
+
+@bp.post("/participants/<int:pid>/refuser")
+@roles_required("facilitator")
+def refuse(pid: int):
+    """Refuse a pending registration: the person loses access, their sockets close."""
+    person = owned_or_404(Participant, pid)
+    try:
+        roster.refuse(person, current_user.id)
+    except InputError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        close_participant_sockets(pid)
+        flash(f"Inscription de {person.display_name} refusée\u00a0: son accès est fermé.",
+              "success")
+    return redirect(url_for("facilitator.participants") + "#file-attente")
+
+
+@bp.post("/participants/reglages")
+@roles_required("facilitator")
+def roster_settings():
+    """« Inscriptions ouvertes » and « Afficher sur la page d'accueil » (checkboxes)."""
+    congress = staff_congress()
+    opened = roster.set_registration_open(congress, request.form.get("registration_open") == "1",
+                                          current_user.id)
+    listed = roster.set_listed(congress, request.form.get("listed") == "1", current_user.id)
+    flash("Réglages des inscriptions enregistrés." if opened or listed
+          else "Réglages des inscriptions inchangés.", "success" if opened or listed else "info")
+    return redirect(url_for("facilitator.participants") + "#inscriptions")
 
 
 @bp.post("/participants")
@@ -115,7 +171,7 @@ def add_participant():
             department_code=clean_line(form.get("department_code"), limit=3,
                                        what="Le département").upper(),
             mandate=clean_line(form.get("mandate"), limit=80, what="Le mandat"),
-            population=population)
+            population=population, roster_status="accepted")  # added here: on the roster
         if role in STAFF_ROLES:
             _staff_credentials(person, form)
         db.session.add(person)
@@ -128,7 +184,8 @@ def add_participant():
         people = list(db.session.scalars(select(Participant).filter_by(congress_id=congress.id)
                                          .order_by(Participant.display_name)))
         return render_template("facilitator/participants.html", congress=congress,
-                               people=people, roles=ROLES, form=form, error=exc.message), 422
+                               people=people, roles=ROLES, form=form, error=exc.message,
+                               queue=roster.pending(congress)), 422
     how = "Son compte se connecte par mot de passe." if person.is_staff else \
         "Son lien d'invitation est dans la liste."
     flash(f"{person.display_name} ajouté·e. {how}", "success")

@@ -10,7 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
 
-from .. import announce, audit
+from .. import announce, audit, roster
 from .. import contributions as contrib
 from ..errors import InputError
 from ..extensions import db
@@ -21,6 +21,9 @@ from ..ratelimit import contribute_limit, join_limit  # production (issue 6)
 from ..security import start_session
 
 bp = Blueprint("participant", __name__)
+#: What someone who joined with the code reads until the facilitator accepts them.
+PENDING_NOTICE = ("Votre inscription attend la validation de l'animation\u00a0: vous pouvez "
+                  "lire et proposer des idées, mais pas encore voter ni soutenir une idée.")
 
 
 def _is_member(congress: Congress) -> bool:
@@ -31,8 +34,11 @@ def _is_member(congress: Congress) -> bool:
 def home():
     if current_user.is_authenticated:
         return redirect(url_for("participant.congress", code=current_user.congress.join_code))
+    # Only the congresses their facilitator chose to list (« afficher sur la page
+    # d'accueil »): the code shown here lets anyone join the queue.
     congresses = list(db.session.scalars(
-        select(Congress).where(Congress.phase != "closed").order_by(Congress.starts_on)))
+        select(Congress).where(Congress.phase != "closed", Congress.listed.is_(True))
+        .order_by(Congress.starts_on)))
     return render_template("home.html", congresses=congresses)
 
 
@@ -50,6 +56,8 @@ def join():
         else:
             start_session(participant)
             flash(f"Bienvenue, {participant.display_name} ! Vous pouvez contribuer.", "success")
+            if not participant.is_accepted:
+                flash(PENDING_NOTICE, "info")
             return redirect(url_for("participant.congress", code=participant.congress.join_code))
     return render_template("join.html", form=form, error=error), (422 if error else 200)
 
@@ -73,10 +81,12 @@ def _register(form) -> Participant:
     population = _optional_int(form.get("population"), "La population de la commune")
     participant = Participant(congress_id=congress.id, display_name=name, commune=commune,
                               department_code=department, mandate=mandate,
-                              population=population, role="participant")
+                              population=population, role="participant",
+                              roster_status=roster.joining_status(congress))
     db.session.add(participant)
     db.session.flush()
-    audit.record("participant.joined", congress.id, participant.id, via="code")
+    audit.record("participant.joined", congress.id, participant.id, via="code",
+                 roster=participant.roster_status)
     db.session.commit()
     return participant
 

@@ -98,7 +98,8 @@ def _voters_for(me: Participant) -> list[Participant]:
     """Me, then the absent members whose procuration I carry (within the limit)."""
     congress = db.session.get(Congress, me.congress_id)
     givers = [p for p in ballots.proxies_held(me.id)
-              if not p.present and p.is_active and p.role in voting.VOTING_ROLES]
+              if not p.present and p.is_active and p.is_accepted
+              and p.role in voting.VOTING_ROLES]
     return [me, *givers[:congress.max_proxies]]
 
 
@@ -119,7 +120,7 @@ def phone(code: str):
     congress = _member_congress(code)
     me = current_user._get_current_object()
     can_vote = me.role in voting.VOTING_ROLES and me.is_active
-    voters = _voters_for(me) if me.present and can_vote else []
+    voters = _voters_for(me) if me.present and can_vote and me.is_accepted else []
     open_ballots = list(db.session.scalars(
         select(Ballot).where(Ballot.congress_id == congress.id, Ballot.state == "open")
         .order_by(Ballot.opened_at, Ballot.id)))
@@ -335,7 +336,8 @@ def _presence_page(congress: Congress, error: str | None = None, status: int = 2
     people = list(db.session.scalars(select(Participant).where(
         Participant.congress_id == congress.id).order_by(Participant.display_name)))
     by_id = {p.id: p for p in people}
-    voters = [p for p in people if p.role in voting.VOTING_ROLES and p.is_active]
+    voters = [p for p in people
+              if p.role in voting.VOTING_ROLES and p.is_active and p.is_accepted]
     present = sum(1 for p in voters if p.present)
     return render_template("vote/presence.html", congress=congress, people=people,
                            voters=voters, by_id=by_id, present=present,

@@ -39,10 +39,25 @@ def _join(context, server, name: str):
     page.get_by_role("button", name="Rejoindre").click()
     page.wait_for_url(re.compile(rf"/c/{CODE}"))
     page.goto(f"{server.url}/c/{CODE}/vote")
-    # In the room, during the vote phase: one tap declares the official present.
-    page.get_by_role("button", name="Je suis présent·e").click()
-    expect(page.get_by_text("Vous êtes présent·e.")).to_be_visible()
+    # Joined with the code: in the facilitator's queue, no vote yet (issue 13).
+    expect(page.locator("#inscription-en-attente")).to_contain_text(
+        "Votre inscription attend la validation de l'animation")
+    expect(page.get_by_role("button", name="Je suis présent·e")).to_have_count(0)
     return page
+
+
+def _admit(desk, server, pages) -> None:
+    """The facilitator accepts the queue in one click and opens self-declared presence;
+    then, in the room, one tap declares each official present."""
+    desk.goto(server.url + "/animation/participants")
+    desk.get_by_role("button", name=re.compile("^Tout accepter")).click()
+    expect(desk.get_by_text(f"{len(pages)} inscriptions acceptées.")).to_be_visible()
+    desk.goto(server.url + "/animation/presence")
+    desk.get_by_role("button", name="Ouvrir le signalement de présence").click()
+    for page in pages:
+        page.reload()
+        page.get_by_role("button", name="Je suis présent·e").click()
+        expect(page.get_by_text("Vous êtes présent·e.")).to_be_visible()
 
 
 def test_drafting_preview_draft_and_reorder(vote_server, browser):
@@ -81,6 +96,7 @@ def test_closing_vote(vote_server, browser):
 
     phones = [phone_context(browser) for _ in range(3)]
     pages = [_join(ctx, server, f"Élu·e votant·e {i + 1}") for i, ctx in enumerate(phones)]
+    _admit(desk, server, pages)
     expect(pages[0].locator("#aucun-scrutin")).to_be_visible()
     check_axe(pages[0])
 
