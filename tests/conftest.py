@@ -32,8 +32,9 @@ SMALL_THEMES = [
 # --- database selection (production, issue 6) ---
 #: Modules whose database tests run twice when TEST_DATABASE_URL is set: on SQLite and on
 #: a fresh PostgreSQL schema (marked `integration`, so `make test-fast` leaves them out).
-POSTGRESQL_MODULES = {"test_models", "test_voting", "test_ballots", "test_audit",
-                      "test_sessions", "test_integrity", "test_migrations", "test_roster"}
+POSTGRESQL_MODULES = {"test_models", "test_voting", "test_ballots", "test_ballot_box",
+                      "test_audit", "test_sessions", "test_integrity", "test_migrations",
+                      "test_roster"}
 
 
 def pytest_generate_tests(metafunc):
