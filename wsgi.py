@@ -17,6 +17,11 @@ import os  # noqa: E402
 from werkzeug.middleware.proxy_fix import ProxyFix  # noqa: E402
 
 from deliberation import create_app  # noqa: E402
+from deliberation.links import require_public_url  # noqa: E402
+
+# Production builds absolute links (invitations, the join QR code, exports) from
+# PUBLIC_URL only, never from a request's Host header: no PUBLIC_URL, no server.
+require_public_url(os.environ)
 
 
 def _settings_from_environment() -> dict:

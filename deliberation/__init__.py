@@ -94,8 +94,9 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         app.config.from_object(config)
     _size_pool(app)
 
-    from . import live, logging_setup, ratelimit, security
+    from . import links, live, logging_setup, ratelimit, security
 
+    links.init_app(app)  # issue 13: PUBLIC_URL checked and normalised before anyone reads it
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()))
     csrf.init_app(app)
@@ -164,10 +165,5 @@ def _socket_origins(app: Flask):
     origins = app.config.get("SOCKETIO_ORIGINS")
     if origins:
         return origins
-    public = app.config.get("PUBLIC_URL")
-    if public:
-        from urllib.parse import urlsplit
-
-        parts = urlsplit(public)
-        return [f"{parts.scheme}://{parts.netloc}"]
-    return None
+    public = app.config.get("PUBLIC_URL")  # already a bare origin (links.init_app)
+    return [public] if public else None

@@ -21,6 +21,7 @@ from .corpus import DEMO_FACILITATOR, DEMO_SCRIBE
 from .csv_io import CsvError
 from .errors import InputError
 from .extensions import db
+from .links import base_url as public_base_url
 from .models import Congress, Contribution, Participant
 from .privacy import purge_expired
 from .push import close_participant_sockets
@@ -89,12 +90,12 @@ def load_demo_command(if_empty: bool, no_sort: bool):
 
 
 @click.command("demo-info")
-@click.option("--base-url", default=None)
+@click.option("--base-url", default=None, help="Adresse du site (par défaut PUBLIC_URL).")
 @with_appcontext
 def demo_info_command(base_url: str | None):
     """Print the URLs and credentials to try the demo congress."""
-    cfg = current_app.config
-    base = (base_url or f"http://{cfg['HOST']}:{cfg['PORT']}").rstrip("/")
+    # PUBLIC_URL when set, else http://HOST:PORT (links.base_url, outside a request).
+    base = (base_url or public_base_url()).rstrip("/")
     congress = db.session.scalar(select(Congress).order_by(Congress.id))
     if congress is None:
         click.echo("Aucun congrès : lancez « flask load-demo ».")

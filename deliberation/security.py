@@ -14,13 +14,24 @@ from flask import Flask, abort, flash, redirect, request, url_for
 from flask_login import current_user, login_user
 
 from .extensions import db, login_manager
+from .links import socket_origin
 from .models import Participant
 
+#: Sockets and fetches go to this site only: 'self' (which covers ws:/wss: on the same
+#: host in current browsers) and, behind PUBLIC_URL, its ws:// or wss:// origin spelled
+#: out for older ones; never any ws: host as before (issue 13).
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self' ws: wss:; font-src 'self'; object-src 'none'; base-uri 'self'; "
+    "connect-src {connect}; font-src 'self'; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+#: Served over https (PUBLIC_URL): browsers keep to https for a year.
+HSTS = "max-age=31536000"
+
+
+def content_security_policy(public_url: str | None) -> str:
+    connect = " ".join(filter(None, ("'self'", socket_origin(public_url))))
+    return CSP.format(connect=connect)
 
 
 def init_app(app: Flask) -> None:
@@ -39,9 +50,14 @@ def init_app(app: Flask) -> None:
             return None
         return participant if participant.is_active else None
 
+    csp = content_security_policy(app.config.get("PUBLIC_URL"))
+    https = (app.config.get("PUBLIC_URL") or "").startswith("https://")
+
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("Content-Security-Policy", csp)
+        if https:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")

@@ -7,7 +7,8 @@
 #
 # Ctrl-C stops everything. Environment: DATABASE_URL and REDIS_URL (required),
 # MOTION_PORTS ("5101 5102"), MOTION_LISTEN (8080), SECRET_KEY (else instance/secret_key),
-# SESSION_COOKIE_SECURE=1 behind TLS, PUBLIC_URL (https://motion.example.fr).
+# SESSION_COOKIE_SECURE=1 behind TLS, PUBLIC_URL (https://motion.example.fr; by default
+# the local nginx's http://127.0.0.1:$MOTION_LISTEN, the only address it listens on).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -19,6 +20,8 @@ command -v nginx >/dev/null || { echo "nginx est introuvable : apt-get install -
 
 read -r -a PORTS <<<"${MOTION_PORTS:-5101 5102}"
 LISTEN=${MOTION_LISTEN:-8080}
+# wsgi.py refuses to start without PUBLIC_URL (absolute links never come from Host).
+export PUBLIC_URL=${PUBLIC_URL:-http://127.0.0.1:${LISTEN}}
 PREFIX=$ROOT/build/nginx
 mkdir -p "$PREFIX/logs" "$PREFIX/tmp"
 

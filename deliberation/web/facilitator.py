@@ -21,6 +21,7 @@ from ..contributions import POPULATION_MAX, clean_int, clean_line
 from ..csv_io import CsvError
 from ..errors import InputError
 from ..extensions import db
+from ..links import base_url
 from ..models import PHASES, ROLES, STAFF_ROLES, Participant, new_token, utcnow
 from ..push import close_participant_sockets
 from ..queries import counts, owned_or_404, staff_congress
@@ -279,7 +280,7 @@ def invitations():
     people = list(db.session.scalars(
         select(Participant).filter_by(congress_id=congress.id, token_revoked_at=None)
         .where(Participant.role.not_in(STAFF_ROLES)).order_by(Participant.display_name)))
-    base = request.host_url.rstrip("/")
+    base = base_url()  # PUBLIC_URL, never the Host header
     cards = [(p, f"{base}{url_for('participant.invite', token=p.invite_token)}") for p in people]
     cards = [(p, url, segno.make(url, error="m").svg_data_uri(scale=3)) for p, url in cards]
     return render_template("facilitator/invitations.html", congress=congress, cards=cards)
@@ -310,7 +311,7 @@ def export(what: str):
     if what == "contributions":
         body = transfer.export_contributions(congress)
     elif what == "participants":
-        body = transfer.export_participants(congress, request.host_url.rstrip("/"))
+        body = transfer.export_participants(congress, base_url())
     else:
         abort(404)
     filename = f"{congress.join_code.lower()}-{what}.csv"

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+import segno
+from flask import Blueprint, jsonify, render_template
 
+from ..links import absolute_url
 from ..models import OFF_TOPIC
 from ..queries import congress_by_code
 from ..screens import snapshot
@@ -23,15 +25,12 @@ TICKER = 3
 
 
 def join_url(code: str) -> str:
-    """The short address officials type or scan to join."""
-    base = current_app.config.get("PUBLIC_URL") or request.host_url
-    return base.rstrip("/") + url_for("participant.join", code=code)
+    """The short address officials type or scan to join (PUBLIC_URL, never the Host header)."""
+    return absolute_url("participant.join", code=code)
 
 
 def qr_data_uri(url: str) -> str:
     """A QR code drawn here (segno, SVG): no external service sees the join link."""
-    import segno
-
     return segno.make(url, error="m").svg_data_uri(scale=10, border=2, dark="#000",
                                                    light="#fff")
 

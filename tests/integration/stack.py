@@ -64,7 +64,8 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, wait: bool = True) -> Server:
-        env = {**self.env, "PORT": str(self.port), "HOST": "127.0.0.1"}
+        # wsgi.py refuses to start without PUBLIC_URL (issue 13): this process's address.
+        env = {"PUBLIC_URL": self.url, **self.env, "PORT": str(self.port), "HOST": "127.0.0.1"}
         handle = self.log.open("a")
         self.process = subprocess.Popen(
             [GUNICORN, "-c", "deploy/gunicorn.conf.py", "wsgi:app"], cwd=ROOT, env=env,
