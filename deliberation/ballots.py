@@ -36,12 +36,14 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.types import DateTime, Integer, String
 
 from . import audit, ballot_box, drafting, push, voting
+from .clustering.typography import french
 from .coalesce import Pace
 from .contributions import clean_line
 from .errors import InputError
 from .extensions import db
 from .models import (
     Amendment,
+    Article,
     AuditEvent,
     Ballot,
     BallotBox,
@@ -53,6 +55,7 @@ from .models import (
     utcnow,
 )
 from .push import scheduler
+from .rendering import render_motion_text
 from .voting import VoteRefused
 
 TITLE_MAX = 300
@@ -656,7 +659,31 @@ def payload(ballot: Ballot) -> dict[str, Any]:
              "majority": ballot.majority, "quorum": ballot.quorum}
     if ballot.results is not None:
         found["results"] = ballot.results
+    found["subject"] = subject(ballot)
     return found
+
+
+def subject(ballot: Ballot) -> dict[str, str]:
+    """What the room votes on, as the phone and both projectors show it: « Article 2 —
+    title » and the article's text, an amendment as a visible change to its article's
+    text, or the whole motion (too long for a screen: its title stands for it)."""
+    amendment = db.session.get(Amendment, ballot.amendment_id) if ballot.amendment_id else None
+    article_id = amendment.article_id if amendment is not None else ballot.article_id
+    article = db.session.get(Article, article_id) if article_id else None
+    if article is None:
+        return {"label": "Ensemble de la motion", "html": ""}
+    congress = db.session.get(Congress, ballot.congress_id)
+    label = drafting.labels(drafting.articles(congress)).get(article.id, "Article")
+    if article.kind == "theme" and article.title:
+        label = f"{label} — {french(article.title)}"
+    if amendment is None:
+        return {"label": label, "html": str(render_motion_text(article.body_md or ""))}
+    base = article.body_md or ""
+    if amendment.base_number:
+        base = drafting.version(article, amendment.base_number).body_md or base
+    return {"label": f"Amendement n° {amendment.id} à l'{label[0].lower()}{label[1:]}"
+            if label.startswith("Article") else f"Amendement n° {amendment.id} — {label}",
+            "html": str(drafting.diff_html(base, amendment.body_md))}
 
 
 def screen_payload(ballot: Ballot) -> dict[str, Any]:

@@ -65,6 +65,12 @@ def vote_projector(congress: Congress) -> dict | None:
     return projector_state(congress)
 
 
+@bp.app_template_global("ballot_subject")
+def ballot_subject(ballot: Ballot) -> dict:
+    """What a ballot puts to the vote (label and text), for the phone (issue 14)."""
+    return ballots.subject(ballot)
+
+
 @bp.app_template_filter("pct")
 def percent_filter(value) -> str:
     """12.5 → "12,5" (French decimal comma)."""

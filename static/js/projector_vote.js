@@ -84,6 +84,16 @@
     if (b.state === "open") {
       root.appendChild(el("p", "pv-kicker", "Vote en cours" + (b.secret ? " — scrutin secret" : "")));
       root.appendChild(el("h2", "pv-title", b.title));
+      if (b.subject) {
+        var subject = el("div", "pv-subject");
+        subject.appendChild(el("p", "pv-subject-label", b.subject.label));
+        if (b.subject.html) {
+          var text = el("div", "pv-text");
+          text.innerHTML = b.subject.html;  // rendered and sanitised by the server (nh3)
+          subject.appendChild(text);
+        }
+        root.appendChild(subject);
+      }
       var count = el("p", "pv-count");
       count.appendChild(el("span", "pv-cast", String(b.cast || 0)));
       count.appendChild(document.createTextNode((b.cast > 1 ? " votes" : " vote") + " sur "));
