@@ -1,4 +1,5 @@
-"""Rate limits on the doors a script would hammer: staff login, joining, contributing, voting.
+"""Rate limits on every write path: staff login, joining, invitation links, contributing,
+"+1", voting, the live debate's actions, and every other form post.
 
 Flask-Limiter, storage `memory://` in one process and Redis (`REDIS_URL`) when
 several processes serve the same congress, so a limit holds whichever process a
@@ -10,6 +11,11 @@ Limits are keyed per person where one is known (a logged-in participant, a beare
 token) and per address otherwise: 220 officials behind the venue's Wi-Fi share one
 address, so the per-address limits are generous and the per-person ones strict.
 Every limit is a config value (`RATELIMIT_LOGIN`, ...) so an operator can tune it.
+
+The doors with a name below have their own decorator; every other POST (amendments,
+edits, withdrawals, presence, data erasure, staff forms...) falls under the default
+`RATELIMIT_WRITE`, per person and per page, so a new form is never left unlimited.
+Socket.IO handlers, which have no HTTP request to decorate, call `socket_allowed`.
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ from __future__ import annotations
 import hashlib
 
 from flask import Flask, current_app, request
-from flask_limiter import Limiter
+from flask_limiter import Limit, Limiter
 from flask_login import current_user
+from limits import parse_many
 
 DEFAULTS = {
     # Staff password login, per address: stops guessing, not a busy team.
@@ -29,7 +36,20 @@ DEFAULTS = {
     "RATELIMIT_CONTRIBUTE": "10 per minute; 120 per hour",
     # Votes, per participant: retries over a flaky connection are fine, scripts are not.
     "RATELIMIT_VOTE": "30 per minute",
+    # "+1" on an idea, per participant, over HTTP and over Socket.IO.
+    "RATELIMIT_SUPPORT": "60 per minute; 600 per hour",
+    # Invitation links `/i/<token>`, per address: a whole room may open its links at once.
+    "RATELIMIT_INVITE": "300 per minute; 3000 per hour",
+    # Each live-debate action (move, confirm, hide, merge, capture...), per person, over
+    # Socket.IO and the board's HTTP twin: a facilitator sorting fast is never blocked.
+    "RATELIMIT_LIVE_ACTION": "240 per minute",
+    # Every other POST, per person and per page (amendments, edits, withdrawals, presence,
+    # data erasure, the facilitator's and the scribe's forms).
+    "RATELIMIT_WRITE": "120 per minute; 2000 per hour",
 }
+
+#: Methods that write; reads are never limited by the default limit.
+WRITE_METHODS = ["POST", "PUT", "PATCH", "DELETE"]
 
 
 def client_address() -> str:
@@ -66,18 +86,27 @@ def _limit(name: str):
 
 limiter = Limiter(
     key_func=client_address,
+    default_limits=[Limit(_limit("RATELIMIT_WRITE"), key_function=person_or_address,
+                          methods=WRITE_METHODS)],
     swallow_errors=True,
     in_memory_fallback_enabled=True,
     headers_enabled=True,
 )
 
-#: Decorators applied on the views (facilitator.login, participant.join/contribute,
-#: api.create_contribution, the vote endpoints).
+#: Decorators applied on the views (facilitator.login, participant.join/invite/contribute,
+#: board.live_contribute/support/board_action/scribe, api.create_contribution, the vote).
 login_limit = limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"],
                             key_func=client_address)
 join_limit = limiter.limit(_limit("RATELIMIT_JOIN"), methods=["POST"], key_func=client_address)
-contribute_limit = limiter.limit(_limit("RATELIMIT_CONTRIBUTE"), methods=["POST"],
-                                 key_func=person_or_address)
+invite_limit = limiter.limit(_limit("RATELIMIT_INVITE"), methods=["GET"],
+                             key_func=client_address)
+# One allowance for both contribution forms (the consultation and the live board).
+contribute_limit = limiter.shared_limit(_limit("RATELIMIT_CONTRIBUTE"), scope="contribute",
+                                        methods=["POST"], key_func=person_or_address)
+support_limit = limiter.limit(_limit("RATELIMIT_SUPPORT"), methods=["POST"],
+                              key_func=person_or_address)
+live_action_limit = limiter.limit(_limit("RATELIMIT_LIVE_ACTION"), methods=["POST"],
+                                  key_func=person_or_address)
 api_contribute_limit = limiter.limit(_limit("RATELIMIT_CONTRIBUTE"), methods=["POST"],
                                      key_func=bearer_or_address)
 vote_limit = limiter.limit(_limit("RATELIMIT_VOTE"), methods=["POST"], key_func=person_or_address)
@@ -88,8 +117,6 @@ def socket_allowed(action: str, key: str, limit_name: str = "RATELIMIT_VOTE") ->
     by `key` and say whether it is within the limit. Never raises."""
     if not current_app.config.get("RATELIMIT_ENABLED", True):
         return True
-    from limits import parse_many
-
     try:
         strategy = limiter.limiter
         items = parse_many(current_app.config.get(limit_name) or DEFAULTS[limit_name])

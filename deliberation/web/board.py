@@ -38,6 +38,7 @@ from ..errors import InputError
 from ..extensions import db
 from ..models import OFF_TOPIC, Cluster, Congress, Contribution, Participant, SortRun, Support
 from ..queries import congress_by_code, staff_congress
+from ..ratelimit import contribute_limit, live_action_limit, support_limit
 from ..rendering import plain_excerpt
 from ..screens import snapshot
 from ..security import roles_required, safe_next
@@ -53,6 +54,7 @@ RECENT_CAPTURES = 12
 # -- the scribe's capture ------------------------------------------------------------------
 
 @bp.route("/releve", methods=["GET", "POST"])
+@live_action_limit  # outermost, so anonymous posts count too
 @roles_required("facilitator", "scribe")
 def scribe():
     """Fast keyboard capture of what is said in the room (HTTP form works without JS)."""
@@ -199,6 +201,7 @@ def board_content():
 
 
 @bp.post("/tableau/action")
+@live_action_limit
 @roles_required("facilitator", "scribe")
 def board_action():
     """HTTP twin of the socket actions (same roles, checks, idempotency and pushes)."""
@@ -276,6 +279,7 @@ def _live_context(congress: Congress, draft: str = "", error: str | None = None)
 
 
 @live_bp.post("/c/<code>/direct/contribuer")
+@contribute_limit  # shared with the consultation form
 def live_contribute(code: str):
     """Contribute from the live board (same rules as the consultation form)."""
     congress = congress_by_code(code)
@@ -331,6 +335,7 @@ def similar(code: str):
 
 
 @live_bp.post("/c/<code>/soutenir/<int:contribution_id>")
+@support_limit
 def support(code: str, contribution_id: int):
     """ "+1" without a live connection (form or fetch); same rules as the socket event."""
     congress = congress_by_code(code)

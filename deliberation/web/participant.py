@@ -17,7 +17,7 @@ from ..extensions import db
 from ..models import Congress, Contribution, Participant
 from ..push import close_participant_sockets
 from ..queries import congress_by_code, counts, visible_contributions
-from ..ratelimit import contribute_limit, join_limit  # production (issue 6)
+from ..ratelimit import contribute_limit, invite_limit, join_limit  # production (issue 6)
 from ..security import start_session
 
 bp = Blueprint("participant", __name__)
@@ -101,6 +101,7 @@ def _optional_int(raw: str | None, what: str) -> int | None:
 
 
 @bp.get("/i/<token>")
+@invite_limit  # issue 13: per address, like joining
 def invite(token: str):
     """A personal invite link: one tap and the official is in."""
     participant = db.session.scalar(select(Participant).filter_by(invite_token=token))
@@ -163,8 +164,8 @@ def contributions(code: str):
 
 
 @bp.post("/c/<code>/contribuer")
+@contribute_limit  # outermost: anonymous posts count too
 @login_required
-@contribute_limit
 def contribute(code: str):
     congress = congress_by_code(code)
     # Observers follow the congress; they do not contribute (as in the API and live board).
