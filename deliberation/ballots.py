@@ -775,24 +775,43 @@ scheduler.channel(PHONES_CHANNEL,
 
 # --- verification (`python -m deliberation verify`) -----------------------------------
 
-def verify_report() -> tuple[list[str], list[str]]:
-    """Check the audit chain and recount every ballot. Returns (report lines, problems)."""
+def verify_report(anchor: dict[str, Any] | None = None) -> tuple[list[str], list[str]]:
+    """Check the audit chain (and the published `anchor`, from `verify --against`) and
+    recount every ballot. Returns (report lines, problems)."""
     lines: list[str] = []
-    problems = list(audit.verify_chain())
-    n_events = db.session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    chain = audit.chain_report()
+    problems = list(chain.problems)
+    n_events = chain.entries
+    state = "chaîne intacte" if not problems else "chaîne ROMPUE"
+    if chain.keyed_from is not None:
+        state += f", scellée par la clé depuis l'entrée {chain.keyed_from}"
+    if chain.unkeyed:
+        state += (f" ; {chain.unkeyed} entrée{'s' if chain.unkeyed > 1 else ''} antérieure"
+                  f"{'s' if chain.unkeyed > 1 else ''} à la clé, non scellée"
+                  f"{'s' if chain.unkeyed > 1 else ''}")
     lines.append(f"Journal d'audit : {n_events} entrée{'s' if n_events > 1 else ''}, "
-                 + ("chaîne intacte." if not problems else "chaîne ROMPUE."))
+                 f"{state}.")
+    if anchor is not None:
+        found = audit.check_anchor(anchor)
+        lines.append(f"Sceau publié : entrée n° {anchor['entry']} ({anchor['entries']} "
+                     f"entrée{'s' if anchor['entries'] > 1 else ''}), empreinte "
+                     f"{anchor['hash']} — {'NON CONFORME' if found else 'conforme'}.")
+        problems.extend(found)
     # What the audit log says about each ballot: voters, last nominal choice, frozen counts.
     said: dict[int, dict[int, str | None]] = {}
     closed_counts: dict[int, dict] = {}
+    published_counts: dict[int, dict] = {}
     for action, payload in db.session.execute(
             select(AuditEvent.action, AuditEvent.payload)
-            .where(AuditEvent.action.in_(("vote.cast", "vote.changed", "ballot.closed")))
+            .where(AuditEvent.action.in_(("vote.cast", "vote.changed", "ballot.closed",
+                                          "ballot.published")))
             .order_by(AuditEvent.id)):
         payload = payload or {}
         ballot_id = payload.get("ballot")
         if action == "ballot.closed":
             closed_counts[ballot_id] = payload.get("counts") or {}
+        elif action == "ballot.published":
+            published_counts[ballot_id] = payload.get("counts") or {}
         else:
             said.setdefault(ballot_id, {})[payload.get("voter")] = payload.get("choice")
     for ballot in db.session.scalars(select(Ballot).order_by(Ballot.id)):
@@ -817,6 +836,13 @@ def verify_report() -> tuple[list[str], list[str]]:
         if ballot.results is not None and ballot.id in closed_counts and not voting.same_tally(
                 ballot.results, closed_counts[ballot.id]):
             found.append(f"{name} : les résultats figés diffèrent de ceux du journal.")
+        if ballot.state in ("closed", "published") and ballot.id not in closed_counts:
+            found.append(f"{name} : sa clôture manque au journal d'audit.")
+        if ballot.state == "published" and ballot.id not in published_counts:
+            found.append(f"{name} : sa publication manque au journal d'audit.")
+        elif ballot.results is not None and ballot.id in published_counts and not \
+                voting.same_tally(ballot.results, published_counts[ballot.id]):
+            found.append(f"{name} : les résultats publiés diffèrent de ceux du journal.")
         if ballot.results is not None:
             c = ballot.results["counts"]
             summary = (f"pour {c['pour']}, contre {c['contre']}, abstention {c['abstention']} "

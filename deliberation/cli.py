@@ -6,6 +6,7 @@ changing anything.
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from .csv_io import CsvError
 from .errors import InputError
 from .extensions import db
 from .links import base_url as public_base_url
-from .models import Congress, Contribution, Participant
+from .models import AuditEvent, Congress, Contribution, Participant
 from .privacy import purge_expired
 from .push import close_participant_sockets
 
@@ -61,9 +62,16 @@ def upgrade_database() -> None:
 @click.command("init-db")
 @with_appcontext
 def init_db_command():
-    """Create or migrate the database schema."""
+    """Create or migrate the database schema; seal an audit log older than its key."""
     upgrade_database()
     click.echo("Base de données à jour.")
+    try:
+        sealed = audit.seal_history()
+    except audit.AuditKeyError as exc:
+        raise click.ClickException(str(exc)) from None
+    if sealed:
+        click.echo("Journal d'audit scellé par la clé à partir d'ici (les entrées "
+                   "antérieures restent non scellées).")
 
 
 @click.command("load-demo")
@@ -272,16 +280,27 @@ def db_ready_command():
 
 # --- ballots ---
 @click.command("verify")
+@click.option("--against", "against", default=None, metavar="MOTION.JSON",
+              help="Résultats publiés (resultats.json) dont le sceau doit correspondre.")
 @with_appcontext
-def verify_command():
-    """Check the audit chain and recount every ballot; exit 1 on any mismatch."""
+def verify_command(against: str | None):
+    """Check the audit chain (and a published anchor) and recount every ballot; exit 1
+    on any mismatch, 2 when nothing can be verified."""
+    anchor = _published_anchor(against) if against else None
     try:
         missing = [name for name in VERIFIED_TABLES if not inspect(db.engine).has_table(name)]
-        lines, problems = ([], []) if missing else verify_report()
+        if not missing and audit.audit_key(create=False) is None and db.session.scalar(
+                select(AuditEvent.id).limit(1)) is not None:
+            _not_verifiable(f"clé d'audit introuvable (AUDIT_KEY, ou le fichier "
+                            f"{current_app.config.get('AUDIT_KEY_FILE')})",
+                            hint="Lancez la vérification avec la clé du serveur.")
+        lines, problems = ([], []) if missing else verify_report(anchor)
     except SQLAlchemyError as exc:  # unreachable, or tables of an older schema
         db.session.rollback()
         reason = type(getattr(exc, "orig", None) or exc).__name__
         _not_verifiable(f"base de données illisible ({reason})")
+    except audit.AuditKeyError as exc:
+        _not_verifiable(str(exc).rstrip("."), hint="")
     if missing:
         _not_verifiable(f"table{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
                         f"absente{'s' if len(missing) > 1 else ''}")
@@ -294,19 +313,40 @@ def verify_command():
         for problem in problems:
             click.echo(f"  - {problem}", err=True)
         raise SystemExit(1)
-    click.echo("Vérification réussie : journal intact, chaque décompte correspond aux "
-               "bulletins enregistrés.")
+    click.echo("Vérification réussie : journal intact"
+               + (", conforme au sceau publié" if anchor else "")
+               + ", chaque décompte correspond aux bulletins enregistrés.")
 
 
 #: What `verify` reads: without them there is nothing to check, which is not a success.
 VERIFIED_TABLES = ("audit_event", "ballot", "vote", "ballot_voter", "ballot_box")
 
 
-def _not_verifiable(why: str) -> None:
+def _not_verifiable(why: str, hint: str | None = None) -> None:
     """One French line on stderr and exit 2 (1 means « anomalies found »), no traceback."""
-    click.echo(f"Vérification impossible : {why}. Cette base est vide ou pas à jour : "
-               "lancez « python -m deliberation init-db » ou vérifiez DATABASE_URL.", err=True)
+    if hint is None:
+        hint = ("Cette base est vide ou pas à jour : lancez « python -m deliberation "
+                "init-db » ou vérifiez DATABASE_URL.")
+    click.echo(f"Vérification impossible : {why}.{' ' + hint if hint else ''}", err=True)
     raise SystemExit(2)
+
+
+def _published_anchor(path: str) -> dict:
+    """The anchor of a downloaded resultats.json, or one French line and exit 2."""
+    hint = "Téléchargez-le depuis la page publique de la motion (/motion/<code>)."
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        _not_verifiable(f"fichier {path} illisible ({exc.strerror or exc})", hint=hint)
+    try:
+        document = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        _not_verifiable(f"{path} n'est pas un fichier JSON valide", hint=hint)
+    anchor = audit.parse_anchor(document)
+    if anchor is None:
+        _not_verifiable(f"{path} ne porte pas de sceau du journal d'audit (objet « audit » "
+                        "avec entry, entries et hash)", hint=hint)
+    return anchor
 
 
 @click.command("purge-expired")

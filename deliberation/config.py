@@ -60,11 +60,17 @@ class Config:
     # refit never takes the event loop from the live pushes; in process when off.
     SORT_WORKER_PROCESS = os.environ.get("SORT_WORKER_PROCESS", "1") == "1"
     PUBLIC_URL = os.environ.get("PUBLIC_URL") or None
+    # The audit chain's key (issue 13): kept outside the database. AUDIT_KEY (32
+    # characters or more), else this file, created with mode 0600 on first use beside
+    # the secret key (deliberation/audit.py, docs/security-chain.md).
+    AUDIT_KEY = os.environ.get("AUDIT_KEY") or None
+    AUDIT_KEY_FILE = os.environ.get("AUDIT_KEY_FILE") or str(INSTANCE / "audit_key")
 
 
 class TestConfig(Config):
     TESTING = True
     SECRET_KEY = "test-secret"
+    AUDIT_KEY = "test-audit-key-0123456789abcdef0123"
     WTF_CSRF_ENABLED = False
     SQLALCHEMY_DATABASE_URI = "sqlite://"
     SORT_IN_BACKGROUND = False

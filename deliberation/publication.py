@@ -31,7 +31,7 @@ from flask import render_template
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from . import ballots, drafting
+from . import audit, ballots, drafting
 from .clustering.typography import french, french_markdown
 from .csv_io import write_rows
 from .extensions import db
@@ -189,6 +189,7 @@ def motion_view(congress: Congress) -> dict[str, Any]:
         "articles": views,
         "ballot": whole,
         "results": outcome(whole) if whole else None,
+        "anchor": audit.published_anchor(whole.id) if whole else None,
         "trace": traceability(origins(all_sources)) if all_sources else traceability([]),
         "rural_max": RURAL_MAX_POPULATION,
     }
@@ -259,6 +260,8 @@ def results_csv(congress: Congress) -> str:
 
 
 def results_json(congress: Congress) -> dict[str, Any]:
+    """Every published result, and the audit log's anchor that `verify --against` reads
+    (docs/api.md)."""
     motion = drafting.motion_for(congress)
     whole = text_ballot(congress)
     return {
@@ -267,6 +270,7 @@ def results_json(congress: Congress) -> dict[str, Any]:
         "motion": {"title": motion.title, "published": whole is not None,
                    "adopted": bool(whole and outcome(whole).get("adopted"))},
         "ballots": ballot_rows(congress),
+        "audit": audit.published_anchor(whole.id) if whole else None,
     }
 
 
@@ -323,8 +327,18 @@ def motion_markdown(view: dict[str, Any]) -> str:
         if item.article.kind != "preamble":
             lines += ["", f"*{trace_sentence(item.trace)}*"]
     lines += ["", "---", "", f"*{trace_sentence(view['trace'])}*",
-              f"*Commune rurale : moins de {RURAL_MAX_POPULATION} habitants (seuil INSEE).*", ""]
-    return "\n".join(lines)
+              f"*Commune rurale : moins de {RURAL_MAX_POPULATION} habitants (seuil INSEE).*"]
+    if view.get("anchor"):
+        lines.append(f"*{anchor_sentence(view['anchor'])}*")
+    return "\n".join([*lines, ""])
+
+
+def anchor_sentence(anchor: dict[str, Any]) -> str:
+    """The published anchor of the audit log, in one French sentence."""
+    n = anchor["entries"]
+    return (f"Sceau du journal d'audit\u00a0: entrée n°\u00a0{anchor['entry']}, {n} "
+            f"entrée{'s' if n > 1 else ''} jusqu'à la publication du vote sur l'ensemble du "
+            f"texte, empreinte {anchor['hash']}.")
 
 
 def _dates_line(congress: Congress) -> str:

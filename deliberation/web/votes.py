@@ -146,8 +146,8 @@ def phone(code: str):
 
 
 @bp.post("/c/<code>/vote/<int:ballot_id>")
-@vote_limit  # 429 in French past RATELIMIT_VOTE; outermost: anonymous posts count too
 @login_required
+@vote_limit  # production (issue 6): 429 with a French message past RATELIMIT_VOTE
 def cast(code: str, ballot_id: int):
     congress = _member_congress(code)
     form = request.form
@@ -183,6 +183,10 @@ def cast(code: str, ballot_id: int):
     if outcome.get("choice"):
         message += f" Choix : {voting.CHOICE_LABELS[outcome['choice']]}."
     message += f" Reçu : {outcome['receipt']}."
+    anchor = audit.head() if outcome["status"] in ("counted", "changed") else None
+    if anchor:  # issue 13: the chain's head as of this vote, on the receipt
+        outcome = {**outcome, "audit": anchor}
+        message += " " + audit.receipt_line(anchor)
     if _wants_json():
         return jsonify(ok=True, message=message, **outcome)
     flash(message, "success")
