@@ -173,6 +173,23 @@ def _joined() -> tuple[int, str] | None:
     return None
 
 
+#: Each action's limit, per person (generous: a facilitator sorting fast is never blocked).
+_LIMITS = {"support": "RATELIMIT_SUPPORT"}
+RATE_LIMITED = {"ok": False, "code": "rate_limited",
+                "error": "Trop d'actions en peu de temps\u00a0: patientez un instant puis "
+                         "réessayez."}
+
+
+def _act(name: str, data) -> dict:
+    """Apply one debate action for the sender, within its rate limit (shared across
+    processes through Redis, like the HTTP limits)."""
+    user = current_user._get_current_object()
+    who = f"participant:{user.id}" if user.is_authenticated else f"ip:{request.remote_addr}"
+    if not socket_allowed(f"live:{name}", who, _LIMITS.get(name, "RATELIMIT_LIVE_ACTION")):
+        return dict(RATE_LIMITED)
+    return actions.perform(name, data, user)
+
+
 def init_debate_events() -> None:
     @socketio.on("snapshot")
     def on_snapshot(data=None):  # noqa: ARG001
@@ -186,61 +203,61 @@ def init_debate_events() -> None:
     @socketio.on("contribution.move")
     def on_move(data=None):
         """Sent by a facilitator or the scribe; all screens of the congress hear the move."""
-        return actions.perform("contribution.move", data, current_user._get_current_object())
+        return _act("contribution.move", data)
 
     @socketio.on("contribution.confirm")
     def on_confirm(data=None):
         """Sent by a facilitator or the scribe; all screens hear the confirmed theme."""
-        return actions.perform("contribution.confirm", data, current_user._get_current_object())
+        return _act("contribution.confirm", data)
 
     @socketio.on("contribution.hide")
     def on_hide(data=None):
         """Sent by a facilitator; every screen drops the idea (staff keep it, marked hidden)."""
-        return actions.perform("contribution.hide", data, current_user._get_current_object())
+        return _act("contribution.hide", data)
 
     @socketio.on("contribution.unhide")
     def on_unhide(data=None):
         """Sent by a facilitator; every screen shows the idea again."""
-        return actions.perform("contribution.unhide", data, current_user._get_current_object())
+        return _act("contribution.unhide", data)
 
     @socketio.on("contribution.duplicate")
     def on_duplicate(data=None):
         """Sent by a facilitator; all screens hear that the idea is a duplicate of another."""
-        return actions.perform("contribution.duplicate", data, current_user._get_current_object())
+        return _act("contribution.duplicate", data)
 
     @socketio.on("point.merge")
     def on_merge(data=None):
         """Sent by a facilitator; all screens hear points.updated with the merged point."""
-        return actions.perform("point.merge", data, current_user._get_current_object())
+        return _act("point.merge", data)
 
     @socketio.on("point.split")
     def on_split(data=None):
         """Sent by a facilitator; all screens hear points.updated with the new point."""
-        return actions.perform("point.split", data, current_user._get_current_object())
+        return _act("point.split", data)
 
     @socketio.on("point.rename")
     def on_rename(data=None):
         """Sent by a facilitator; all screens hear points.updated with the new name."""
-        return actions.perform("point.rename", data, current_user._get_current_object())
+        return _act("point.rename", data)
 
     @socketio.on("theme.granularity")
     def on_granularity(data=None):
         """Sent by a facilitator (« plus / moins de points »); all screens hear
         points.updated now, and again with the regrouped points after the refit."""
-        return actions.perform("theme.granularity", data, current_user._get_current_object())
+        return _act("theme.granularity", data)
 
     @socketio.on("projector.mode")
     def on_projector_mode(data=None):
         """Sent by a facilitator; all screens of the congress hear the projector's new mode."""
-        return actions.perform("projector.mode", data, current_user._get_current_object())
+        return _act("projector.mode", data)
 
     @socketio.on("scribe.capture")
     def on_capture(data=None):
         """Sent by the scribe (or a facilitator); all screens hear contribution.created."""
-        return actions.perform("scribe.capture", data, current_user._get_current_object())
+        return _act("scribe.capture", data)
 
     @socketio.on("support")
     def on_support(data=None):
         """Sent by an official ("+1"); all screens hear the new count in the next
         coalesced points.updated."""
-        return actions.perform("support", data, current_user._get_current_object())
+        return _act("support", data)

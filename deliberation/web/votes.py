@@ -146,8 +146,8 @@ def phone(code: str):
 
 
 @bp.post("/c/<code>/vote/<int:ballot_id>")
+@vote_limit  # 429 in French past RATELIMIT_VOTE; outermost: anonymous posts count too
 @login_required
-@vote_limit  # production (issue 6): 429 with a French message past RATELIMIT_VOTE
 def cast(code: str, ballot_id: int):
     congress = _member_congress(code)
     form = request.form
