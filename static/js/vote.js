@@ -1,7 +1,8 @@
 // Phone voting screen (and the facilitator's ballot list): progressive enhancement.
-// Without JavaScript every vote is a plain form post. With it: the confirm button names
-// the choice, the vote is sent with fetch and retried under the same idempotency key
-// when the connection drops (the server applies it once), and counts update live.
+// Without JavaScript every vote is a plain form post. With it: the vote goes over the
+// live socket (`ballot.vote`), or with fetch when the socket is down or silent, retried
+// under the same idempotency key (the server applies it once); counts update live.
+// Keyboard: arrows move within the choices (native radios), Enter votes.
 (function () {
   "use strict";
   var app = document.getElementById("vote-app");
@@ -12,8 +13,14 @@
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var csrf = csrfMeta ? csrfMeta.getAttribute("content") : "";
   var LABELS = { pour: "Pour", contre: "Contre", abstention: "Abstention" };
+  // The server's wording (web/votes.py STATUS_MESSAGES), for answers that come by socket.
+  var STATUS = { counted: "Votre vote est enregistré.", repeat: "Votre vote est enregistré.",
+    changed: "Votre vote a été modifié.", unchanged: "Votre vote est inchangé." };
   var RETRY_DELAYS = [500, 1000, 2000, 4000, 4000, 4000];
+  var SOCKET_WAIT_MS = 4000;
+  var NBSP = "\u00a0";
   var busy = 0;
+  var socket = null;
 
   function newKey() {
     var bytes = new Uint8Array(16);
@@ -58,26 +65,40 @@
     var button = form.querySelector(".vote-confirm");
     var feedback = form.querySelector(".vote-feedback");
     var keyInput = form.querySelector("input[name=key]");
-    var base = button.textContent;
 
     form.addEventListener("change", function (event) {
       if (event.target.name !== "choice") { return; }
-      button.textContent = "Confirmer : " + LABELS[event.target.value];
-      say(feedback, "Vous avez choisi « " + LABELS[event.target.value] +
-        " ». Appuyez sur le bouton pour confirmer votre vote.", "wait");
+      // A silent hint (the radio itself is announced): a live one would repeat each arrow.
+      feedback.setAttribute("aria-live", "off");
+      say(feedback, "Choix" + NBSP + ": " + LABELS[event.target.value] + ". Appuyez sur «" +
+        NBSP + "Voter" + NBSP + "» pour confirmer.", "wait");
+    });
+
+    form.addEventListener("keydown", function (event) {
+      // Enter on a choice votes (one submission, whatever the browser does natively).
+      if (event.key !== "Enter" || event.target.name !== "choice") { return; }
+      event.preventDefault();
+      if (typeof form.requestSubmit === "function") {
+        form.requestSubmit(button);
+      } else {
+        button.click();
+      }
     });
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var picked = form.querySelector("input[name=choice]:checked");
+      feedback.setAttribute("aria-live", "polite");
       if (!picked) {
-        say(feedback, "Choisissez Pour, Contre ou Abstention, puis confirmez.", "error");
+        say(feedback, "Choisissez Pour, Contre ou Abstention, puis appuyez sur «" + NBSP +
+          "Voter" + NBSP + "».", "error");
         return;
       }
+      if (button.disabled) { return; }
       button.disabled = true;
       busy += 1;
       say(feedback, "Envoi du vote…", "wait");
-      send(form, 0, function (ok, data) {
+      sendBySocket(form, function (ok, data) {
         busy -= 1;
         button.disabled = false;
         if (!ok) {
@@ -88,7 +109,6 @@
         Array.prototype.forEach.call(form.querySelectorAll("input[name=choice]"), function (input) {
           input.defaultChecked = input.checked;
         });
-        button.textContent = base;
         keyInput.value = newKey();  // the next change is a new request
         if (form.getAttribute("data-allow-change") !== "1") {
           var done = document.createElement("p");
@@ -99,6 +119,37 @@
           done.focus();
         }
       });
+    });
+  }
+
+  function socketMessage(answer) {
+    // As web/votes.py words it over HTTP (and audit.receipt_line for the chain's head).
+    if (answer.message) { return answer.message; }
+    var text = STATUS[answer.status] || STATUS.counted;
+    if (answer.choice) { text += " Choix" + NBSP + ": " + LABELS[answer.choice] + "."; }
+    text += " Reçu" + NBSP + ": " + answer.receipt + ".";
+    var anchor = answer.audit;
+    if (anchor && anchor.hash) {
+      text += " Journal d'audit à ce vote" + NBSP + ": entrée n°" + NBSP + anchor.entry + ", " +
+        anchor.entries + " entrée" + (anchor.entries > 1 ? "s" : "") + ", empreinte " +
+        anchor.hash + ".";
+    }
+    return text;
+  }
+
+  function sendBySocket(form, done) {
+    // The socket's answer, or fetch when the socket is down, silent or the server busy.
+    if (!socket || !socket.connected) { send(form, 0, done); return; }
+    var payload = { ballot: parseInt(form.getAttribute("data-ballot"), 10),
+      choice: form.querySelector("input[name=choice]:checked").value,
+      key: form.querySelector("input[name=key]").value };
+    var giver = form.querySelector("input[name=for]");
+    if (giver) { payload["for"] = parseInt(giver.value, 10); }
+    socket.timeout(SOCKET_WAIT_MS).emit("ballot.vote", payload, function (error, answer) {
+      if (error || !answer || answer.code === "retry") { send(form, 0, done); return; }
+      if (!answer.ok) { done(false, answer.error || "Vote refusé."); return; }
+      answer.message = socketMessage(answer);
+      done(true, answer);
     });
   }
 
@@ -152,9 +203,11 @@
   }
 
   if (typeof window.io !== "function" || !congress) { return; }
-  var socket = window.io({ auth: { congress: congress, audience: audience },
+  socket = window.io({ auth: { congress: congress, audience: audience },
     transports: ["websocket", "polling"] });
+  socket.on("disconnect", function () { app.removeAttribute("data-live"); });
   socket.on("connect", function () {
+    app.setAttribute("data-live", "1");  // votes now go over the socket
     // (Re)connected: catch up with anything missed while offline.
     socket.emit("ballot.state", {}, function (answer) {
       if (!answer || !answer.ok) { return; }
