@@ -73,6 +73,8 @@ def create(congress: Congress, title: str, *, article: Any = None,
                           quorum=quorum)
     if article is not None and article.congress_id != congress.id:
         raise InputError("Cet article n'appartient pas à ce congrès.")
+    if (article is not None or amendment_id is not None) and _text_ballot_started(congress.id):
+        raise InputError(TEXT_FROZEN)
     ballot = Ballot(congress_id=congress.id, title=title,
                     article_id=article.id if article is not None else None,
                     amendment_id=amendment_id, secret=bool(secret),
@@ -87,10 +89,37 @@ def create(congress: Congress, title: str, *, article: Any = None,
     return ballot
 
 
+#: Once the room votes on the whole text, that text is what it votes on: nothing may
+#: change it any more (an amendment ballot closed afterwards rewrote a published article).
+TEXT_FROZEN = ("Le vote sur l'ensemble du texte est ouvert ou terminé : le texte est figé, "
+               "aucun article ni amendement ne peut plus être mis aux voix.")
+
+
+def _text_ballot_started(congress_id: int) -> bool:
+    return db.session.scalar(select(Ballot.id).where(
+        Ballot.congress_id == congress_id, Ballot.article_id.is_(None),
+        Ballot.amendment_id.is_(None), Ballot.state.in_(("open", "closed", "published")))
+        .limit(1)) is not None
+
+
+def _part_ballot_open(congress_id: int) -> bool:
+    return db.session.scalar(select(Ballot.id).where(
+        Ballot.congress_id == congress_id, Ballot.state == "open",
+        (Ballot.article_id.is_not(None)) | (Ballot.amendment_id.is_not(None)))
+        .limit(1)) is not None
+
+
 def open_ballot(ballot_id: int, actor_id: int | None = None) -> Ballot:
-    """Draft → open (commits). Raises InputError when the ballot is not a draft."""
+    """Draft → open (commits). Raises InputError when the ballot is not a draft, when it
+    is about an article or an amendment and the whole text is already put to the vote,
+    or when it is the whole text and a vote on a part of it is still open."""
     ballot = _get(ballot_id)
     voting.check_transition(ballot.state, "open")
+    if ballot.kind != "text" and _text_ballot_started(ballot.congress_id):
+        raise InputError(TEXT_FROZEN)
+    if ballot.kind == "text" and _part_ballot_open(ballot.congress_id):
+        raise InputError("Un scrutin sur un article ou un amendement est encore ouvert : "
+                         "clôturez-le avant de mettre aux voix l'ensemble du texte.")
     changed = db.session.execute(
         update(Ballot).where(Ballot.id == ballot_id, Ballot.state == "draft")
         .values(state="open", opened_at=utcnow())).rowcount

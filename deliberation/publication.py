@@ -183,12 +183,16 @@ def motion_view(congress: Congress) -> dict[str, Any]:
             view.amendments.append((amendment, shown, outcome(shown) if shown else None))
         views.append(view)
     whole = text_ballot(congress)
+    results = outcome(whole) if whole else None
     return {
         "congress": congress,
         "motion": motion,
         "articles": views,
         "ballot": whole,
-        "results": outcome(whole) if whole else None,
+        "results": results,
+        # A rejected text is published as such, never under its own « adoptent » (issue 14).
+        "rejected": bool(results) and not results.get("adopted"),
+        "rejected_notice": REJECTED_NOTICE,
         "anchor": audit.published_anchor(whole.id) if whole else None,
         "trace": traceability(origins(all_sources)) if all_sources else traceability([]),
         "rural_max": RURAL_MAX_POPULATION,
@@ -306,9 +310,16 @@ def _result_sentence(results: dict[str, Any] | None) -> str:
             f"{results.get('outcome', '')}.")
 
 
+REJECTED_NOTICE = ("Texte rejeté par le vote de l'assemblée : ce n'est pas une motion "
+                   "adoptée. Il est publié pour mémoire, avec ses résultats.")
+
+
 def motion_markdown(view: dict[str, Any]) -> str:
     congress, motion = view["congress"], view["motion"]
-    lines = [f"# {french(motion.title)}", ""]
+    title = french(motion.title)
+    lines = [f"# Texte rejeté — {title}" if view.get("rejected") else f"# {title}", ""]
+    if view.get("rejected"):
+        lines += [f"> **{french(REJECTED_NOTICE)}**", ""]
     lines.append(_dates_line(congress))
     if view["results"]:
         lines += ["", f"**{_result_sentence(view['results'])}**"]
