@@ -26,7 +26,9 @@ survive a crash. Everything here happens around that transaction, never inside i
   `wal_checkpoint(TRUNCATE)` writes them to the main file and empties the WAL; on
   PostgreSQL, `VACUUM FULL ballot_box` rewrites the table and its indexes into new
   files, so no dead version, old tuple header or stale index entry survives (plain
-  `VACUUM` when the table's lock cannot be had quickly).
+  `VACUUM` when the table's lock cannot be had quickly). What could not finish (a reader
+  holding the WAL, a transaction holding the table) is retried by the scheduler every
+  `BALLOT_BOX_SCRUB_RETRY_S` (5 s) until it does.
 
 A re-draw never loses nor doubles a paper: `DELETE ... RETURNING choice` hands back
 exactly the papers it deleted and the same transaction inserts exactly those again; it
@@ -54,12 +56,17 @@ log = logging.getLogger(__name__)
 
 #: The scheduler channel of the open ballots' re-draws (key: the ballot id).
 CHANNEL = "ballot.box.redraw"
+#: The scheduler channel of the scrubs retried after a close (one key: the table).
+SCRUB_CHANNEL = "ballot.box.scrub"
 #: PostgreSQL advisory lock space of the re-draws (audit 7410001, refits 7410002).
 REDRAW_LOCK = 7410003
 #: How long the close's VACUUM FULL may wait for the table's lock before falling back.
 FULL_VACUUM_LOCK_TIMEOUT = "500ms"
 #: How long an open ballot's WAL checkpoint may wait for the room's readers and writers.
 OPEN_CHECKPOINT_BUSY_MS = 20
+#: The same for a retried scrub after a close (the close itself waits
+#: BALLOT_BOX_SCRUB_WAIT_MS, 10 s by default).
+RETRY_CHECKPOINT_BUSY_MS = 200
 
 _BOX = BallotBox.__table__
 _PUT = insert(_BOX)
@@ -106,7 +113,7 @@ def redraw_open(ballot_id: int) -> int:
         log.exception("re-drawing the box of ballot %s failed", ballot_id)
         return 0
     if drawn:
-        _clear_old_images(full=False)
+        _clear_old_images(full=False, busy_ms=OPEN_CHECKPOINT_BUSY_MS)
     return drawn
 
 
@@ -123,15 +130,28 @@ def _take_open_ballot(ballot_id: int) -> bool:
 
 def scrub() -> bool:
     """After a secret ballot's close has committed: erase the old images of its papers
-    from the database's files. True when everything could be erased now."""
-    return _clear_old_images(full=True)
+    from the database's files. True when everything could be erased now; otherwise
+    (a reader held the SQLite WAL, a transaction held ballot_box on PostgreSQL) it is
+    tried again every `BALLOT_BOX_SCRUB_RETRY_S` until it succeeds."""
+    config = current_app.config
+    done = _clear_old_images(full=True,
+                             busy_ms=int(config.get("BALLOT_BOX_SCRUB_WAIT_MS", 10_000)))
+    if not done:
+        scheduler.offer(current_app._get_current_object(), SCRUB_CHANNEL, "box")
+    return done
 
 
-def _clear_old_images(*, full: bool) -> bool:
+def _retry_scrub() -> None:
+    """The scheduler's retry of a scrub that could not finish (never waits long)."""
+    if not _clear_old_images(full=True, busy_ms=RETRY_CHECKPOINT_BUSY_MS):
+        scheduler.offer(current_app._get_current_object(), SCRUB_CHANNEL, "box")
+
+
+def _clear_old_images(*, full: bool, busy_ms: int) -> bool:
     dialect = _dialect()
     try:
         if dialect == "sqlite":
-            return _checkpoint_sqlite(busy_ms=None if full else OPEN_CHECKPOINT_BUSY_MS)
+            return _checkpoint_sqlite(busy_ms)
         if dialect == "postgresql":
             return _vacuum_postgresql(full=full)
     except SQLAlchemyError:
@@ -140,25 +160,20 @@ def _clear_old_images(*, full: bool) -> bool:
     return True  # pragma: no cover - only SQLite and PostgreSQL are supported
 
 
-def _checkpoint_sqlite(busy_ms: int | None) -> bool:
-    """Copy the WAL into the main file and truncate it to zero bytes.
-
-    With `busy_ms` (an open ballot), wait that long at most for readers and writers,
-    then give up: a burst of votes is never held up by the hygiene. At the close, the
-    connection's own busy timeout (10 s) lets the readers of the moment finish.
-    """
+def _checkpoint_sqlite(busy_ms: int) -> bool:
+    """Copy the WAL into the main file and truncate it to zero bytes, waiting at most
+    `busy_ms` for the readers and the writer of the moment (an open ballot: 20 ms, so a
+    burst of votes is never held up; the close: 10 s)."""
     with db.engine.connect() as connection:
         previous = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
-        if busy_ms is not None:
-            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_ms)}")
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_ms)}")
         try:
             busy, _, _ = connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").one()
         finally:
-            if busy_ms is not None:
-                connection.exec_driver_sql(f"PRAGMA busy_timeout={int(previous)}")
-    if busy and busy_ms is None:
-        log.warning("WAL checkpoint at a secret ballot's close stayed busy: the WAL still "
-                    "holds the votes' transactions until the next checkpoint")
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={int(previous)}")
+    if busy and busy_ms > OPEN_CHECKPOINT_BUSY_MS:
+        log.warning("WAL checkpoint after a secret ballot's close stayed busy: the WAL "
+                    "holds the votes' transactions until a retry succeeds")
     return not busy
 
 
@@ -204,4 +219,12 @@ def _pace(config) -> Pace:
                                            not config.get("TESTING"))))
 
 
+def _scrub_pace(config) -> Pace:
+    every = float(config.get("BALLOT_BOX_SCRUB_RETRY_S", 5.0))
+    return Pace(delay=every, spacing=every, leading=False,
+                background=bool(config.get("BALLOT_BOX_IN_BACKGROUND",
+                                           not config.get("TESTING"))))
+
+
 scheduler.channel(CHANNEL, lambda ballot_id, _value: redraw_open(ballot_id), pace=_pace)
+scheduler.channel(SCRUB_CHANNEL, lambda _key, _value: _retry_scrub(), pace=_scrub_pace)

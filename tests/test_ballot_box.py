@@ -11,6 +11,7 @@ with TEST_DATABASE_URL, on PostgreSQL (tests/conftest.py).
 from __future__ import annotations
 
 import secrets
+import sqlite3
 import threading
 from collections import Counter
 from pathlib import Path
@@ -306,6 +307,47 @@ def test_the_timer_pace_comes_from_the_configuration(app):
     pace = ballot_box._pace({"BALLOT_BOX_REDRAW_S": 3, "TESTING": False})
     assert (pace.delay, pace.spacing, pace.leading, pace.background) == (3.0, 3.0, False, True)
     assert ballot_box._pace({"TESTING": True}).background is False
+
+
+def test_a_scrub_held_up_at_the_close_is_retried_until_done(app, room):
+    """A reader holds the SQLite WAL, or a transaction holds ballot_box on PostgreSQL,
+    when the ballot closes: the scrub gives up, and the scheduler's retry finishes it."""
+    congress, people = room["congress"], room["people"]
+    bid = open_secret_ballot(congress)
+    for person, choice in zip(people[:6], PLAN[7:13], strict=True):
+        ballots.cast_vote(bid, person.id, choice)
+    seen = box_ids(bid)
+    db.session.commit()
+    app.config["BALLOT_BOX_SCRUB_WAIT_MS"] = 50
+    sqlite = db.engine.dialect.name == "sqlite"
+    if sqlite:
+        holder = sqlite3.connect(db.engine.url.database, isolation_level=None)
+        holder.execute("BEGIN")
+        holder.execute("SELECT count(*) FROM ballot_box").fetchall()
+    else:
+        holder = db.engine.connect()
+        holder.execute(text("SELECT count(*) FROM ballot_box")).scalar()
+    try:
+        ballots.close_ballot(bid)
+        assert push.scheduler.pending(ballot_box.SCRUB_CHANNEL) == {"box": None}
+        if sqlite:
+            assert sqlite_files()["-wal"] != b""
+        assert push.scheduler.run_due(ballot_box.SCRUB_CHANNEL, pace=Pace()) == 1
+        assert push.scheduler.pending(ballot_box.SCRUB_CHANNEL) == {"box": None}  # still held
+    finally:
+        holder.rollback()
+        holder.close()
+    assert push.scheduler.run_due(ballot_box.SCRUB_CHANNEL, pace=Pace()) == 1
+    assert push.scheduler.pending(ballot_box.SCRUB_CHANNEL) == {}
+    db.session.commit()
+    if sqlite:
+        files = sqlite_files()
+        assert files["-wal"] == b""
+        blobs = list(files.values())
+    else:
+        blobs = [pg_relation_bytes(relation) for relation in pg_box_relations()]
+    assert not [i for i in seen for blob in blobs if i.encode() in blob]
+    assert ballots.counts(bid, True) == {"pour": 3, "contre": 3, "abstention": 0}
 
 
 def _parallel(app, n, work):
