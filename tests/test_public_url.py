@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import segno
 
 from deliberation import create_app
 from deliberation.config import TestConfig
@@ -86,8 +87,17 @@ def test_a_forged_host_never_reaches_an_absolute_link(world):
     assert "motion.example.fr/rejoindre" in projector
     assert qr_data_uri(join) in projector  # the QR code encodes the public link
     assert invite in pages["participants"].get_data(as_text=True)
-    assert invite in pages["invitations"].get_data(as_text=True)
+    sheet = pages["invitations"].get_data(as_text=True)
+    assert invite in sheet
+    assert segno.make(invite, error="m").svg_data_uri(scale=3) in sheet  # its QR code too
     assert invite in pages["export"].get_data(as_text=True)
+    # Redirects stay relative: the forged host is not echoed in a Location either. (A
+    # fresh app context each: the fixture's would keep the last request's user in `g`.)
+    for url in ("/animation/", f"/i/{official.invite_token}"):
+        with app.app_context():
+            response = app.test_client().get(url, headers=EVIL)
+        assert response.status_code == 302, url
+        assert response.headers["Location"].startswith("/"), response.headers["Location"]
 
 
 def test_without_public_url_development_falls_back_to_the_request_host(tmp_path):
