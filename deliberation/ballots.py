@@ -35,7 +35,7 @@ from sqlalchemy import bindparam, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.types import DateTime, Integer, String
 
-from . import audit, ballot_box, drafting, push, voting
+from . import audit, ballot_box, drafting, formats, push, voting
 from .clustering.typography import french
 from .coalesce import Pace
 from .contributions import clean_line
@@ -859,7 +859,8 @@ def verify_report(anchor: dict[str, Any] | None = None) -> tuple[list[str], list
         elif not ballot.secret:
             differing = [v for v, choice in stored.items() if logged.get(v) != choice]
             if differing:
-                found.append(f"{name} : {len(differing)} vote(s) diffèrent du journal d'audit.")
+                said = formats.plural(len(differing), "vote diffère", "votes diffèrent")
+                found.append(f"{name} : {said} du journal d'audit.")
         if ballot.state == "draft" and stored:
             found.append(f"{name} : des votes existent alors qu'il n'a jamais été ouvert.")
         if ballot.results is not None and ballot.id in closed_counts and not voting.same_tally(

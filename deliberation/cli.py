@@ -16,7 +16,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import audit, corpus, derivation, sorting, transfer
+from . import audit, corpus, derivation, formats, sorting, transfer
 from .ballots import verify_report
 from .corpus import DEMO_FACILITATOR, DEMO_SCRIBE
 from .csv_io import CsvError
@@ -360,7 +360,8 @@ def purge_expired_command(today: str | None):
         raise click.BadParameter("date attendue au format AAAA-MM-JJ.",
                                  param_hint="--today") from None
     result = purge_expired(day)
-    click.echo(f"Données personnelles effacées : {result['participants']} personne(s) "
+    click.echo(f"Données personnelles effacées : "
+               f"{formats.plural(result['participants'], 'personne')} "
                f"dans {result['congresses']} congrès dont la durée de conservation est "
                "écoulée.")
 

@@ -75,7 +75,8 @@ def read_rows(data: bytes, columns: Sequence[Column], *, unique: Sequence[str] =
             raise CsvError(
                 "le séparateur doit être la virgule ; ce fichier utilise « ; » ou une "
                 "tabulation. Exportez-le en « CSV (séparateur : virgule) ».", 1)
-        raise CsvError("colonne(s) obligatoire(s) absente(s) : " + ", ".join(missing)
+        raise CsvError(("colonne obligatoire absente : " if len(missing) == 1 else
+                        "colonnes obligatoires absentes : ") + ", ".join(missing)
                        + ". Colonnes attendues : " + ", ".join(c.title for c in columns) + ".", 1)
     rows: list[dict[str, str]] = []
     seen: dict[tuple, int] = {}

@@ -31,7 +31,7 @@ from flask import render_template
 from markupsafe import Markup
 from sqlalchemy import func, select
 
-from . import audit, ballots, drafting
+from . import audit, ballots, drafting, formats
 from .clustering.typography import french, french_markdown
 from .csv_io import write_rows
 from .extensions import db
@@ -46,7 +46,7 @@ from .models import (
     Participant,
 )
 from .queries import counts
-from .rendering import french_date, render_motion_text
+from .rendering import render_motion_text
 
 RURAL_MAX_POPULATION = 2000  # fewer than 2,000 inhabitants: rural (INSEE « unité urbaine »)
 SHOWN_STATUSES = drafting.SOURCE_STATUSES
@@ -295,10 +295,7 @@ def trace_sentence(trace: dict[str, Any]) -> str:
 
 
 def _fr_number(value) -> str:
-    if isinstance(value, float):
-        text = f"{value:.1f}".rstrip("0").rstrip(".")
-        return text.replace(".", ",")
-    return str(value)
+    return formats.number(round(value, 1) if isinstance(value, float) else value)
 
 
 def _result_sentence(results: dict[str, Any] | None) -> str:
@@ -357,7 +354,7 @@ def _dates_line(congress: Congress) -> str:
     if congress.place:
         parts.append(congress.place)
     if congress.starts_on:
-        parts.append(french_date(congress.starts_on))
+        parts.append(formats.date_range(congress.starts_on, congress.ends_on))
     return " — ".join(parts)
 
 

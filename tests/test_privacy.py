@@ -122,9 +122,9 @@ def test_purge_erases_congresses_past_their_retention(app, congress, official, r
     db.session.commit()
     assert privacy.expiry_date(congress) == date(2027, 1, 10)
     result = runner.invoke(args=["purge-expired", "--today", "2027-01-09"])
-    assert "0 personne(s)" in result.output
+    assert "0 personne dans" in result.output
     result = runner.invoke(args=["purge-expired", "--today", "2027-01-10"])
-    assert result.exit_code == 0 and "1 personne(s)" in result.output
+    assert result.exit_code == 0 and "1 personne dans" in result.output
     db.session.expire_all()
     assert db.session.get(Participant, official.id).display_name == privacy.ERASED_NAME
     bad = runner.invoke(args=["purge-expired", "--today", "demain"])

@@ -54,7 +54,7 @@ def test_contributions_import_links_known_authors(congress):
 
 BAD_FILES = [
     ("wrong delimiter", b"nom;commune;departement\nAnne;Murat;15\n", "séparateur"),
-    ("missing column", b"commune,departement\nMurat,15\n", "colonne(s) obligatoire(s) absente"),
+    ("missing column", b"commune,departement\nMurat,15\n", "colonne obligatoire absente"),
     ("latin-1 bytes", "nom,commune\nAnne,Murat\nLéa,Ségur\n".encode("latin-1"),
      "Ligne 3 : caractère non UTF-8"),
     ("empty name", b"nom,commune\nAnne,Murat\n,Ussel\n", "Ligne 3 : la colonne « nom » est vide"),

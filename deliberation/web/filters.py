@@ -6,6 +6,7 @@ from uuid import uuid4
 
 from flask import Flask
 
+from .. import formats
 from ..clustering.typography import french
 from ..models import PHASE_LABELS, PHASES, ROLE_LABELS
 from ..rendering import french_date, plain_excerpt, render_markdown
@@ -20,6 +21,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["excerpt"] = plain_excerpt
     app.jinja_env.filters["fdate"] = french_date
+    # issue 14: decimal commas, narrow no-break spaces, real plurals, date ranges
+    app.jinja_env.filters["frnum"] = formats.number
+    app.jinja_env.filters["plural"] = formats.plural
+    app.jinja_env.globals["fdates"] = formats.date_range
     app.jinja_env.filters["french"] = french  # French typography for titles and statements
     app.jinja_env.filters["channel"] = lambda c: CHANNEL_LABELS.get(c, c)
     app.jinja_env.filters["status"] = lambda s: STATUS_LABELS.get(s, s)

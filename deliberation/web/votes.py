@@ -22,7 +22,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import audit, ballots, push, voting
+from .. import audit, ballots, formats, push, voting
 from ..contributions import clean_int
 from ..errors import InputError
 from ..extensions import db
@@ -428,5 +428,6 @@ def proxy_limit():
     except InputError as exc:
         db.session.rollback()
         return _presence_page(congress, exc.message, 422)
-    flash(f"Limite : {congress.max_proxies} procuration(s) par personne présente.", "success")
+    flash(f"Limite : {formats.plural(congress.max_proxies, 'procuration')} par personne "
+          "présente.", "success")
     return redirect(url_for("vote.presence") + "#procurations")
