@@ -94,7 +94,8 @@ limiter = Limiter(
 )
 
 #: Decorators applied on the views (facilitator.login, participant.join/invite/contribute,
-#: board.live_contribute/support/board_action/scribe, api.create_contribution, the vote).
+#: board.live_contribute/support/board_action/scribe, drafting.preview,
+#: api.create_contribution, the vote).
 login_limit = limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"],
                             key_func=client_address)
 join_limit = limiter.limit(_limit("RATELIMIT_JOIN"), methods=["POST"], key_func=client_address)

@@ -27,6 +27,7 @@ from ..extensions import db
 from ..models import ARTICLE_BODY_MAX, Article, Congress
 from ..push import send
 from ..queries import congress_by_code, owned_or_404, staff_congress
+from ..ratelimit import live_action_limit
 from ..rendering import render_motion_text
 from ..security import roles_required
 
@@ -149,6 +150,7 @@ def set_order():
 
 
 @bp.post("/animation/redaction/apercu")
+@live_action_limit  # follows the typing (debounced): the live allowance, not a form's
 @roles_required(*STAFF)
 def preview():
     """JSON: {"text": markdown} → {"html": …}, rendered exactly as on the published page
