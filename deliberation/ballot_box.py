@@ -96,13 +96,17 @@ def redraw(ballot_id: int, *, only_open: bool = False) -> int:
     return len(choices)
 
 
-def redraw_open(ballot_id: int) -> int:
+def redraw_open(ballot_id: int) -> int | None:
     """Re-draw an open ballot's box in a transaction of its own (commits), then clear the
     old images as far as a running room allows. Returns how many papers were re-drawn
-    (0: closed meanwhile, empty, or another process is re-drawing it)."""
+    (0: closed meanwhile, or empty), or None when it could not be done now (another
+    process is re-drawing this box, or the database refused): to be tried again."""
     postgresql = _dialect() == "postgresql"
     try:
-        if postgresql and not _take_open_ballot(ballot_id):
+        if postgresql and not _only_redrawer(ballot_id):
+            db.session.rollback()
+            return None
+        if postgresql and not _hold_open_ballot(ballot_id):
             db.session.rollback()
             return 0
         drawn = redraw(ballot_id, only_open=True)
@@ -111,18 +115,27 @@ def redraw_open(ballot_id: int) -> int:
         # A failed re-draw changes nothing: the papers stay as the votes wrote them.
         db.session.rollback()
         log.exception("re-drawing the box of ballot %s failed", ballot_id)
-        return 0
+        return None
     if drawn:
         _clear_old_images(full=False, busy_ms=OPEN_CHECKPOINT_BUSY_MS)
     return drawn
 
 
-def _take_open_ballot(ballot_id: int) -> bool:
-    """PostgreSQL: this process alone re-draws the box, and holds the ballot row in share
-    mode while the ballot is open (the close waits; a ballot closed meanwhile: False)."""
-    if not db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:space, :id)"),
-                             {"space": REDRAW_LOCK, "id": ballot_id % 2**31}):
-        return False
+def _redraw_due(ballot_id: int) -> None:
+    """The scheduler's re-draw; one that could not be done now is asked for again."""
+    if redraw_open(ballot_id) is None:
+        scheduler.offer(current_app._get_current_object(), CHANNEL, ballot_id)
+
+
+def _only_redrawer(ballot_id: int) -> bool:
+    """PostgreSQL: no other process is re-drawing this box (until this transaction ends)."""
+    return bool(db.session.scalar(text("SELECT pg_try_advisory_xact_lock(:space, :id)"),
+                                  {"space": REDRAW_LOCK, "id": ballot_id % 2**31}))
+
+
+def _hold_open_ballot(ballot_id: int) -> bool:
+    """PostgreSQL: hold the ballot row in share mode while it is open (the close waits for
+    this transaction; a ballot closed meanwhile: False)."""
     return db.session.scalar(select(Ballot.id).where(Ballot.id == ballot_id,
                                                      Ballot.state == "open")
                              .with_for_update(read=True)) is not None
@@ -226,5 +239,5 @@ def _scrub_pace(config) -> Pace:
                                            not config.get("TESTING"))))
 
 
-scheduler.channel(CHANNEL, lambda ballot_id, _value: redraw_open(ballot_id), pace=_pace)
+scheduler.channel(CHANNEL, lambda ballot_id, _value: _redraw_due(ballot_id), pace=_pace)
 scheduler.channel(SCRUB_CHANNEL, lambda _key, _value: _retry_scrub(), pace=_scrub_pace)

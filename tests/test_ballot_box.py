@@ -303,6 +303,27 @@ def test_a_secret_vote_asks_for_a_redraw_that_keeps_every_paper(app, room):
     assert ballots.verify_report()[1] == []
 
 
+def test_a_redraw_another_process_holds_is_asked_for_again(app, room):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's write lock orders re-draws by itself")
+    bid = open_secret_ballot(room["congress"])
+    ballots.cast_vote(bid, room["people"][0].id, "pour")
+    before = box_ids(bid)
+    db.session.commit()
+    with db.engine.connect() as other_process:  # re-drawing this box right now
+        other_process.execute(text("SELECT pg_advisory_xact_lock(:space, :id)"),
+                              {"space": ballot_box.REDRAW_LOCK, "id": bid})
+        assert redraw_now() == 1
+        assert push.scheduler.pending(ballot_box.CHANNEL) == {bid: None}  # again later
+        db.session.expire_all()
+        assert box_ids(bid) == before
+        db.session.commit()
+        other_process.rollback()
+    assert redraw_now() == 1 and push.scheduler.pending(ballot_box.CHANNEL) == {}
+    db.session.expire_all()
+    assert box_ids(bid).isdisjoint(before) and ballots.counts(bid, True)["pour"] == 1
+
+
 def test_the_timer_pace_comes_from_the_configuration(app):
     pace = ballot_box._pace({"BALLOT_BOX_REDRAW_S": 3, "TESTING": False})
     assert (pace.delay, pace.spacing, pace.leading, pace.background) == (3.0, 3.0, False, True)
@@ -391,7 +412,7 @@ def test_redraws_racing_votes_and_the_close_lose_and_double_nothing(app, room, c
                     bid, voters[i].id, choices[voters[i].id])["status"])
             if closer and i == len(voters):
                 return ("closed", ballots.close_ballot(bid).state)
-            return ("redrawn", sum(ballot_box.redraw_open(bid) for _ in range(4)))
+            return ("redrawn", [ballot_box.redraw_open(bid) for _ in range(4)])
         return _parallel(app, len(voters) + redrawers + closer, work)
 
     # Votes and re-draws at once: every vote counted once.
