@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
-from sqlalchemy import inspect, select
+from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from . import audit, corpus, derivation, formats, sorting, transfer
@@ -77,9 +77,17 @@ def init_db_command():
 @click.command("load-demo")
 @click.option("--if-empty", is_flag=True, help="Ne rien faire si un congrès existe déjà.")
 @click.option("--no-sort", is_flag=True, help="Ne pas lancer le classement automatique.")
+@click.option("--reset", is_flag=True,
+              help="Effacer la base de démonstration et recharger la démonstration.")
 @with_appcontext
-def load_demo_command(if_empty: bool, no_sort: bool):
-    """Load the demo congress (themes, officials, contributions, staff accounts)."""
+def load_demo_command(if_empty: bool, no_sort: bool, reset: bool):
+    """Load the demo congress (themes, officials, contributions, staff accounts).
+
+    --reset starts a demonstration again from scratch (after a rehearsal). It wipes the
+    whole database, audit chain included, so it refuses a database that holds any other
+    congress than the demonstration's: never a real congress's record."""
+    if reset:
+        _reset_demo_database()
     if if_empty and db.session.scalar(select(Congress.id).limit(1)) is not None:
         click.echo("Un congrès existe déjà : démonstration non rechargée.")
         return
@@ -95,6 +103,21 @@ def load_demo_command(if_empty: bool, no_sort: bool):
                           .filter_by(congress_id=congress.id))
     click.echo(f"Congrès de démonstration « {congress.title} » chargé : {n} contributions, "
                f"code {congress.join_code}.")
+
+
+def _reset_demo_database() -> None:
+    others = [code for code in db.session.scalars(select(Congress.join_code))
+              if code != corpus.demo_code()]
+    if others:
+        raise click.ClickException(
+            f"La base contient d'autres congrès que la démonstration ({', '.join(others)}) : "
+            "--reset ne s'applique qu'à une base de démonstration. Rien n'a été effacé.")
+    db.session.remove()
+    db.drop_all()
+    with db.engine.begin() as connection:
+        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade_database()
+    click.echo("Base de démonstration effacée.")
 
 
 @click.command("demo-info")

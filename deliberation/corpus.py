@@ -68,6 +68,12 @@ def _read_csv(path: Path) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
+def demo_code(corpus_dir: Path | str | None = None) -> str:
+    """The demonstration congress's code (corpus/demo/congress.json)."""
+    base = Path(corpus_dir) if corpus_dir else CORPUS
+    return json.loads((base / "demo" / "congress.json").read_text(encoding="utf-8"))["join_code"]
+
+
 def load_demo(corpus_dir: Path | str | None = None, phase: str = "debate") -> Congress:
     """Create the demo congress: themes, 150+ officials, 400+ contributions, staff accounts."""
     base = Path(corpus_dir) if corpus_dir else CORPUS

@@ -7,8 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from sqlalchemy import select
+
 from deliberation.extensions import db
-from deliberation.models import Contribution, Participant
+from deliberation.models import Congress, Contribution, Participant
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,3 +68,26 @@ def test_python_dash_m_runs_the_commands(tmp_path):
     for command in ("init-db", "load-demo", "create-facilitator", "import-participants",
                     "import-contributions", "export", "classify"):
         assert command in run.stdout or command == "classify"
+
+
+def test_load_demo_reset_starts_the_demonstration_again(runner, app):
+    # After a rehearsal the demo is full of test votes: --reset wipes and reloads it.
+    first = runner.invoke(args=["load-demo", "--no-sort"])
+    assert first.exit_code == 0, first.output
+    demo = db.session.scalar(select(Congress).filter_by(join_code="RURAL26"))
+    demo.title = "Répétition d'hier"
+    db.session.commit()
+    again = runner.invoke(args=["load-demo", "--no-sort", "--reset"])
+    assert again.exit_code == 0, again.output
+    assert "Base de démonstration effacée" in again.output
+    db.session.remove()
+    titles = list(db.session.scalars(select(Congress.title)))
+    assert titles == ["Congrès des élus au numérique — démonstration"]
+
+
+def test_load_demo_reset_never_wipes_a_real_congress(runner, app, congress):
+    answer = runner.invoke(args=["load-demo", "--no-sort", "--reset"])
+    assert answer.exit_code != 0
+    assert "d'autres congrès que la démonstration (TEST26)" in answer.output
+    db.session.remove()
+    assert db.session.scalar(select(Congress).filter_by(join_code="TEST26")) is not None
