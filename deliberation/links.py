@@ -45,16 +45,21 @@ def parse_public_url(value: str | None) -> str | None:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
+#: gunicorn's APP_LOAD_ERROR: its master stops (« App failed to load ») instead of
+#: starting worker after worker that would each stop the same way.
+APP_LOAD_ERROR = 4
+
+
 def require_public_url(environ) -> None:
     """For the production entry point: stop with a French message when PUBLIC_URL is
-    missing or malformed (exit status 2, before any worker serves a request)."""
+    missing or malformed, before any worker serves a request."""
     try:
         message = None if parse_public_url(environ.get("PUBLIC_URL")) else MISSING
     except PublicUrlError as exc:
         message = str(exc)
     if message:
         print(message, file=sys.stderr)
-        raise SystemExit(2)
+        raise SystemExit(APP_LOAD_ERROR)
 
 
 def socket_origin(public_url: str | None) -> str | None:

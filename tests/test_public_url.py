@@ -15,7 +15,12 @@ import segno
 from deliberation import create_app
 from deliberation.config import TestConfig
 from deliberation.extensions import db
-from deliberation.links import PublicUrlError, parse_public_url, socket_origin
+from deliberation.links import (
+    APP_LOAD_ERROR,
+    PublicUrlError,
+    parse_public_url,
+    socket_origin,
+)
 from deliberation.web.projector import qr_data_uri
 
 from .conftest import login, make_person, new_congress
@@ -133,11 +138,11 @@ def _import_wsgi(tmp_path, **env):
 
 def test_production_refuses_to_start_without_public_url(tmp_path):
     missing = _import_wsgi(tmp_path)
-    assert missing.returncode == 2
+    assert missing.returncode == APP_LOAD_ERROR  # gunicorn's master stops too
     assert "PUBLIC_URL manquant : en production" in missing.stderr
     assert "Traceback" not in missing.stderr
     malformed = _import_wsgi(tmp_path, PUBLIC_URL="motion.example.fr")
-    assert malformed.returncode == 2 and "PUBLIC_URL invalide" in malformed.stderr
+    assert malformed.returncode == APP_LOAD_ERROR and "PUBLIC_URL invalide" in malformed.stderr
 
 
 # --- headers ---------------------------------------------------------------------------
