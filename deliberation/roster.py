@@ -20,7 +20,7 @@ after they return.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from . import audit
 from .errors import InputError
@@ -42,6 +42,12 @@ def pending(congress: Congress) -> list[Participant]:
         select(Participant).where(Participant.congress_id == congress.id,
                                   Participant.roster_status == "pending")
         .order_by(Participant.created_at, Participant.id)))
+
+
+def pending_count(congress: Congress) -> int:
+    """How many people wait in the queue (the dashboard's reminder)."""
+    return db.session.scalar(select(func.count()).select_from(Participant).where(
+        Participant.congress_id == congress.id, Participant.roster_status == "pending")) or 0
 
 
 def accept(person: Participant, actor_id: int | None) -> bool:

@@ -197,6 +197,18 @@ def test_tout_accepter_and_refuser(app, room):
     assert fresh_person(anne.id).roster_status == "accepted"
 
 
+def test_the_dashboard_reminds_the_facilitator_of_the_queue(app, room):
+    desk = staff(app, room["facilitator"])
+    assert "en attente de validation" not in text_of(desk.get("/animation/"))
+    join(app, name="Première")
+    join(app, name="Seconde")
+    page = text_of(desk.get("/animation/"))
+    assert "2 inscriptions en attente de validation" in page
+    assert "ces personnes ne votent pas" in page
+    desk.post("/animation/participants/tout-accepter")
+    assert "en attente de validation" not in text_of(desk.get("/animation/"))
+
+
 def test_the_queue_is_the_facilitators_only(app, room, congress):
     _, person = join(app)
     official = fresh(app)

@@ -67,7 +67,8 @@ def login():
 def dashboard():
     congress = staff_congress()
     return render_template("facilitator/dashboard.html", congress=congress,
-                           stats=counts(congress), sorting=dashboard_summary(congress))
+                           stats=counts(congress), sorting=dashboard_summary(congress),
+                           waiting=roster.pending_count(congress))
 
 
 @bp.post("/phase")
