@@ -38,10 +38,19 @@
   }
 
   // A registered official picked from the suggestions: their id and commune come along.
+  // A commune filled that way goes when the name no longer is that official's (the next,
+  // unregistered speaker inherited « Lauzerte »); a commune typed by hand stays.
+  var filledCommune = null;
   speaker.addEventListener("input", function () {
     var hit = known[speaker.value];
     pid.value = hit ? hit.id : "";
-    if (hit) { commune.value = hit.commune; }
+    if (hit) {
+      commune.value = hit.commune;
+      filledCommune = hit.commune;
+    } else if (filledCommune !== null && commune.value === filledCommune) {
+      commune.value = "";
+      filledCommune = null;
+    }
   });
 
   text.addEventListener("keydown", function (e) {
