@@ -65,7 +65,8 @@ FULL_VACUUM_LOCK_TIMEOUT = "500ms"
 #: How long an open ballot's WAL checkpoint may wait for the room's readers and writers.
 OPEN_CHECKPOINT_BUSY_MS = 20
 #: The same for a retried scrub after a close (the close itself waits
-#: BALLOT_BOX_SCRUB_WAIT_MS, 10 s by default).
+#: BALLOT_BOX_SCRUB_WAIT_MS, 1 s by default: SQLite's wait blocks the whole process, a
+#: gevent server's other greenlets included, so it stays short and the retry finishes).
 RETRY_CHECKPOINT_BUSY_MS = 200
 
 _BOX = BallotBox.__table__
@@ -148,7 +149,7 @@ def scrub() -> bool:
     tried again every `BALLOT_BOX_SCRUB_RETRY_S` until it succeeds."""
     config = current_app.config
     done = _clear_old_images(full=True,
-                             busy_ms=int(config.get("BALLOT_BOX_SCRUB_WAIT_MS", 10_000)))
+                             busy_ms=int(config.get("BALLOT_BOX_SCRUB_WAIT_MS", 1000)))
     if not done:
         scheduler.offer(current_app._get_current_object(), SCRUB_CHANNEL, "box")
     return done
@@ -176,7 +177,7 @@ def _clear_old_images(*, full: bool, busy_ms: int) -> bool:
 def _checkpoint_sqlite(busy_ms: int) -> bool:
     """Copy the WAL into the main file and truncate it to zero bytes, waiting at most
     `busy_ms` for the readers and the writer of the moment (an open ballot: 20 ms, so a
-    burst of votes is never held up; the close: 10 s)."""
+    burst of votes is never held up; the close: 1 s; a retry: 200 ms)."""
     with db.engine.connect() as connection:
         previous = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
         connection.exec_driver_sql(f"PRAGMA busy_timeout={int(busy_ms)}")
