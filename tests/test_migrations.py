@@ -73,7 +73,8 @@ ROSTER_ROWS = [
 def test_the_roster_migration_keeps_every_row_and_accepts_existing_people(database):
     """0004 rebuilds `participant` on SQLite (its new check constraint): the votes and
     supports pointing at it survive, existing people are on the roster, existing
-    congresses are unlisted and closed to registration; downgrade and upgrade again."""
+    congresses stay listed (as they were) and closed to registration, new ones are
+    unlisted; downgrade and upgrade again."""
     from flask_migrate import downgrade, upgrade
 
     uri, options = database
@@ -104,7 +105,13 @@ def test_the_roster_migration_keeps_every_row_and_accepts_existing_people(databa
                 "SELECT roster_status FROM participant ORDER BY id")).scalars().all() \
                 == ["accepted", "accepted"]
             assert connection.execute(text(
-                "SELECT listed, registration_open FROM congress")).one() == (False, False)
+                "SELECT listed, registration_open FROM congress")).one() == (True, False)
+        with db.engine.begin() as connection:  # a congress created after the upgrade
+            connection.execute(text(ROWS[0].replace("(1, 'Congrès existant'", "(2, 'Nouveau'")
+                                    .replace("'EXIST26'", "'NOUV26'")))
+            assert connection.execute(text(
+                "SELECT listed, registration_open FROM congress WHERE id = 2")).one() \
+                == (False, False)
         # The new check holds, and the table's earlier checks survived the rebuild.
         for bad in ("UPDATE participant SET roster_status = 'maybe' WHERE id = 1",
                     "UPDATE participant SET role = 'king' WHERE id = 1"):

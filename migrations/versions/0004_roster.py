@@ -11,8 +11,10 @@ the facilitator), `pending` (joined with the code, waiting for the facilitator) 
 ouvertes ») accepts joiners at once; `congress.listed` puts a congress on the home page.
 
 Existing rows: every participant becomes `accepted` (they were let in under the
-earlier rules, and a congress in progress must keep its voters); every congress is
-unlisted and closed to registration, the new defaults, until its facilitator chooses.
+earlier rules, and a congress in progress must keep its voters); every congress stays
+listed on the home page, as it was (its code there no longer gives a vote: joiners now
+wait in the queue), and is closed to registration. New congresses are unlisted until
+their facilitator chooses.
 
 On SQLite the check constraint rebuilds `participant` (batch mode), and SQLite runs the
 implicit `DELETE FROM participant` of that rebuild's DROP TABLE through the foreign
@@ -71,6 +73,8 @@ def upgrade():
                                       server_default=sa.false()))
         batch_op.add_column(sa.Column('listed', sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
+    congress = sa.table('congress', sa.column('listed', sa.Boolean()))
+    op.execute(congress.update().values(listed=True))  # listed before: still listed
 
 
 def downgrade():
