@@ -11,7 +11,14 @@ import requests
 from sqlalchemy import func, select
 
 from .conftest import seed
-from .stack import Listener, cookie_header, csrf_token, login_cookies, wait_for
+from .stack import (
+    Listener,
+    cookie_header,
+    csrf_token,
+    free_port,
+    login_cookies,
+    wait_for,
+)
 
 
 def warm_up(data: dict, *servers) -> None:
@@ -137,9 +144,12 @@ def test_nginx_keeps_a_client_on_one_process_and_fails_over(stack, db_app, nginx
     from .stack import Nginx
 
 
-    servers = stack.start(2)
+    # The public address is nginx's (PUBLIC_URL, as `make serve-prod` sets it): the
+    # websocket client's Origin is checked against it.
+    listen = free_port()
+    servers = stack.start(2, PUBLIC_URL=f"http://127.0.0.1:{listen}")
     data = seed(db_app)
-    nginx = Nginx(stack.tmp, [s.port for s in servers]).start()
+    nginx = Nginx(stack.tmp, [s.port for s in servers], listen=listen).start()
     try:
         # Long-polling needs every request of one Socket.IO session on the same process:
         # without stickiness the second request lands on the other one and fails (400).
