@@ -6,14 +6,18 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import stat
+import subprocess
+import sys
 import zlib
 from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from deliberation import audit, ballots, voting
+from deliberation import audit, ballots, create_app, voting
+from deliberation.config import TestConfig
 from deliberation.extensions import db, socketio
 from deliberation.models import AuditEvent, Ballot, BallotBox, BallotVoter, Vote
 
@@ -424,6 +428,41 @@ def test_verify_without_the_key_is_impossible_not_a_success(published, runner, t
     result = _verify(runner)
     assert result.exit_code == 2 and "clé d'audit introuvable" in result.output
     assert not (tmp_path / "absente").exists()
+
+
+def test_verify_as_a_program_on_a_copy_of_the_database(published, tmp_path, app):
+    """The command line on a copied SQLite file: the copy verifies; the key holder's
+    consistent rewrite of the copy (which `verify` alone accepts, see above) fails
+    `--against`."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("a copy of the database file: SQLite")
+    copy = tmp_path / "copie.db"
+    source, target = sqlite3.connect(db.engine.url.database), sqlite3.connect(copy)
+    try:
+        source.backup(target)
+    finally:
+        source.close()
+        target.close()
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{copy}", "SECRET_KEY": "x",
+           "MOTION_INSTANCE": str(tmp_path / "instance"), "AUDIT_KEY": app.config["AUDIT_KEY"]}
+
+    def verify(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "deliberation", "verify", *args],
+                              cwd=Path(__file__).resolve().parent.parent, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    untouched = verify("--against", published["json"])
+    assert untouched.returncode == 0, untouched.stderr
+    forger = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{copy}"})
+    with forger.app_context():
+        first = _rewrite_vote(published["whole"], published["people"][2].id, "pour")
+        _rechain(_key(), start=first)
+        db.session.remove()
+        db.engine.dispose()
+    caught = verify("--against", published["json"])
+    assert caught.returncode == 1 and "son empreinte diffère" in caught.stderr, caught.stderr
+    assert "Traceback" not in caught.stderr
 
 
 # --- the anchor where results are published, and on a receipt --------------------------------
