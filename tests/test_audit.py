@@ -343,6 +343,7 @@ def test_deleting_the_last_entry_fails_verify(published, runner):
     db.session.commit()
     result = _verify(runner)
     assert result.exit_code == 1 and "sa clôture manque au journal" in result.output
+    assert _verify(runner, "--against", published["json"]).exit_code == 1
 
 
 def test_a_stuffed_secret_ballot_fails_verify(published, runner):
@@ -369,6 +370,7 @@ def test_a_stuffed_secret_ballot_fails_verify(published, runner):
     result = _verify(runner)
     assert result.exit_code == 1, result.output  # ...but the log was rewritten without the key
     assert "non scellée par la clé" in result.output
+    assert _verify(runner, "--against", published["json"]).exit_code == 1
 
 
 def test_a_rewrite_with_the_key_is_caught_by_the_publication(published, runner):
