@@ -121,7 +121,11 @@ def socket_allowed(action: str, key: str, limit_name: str = "RATELIMIT_VOTE") ->
     try:
         strategy = limiter.limiter
         items = parse_many(current_app.config.get(limit_name) or DEFAULTS[limit_name])
-        return all(strategy.hit(item, "motion-socket", action, _digest(key)) for item in items)
+        # Under the deployment's prefix, like the HTTP limits: two deployments (or two
+        # test runs) sharing one Redis never count each other's participant 1.
+        prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or "motion"
+        return all(strategy.hit(item, prefix, "socket", action, _digest(key))
+                   for item in items)
     except Exception:  # noqa: BLE001 - storage down: never block a vote for that
         return True
 
