@@ -94,3 +94,14 @@ def close_participant_sockets(participant_id: int) -> int:
         db.session.delete(row)
     db.session.commit()
     return len(rows)
+
+
+def send_to_participants(participant_ids: Iterable[int], name: str, payload: dict) -> None:
+    """Send one event to every open socket of these people only (after commit): their
+    phone hears that their own registration or presence changed."""
+    ids = list(participant_ids)
+    if not ids:
+        return
+    for sid in db.session.scalars(select(SocketConnection.sid)
+                                  .where(SocketConnection.participant_id.in_(ids))):
+        socketio.emit(name, payload, to=sid)

@@ -56,6 +56,11 @@ def emit(sock, event, data):
     return sock.emit(event, data, callback=True)
 
 
+def heard(sock, event: str) -> list[dict]:
+    """The payloads of `event` this socket received since the last look."""
+    return [m["args"][0] for m in sock.get_received() if m["name"] == event]
+
+
 def actions(name: str) -> list[dict]:
     return [e.payload for e in db.session.scalars(
         select(AuditEvent).filter_by(action=name).order_by(AuditEvent.id))]
@@ -144,13 +149,17 @@ def test_an_outsider_who_reads_the_code_on_home_cannot_cast_a_counted_vote(app, 
     desk = staff(app, room["facilitator"])
     queue = desk.get("/animation/participants")
     assert "Visiteur Inconnu" in text_of(queue) and "Inscriptions en attente (1)" in text_of(queue)
+    sock.get_received()
     assert desk.post(f"/animation/participants/{person.id}/accepter").status_code == 302
     assert fresh_person(person.id).roster_status == "accepted"
+    # Their phone hears it at once (their sockets only), and reloads its vote screen.
+    assert heard(sock, "voter.changed") == [{"roster": "accepted"}]
     assert actions("roster.accepted") == [{"participant": person.id, "previous": "pending"}]
     assert tally(congress, bid)[2] == 2  # accepted, not present yet: not counted
     assert desk.post(f"/animation/presence/{person.id}", data={"present": "1"}
                      ).status_code == 302
     assert fresh_person(person.id).present
+    assert heard(sock, "voter.changed") == [{"present": True}]
     assert tally(congress, bid)[2] == 3
 
     assert NOTICE not in text_of(outsider.get(f"/c/{code}/vote"))
@@ -164,7 +173,8 @@ def test_an_outsider_who_reads_the_code_on_home_cannot_cast_a_counted_vote(app, 
 
 def test_tout_accepter_and_refuser(app, room):
     congress = room["congress"]
-    _, anne = join(app, name="Anne Joignante")
+    anne_client, anne = join(app, name="Anne Joignante")
+    room_listener = sock_for(app, fresh(app), congress)  # an anonymous phone of the room
     _, paul = join(app, name="Paul Joignant")
     intruder_client, intruder = join(app, name="Intrus Refusé")
     sock = sock_for(app, intruder_client, congress)
@@ -181,8 +191,12 @@ def test_tout_accepter_and_refuser(app, room):
     page = intruder_client.get(f"/c/{congress.join_code}/vote")
     assert page.status_code == 302 and "/rejoindre" in page.headers["Location"]
 
+    anne_phone = sock_for(app, anne_client, congress)
+    anne_phone.get_received()
     answer = desk.post("/animation/participants/tout-accepter")
     assert answer.status_code == 302
+    assert heard(anne_phone, "voter.changed") == [{"roster": "accepted"}]
+    assert heard(room_listener, "voter.changed") == []  # nobody else hears it
     assert "2 inscriptions acceptées." in text_of(desk.get(answer.headers["Location"]))
     assert {fresh_person(p.id).roster_status for p in (anne, paul)} == {"accepted"}
     assert fresh_person(intruder.id).roster_status == "refused"  # not in the queue

@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..extensions import db
 from ..links import base_url
 from ..models import PHASES, ROLES, STAFF_ROLES, Participant, new_token, utcnow
-from ..push import close_participant_sockets
+from ..push import close_participant_sockets, send_to_participants
 from ..queries import counts, owned_or_404, staff_congress
 from ..ratelimit import login_limit  # production (issue 6)
 from ..security import roles_required, safe_next, start_session
@@ -107,6 +107,7 @@ def accept(pid: int):
     """One click: a pending official joins the roster (they vote once marked present)."""
     person = owned_or_404(Participant, pid)
     if roster.accept(person, current_user.id):
+        send_to_participants([pid], "voter.changed", {"roster": "accepted"})
         flash(f"Inscription de {person.display_name} acceptée\u00a0: marquez sa présence pour "
               "qu'elle compte au vote.", "success")
     else:
@@ -119,6 +120,7 @@ def accept(pid: int):
 def accept_all():
     """« Tout accepter »: every pending official of the congress at once."""
     accepted = roster.accept_all(staff_congress(), current_user.id)
+    send_to_participants(accepted, "voter.changed", {"roster": "accepted"})
     n = len(accepted)
     flash(f"{n} inscription{'s' if n > 1 else ''} acceptée{'s' if n > 1 else ''}." if n
           else "Aucune inscription en attente.", "success" if n else "info")

@@ -367,12 +367,15 @@ def presence():
 def mark_presence(pid: int):
     person = owned_or_404(Participant, pid)
     try:
-        ballots.set_present(person, request.form.get("present") == "1", current_user.id)
+        changed = ballots.set_present(person, request.form.get("present") == "1",
+                                      current_user.id)
     except InputError as exc:
         db.session.rollback()
         flash(exc.message, "error")
     else:
         _push_open_progress(person.congress_id)
+        if changed:  # their phone shows the vote form (or stops showing it) at once
+            push.send_to_participants([pid], "voter.changed", {"present": person.present})
     return redirect(url_for("vote.presence") + f"#p-{pid}")
 
 

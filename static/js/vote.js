@@ -229,4 +229,9 @@
   socket.on("ballot.closed", function (b) {
     refreshSoon("Le scrutin « " + b.title + " » est clos.");
   });
+  // Sent to this person's sockets only: the facilitator accepted their registration or
+  // marked their presence, so what they may vote changed.
+  socket.on("voter.changed", function () {
+    refreshSoon("L'équipe d'animation a mis à jour votre inscription ou votre présence.");
+  });
 })();
