@@ -27,6 +27,20 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f"
 _NUMBER_SPACES = re.compile("[ \u00a0\u202f]")
 
 
+#: An idea has at least a few letters: « ok », « +1 » or « oui » say nothing yet (issue 14).
+MIN_LETTERS = 5
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def clean_idea(raw: str | None) -> str:
+    """`clean_text` for an idea (posted, edited, captured, imported): a few words at least."""
+    text = clean_text(raw)
+    if len(_LETTER.findall(text)) < MIN_LETTERS:
+        raise InputError(f"« {text[:20]} » ne dit pas encore quelle idée vous proposez : "
+                         "écrivez-la en quelques mots.", field="text")
+    return text
+
+
 def clean_text(raw: str | None, *, limit: int = MAX_TEXT, what: str = "La contribution") -> str:
     """Normalise a submitted text or explain, in French, why it cannot be accepted."""
     text = unicodedata.normalize("NFC", raw or "")
@@ -87,7 +101,8 @@ def create(congress: Congress, text: str, *, author: Participant | None = None,
     unique constraint says so too): another person's key finds nothing of theirs.
     """
     if client_key is not None and (not isinstance(client_key, str)
-                                   or not 0 < len(client_key) <= MAX_KEY):
+                                   or not 0 < len(client_key) <= MAX_KEY
+                                   or _CONTROL.search(client_key)):  # NUL: PostgreSQL's 500
         raise InputError("Clé de renvoi invalide : rechargez la page puis renvoyez votre "
                          "texte.", field="client_key")
     if client_key:
@@ -98,7 +113,7 @@ def create(congress: Congress, text: str, *, author: Participant | None = None,
             return existing, False
     if check_phase:
         require_open(congress)
-    body = clean_text(text)
+    body = clean_idea(text)
     if author is None:
         speaker_name = clean_line(speaker_name, limit=120, what="Le nom de l'orateur",
                                   required=True)
@@ -130,7 +145,7 @@ def _own(contribution: Contribution, participant: Participant) -> None:
 def edit(contribution: Contribution, participant: Participant, text: str) -> Contribution:
     _own(contribution, participant)
     require_open(contribution_congress(contribution))
-    contribution.text = clean_text(text)
+    contribution.text = clean_idea(text)
     contribution.updated_at = utcnow()
     # The text changed: the machine's earlier guess no longer holds, unless a human confirmed it.
     if not contribution.confirmed:
