@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from . import audit
-from .contributions import MAX_TEXT, POPULATION_MAX, clean_int, clean_line, clean_text
+from .contributions import MAX_TEXT, POPULATION_MAX, clean_idea, clean_int, clean_line
 from .csv_io import Column, CsvError, read_rows, write_rows
 from .errors import InputError
 from .extensions import db
@@ -93,7 +93,7 @@ def import_contributions(congress: Congress, data: bytes, actor_id: int | None =
     for row in rows:
         line = row["_line"]
         try:
-            text = clean_text(row["text"])
+            text = clean_idea(row["text"])
         except InputError as exc:
             raise CsvError(exc.message, line) from None
         channel = CHANNEL_ALIASES.get((row["channel"] or "online").lower())
