@@ -52,12 +52,19 @@ def screen(code: str):
     state = snapshot(congress, "projector")
     codes = [t["code"] for t in state["picture"]["themes"]]
     url = join_url(congress.join_code)
-    # What people type: host and path; the code is shown beside it (the QR code has it all).
-    short = url.split("://", 1)[-1].split("?", 1)[0]
+    # In vote mode the corner shows the vote page instead (issue 14): phones go straight
+    # to their ballot.
+    vote_url = absolute_url("vote.phone", code=congress.join_code)
     return render_template("projector/screen.html", congress=congress, state=state,
                            colour={c: i for i, c in enumerate(codes)}, off_topic=OFF_TOPIC,
-                           anchors=anchors(codes), join_url=url, short_url=short,
-                           qr=qr_data_uri(url), ticker=state["latest"][:TICKER])
+                           anchors=anchors(codes), join_url=url, short_url=_short(url),
+                           qr=qr_data_uri(url), vote_short_url=_short(vote_url),
+                           vote_qr=qr_data_uri(vote_url), ticker=state["latest"][:TICKER])
+
+
+def _short(url: str) -> str:
+    """What people type: host and path (the QR code has it all)."""
+    return url.split("://", 1)[-1].split("?", 1)[0]
 
 
 @bp.get("/<code>/etat.json")

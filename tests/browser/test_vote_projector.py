@@ -86,6 +86,10 @@ def test_a_closed_ballot_fits_the_projector_styled_with_its_three_bars(
         assert len(fills) == 3 and all(f not in ("", "rgb(0, 0, 0)", "none") for f in fills), \
             fills  # styled: unstyled SVG bars came out as black rectangles
         assert page.evaluate(FITS) == [], path
+        if path.endswith(CODE):  # the main projector's corner: the vote's QR code and URL
+            assert page.locator(".join-vote").is_visible()
+            assert not page.locator(".join-participate").is_visible()
+            assert f"/c/{CODE}/vote" in page.inner_text(".join-vote")
         name = "screen" if path.endswith(CODE) else "vote"
         screenshot(page, f"vote-projector-{name}-{size['width']}x{size['height']}",
                    directory=voted_server.log.parent)
