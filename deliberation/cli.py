@@ -134,17 +134,33 @@ def demo_info_command(base_url: str | None):
     someone = db.session.scalar(select(Participant).filter_by(
         congress_id=congress.id, role="participant", token_revoked_at=None)
         .order_by(Participant.id))
+    code = congress.join_code
+    login = f"{base}/animation/connexion"
+    lines = [
+        ("Officiel·le (lien d'invitation)", f"{base}/i/{someone.invite_token}"
+         if someone else f"{base}/rejoindre"),
+        ("Rejoindre avec le code", f"{base}/rejoindre?code={code}"),
+        ("Page du congrès", f"{base}/c/{code}"),
+        ("Débat en direct (téléphone)", f"{base}/c/{code}/direct"),
+        ("Vote (téléphone)", f"{base}/c/{code}/vote"),
+        ("Amendements (téléphone)", f"{base}/c/{code}/amendements"),
+        ("Connexion de l'équipe", f"{login}  (animation : {DEMO_FACILITATOR[0]} / "
+         f"{DEMO_FACILITATOR[1]} ; relevé : {DEMO_SCRIBE[0]} / {DEMO_SCRIBE[1]})"),
+        ("Tableau du débat", f"{base}/animation/tableau"),
+        ("Relevé en séance", f"{base}/animation/releve"),
+        ("Rédaction de la motion", f"{base}/animation/redaction"),
+        ("Présence et procurations", f"{base}/animation/presence"),
+        ("Scrutins", f"{base}/animation/scrutins"),
+        ("Projecteur", f"{base}/projecteur/{code}"),
+        ("Projecteur du vote", f"{base}/projecteur/{code}/vote"),
+        ("Motion publiée", f"{base}/motion/{code}"),
+        ("Relevé des idées", f"{base}/motion/{code}/releve"),
+    ]
+    width = max(len(label) for label, _ in lines)
     click.echo("")
-    click.echo(f"  Motion — {congress.title} (code {congress.join_code})")
-    click.echo(f"  Participant·e (lien d'invitation) : {base}/i/{someone.invite_token}"
-               if someone else f"  Participant·e : {base}/rejoindre")
-    click.echo(f"  Rejoindre avec le code          : {base}/rejoindre?code={congress.join_code}")
-    click.echo(f"  Contributions                   : {base}/c/{congress.join_code}/contributions")
-    click.echo(f"  Animation                       : {base}/animation/connexion  "
-               f"({DEMO_FACILITATOR[0]} / {DEMO_FACILITATOR[1]})")
-    click.echo(f"  Relevé des idées (scribe)       : {base}/animation/connexion  "
-               f"({DEMO_SCRIBE[0]} / {DEMO_SCRIBE[1]})")
-    click.echo(f"  Projecteur                      : {base}/projecteur/{congress.join_code}")
+    click.echo(f"  Motion — {congress.title} (code {code})")
+    for label, url in lines:
+        click.echo(f"  {label.ljust(width)} : {url}")
     click.echo("")
 
 

@@ -91,3 +91,19 @@ def test_load_demo_reset_never_wipes_a_real_congress(runner, app, congress):
     assert "d'autres congrès que la démonstration (TEST26)" in answer.output
     db.session.remove()
     assert db.session.scalar(select(Congress).filter_by(join_code="TEST26")) is not None
+
+
+def test_demo_info_prints_every_screen_once_and_each_address_works(runner, app, client):
+    # A new user runs `make run` and should never have to guess a URL (issue 14).
+    assert runner.invoke(args=["load-demo", "--no-sort"]).exit_code == 0
+    output = runner.invoke(args=["demo-info", "--base-url", "http://localhost"]).output
+    urls = [line.split(" : ", 1)[1].split("  (")[0].strip()
+            for line in output.splitlines() if " : http://localhost" in line]
+    assert len(urls) == len(set(urls)) >= 15, output  # each screen once
+    for needed in ("/animation/redaction", "/animation/scrutins", "/animation/presence",
+                   "/c/RURAL26/vote", "/projecteur/RURAL26/vote"):
+        assert any(url.endswith(needed) for url in urls), needed
+    for url in urls:  # every address exists (staff ones ask for a login first)
+        status = client.get(url.removeprefix("http://localhost")).status_code
+        unpublished = "/motion/" in url  # 404 until the motion is published
+        assert status in (200, 302, 403) or (unpublished and status == 404), (url, status)
