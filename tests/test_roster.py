@@ -209,6 +209,12 @@ def test_tout_accepter_and_refuser(app, room):
     answer = desk.post(f"/animation/participants/{anne.id}/refuser")
     assert "n'est pas en attente de validation" in text_of(desk.get(answer.headers["Location"]))
     assert fresh_person(anne.id).roster_status == "accepted"
+    # Changing one's mind about a refusal: on the roster again, access given by a new link.
+    answer = desk.post(f"/animation/participants/{intruder.id}/accepter")
+    assert "son accès reste fermé" in text_of(desk.get(answer.headers["Location"]))
+    assert fresh_person(intruder.id).roster_status == "accepted"
+    desk.post(f"/animation/participants/{intruder.id}/nouveau-lien")
+    assert fresh_person(intruder.id).is_active
 
 
 def test_the_dashboard_reminds_the_facilitator_of_the_queue(app, room):

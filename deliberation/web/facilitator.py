@@ -108,8 +108,12 @@ def accept(pid: int):
     person = owned_or_404(Participant, pid)
     if roster.accept(person, current_user.id):
         send_to_participants([pid], "voter.changed", {"roster": "accepted"})
-        flash(f"Inscription de {person.display_name} acceptée\u00a0: marquez sa présence pour "
-              "qu'elle compte au vote.", "success")
+        if person.is_active:
+            flash(f"Inscription de {person.display_name} acceptée\u00a0: marquez sa présence "
+                  "pour qu'elle compte au vote.", "success")
+        else:  # refused earlier: their access was closed with the refusal
+            flash(f"Inscription de {person.display_name} acceptée, mais son accès reste "
+                  "fermé\u00a0: « Nouveau lien » lui en donne un.", "success")
     else:
         flash(f"{person.display_name} est déjà inscrit·e.", "info")
     return redirect(url_for("facilitator.participants") + "#file-attente")
