@@ -8,6 +8,9 @@
   if (!root || !live) { return; }
   var labels = JSON.parse(root.dataset.labels || "{}");
   var canSupport = root.dataset.canSupport === "1";
+  // Ideas this official already supports: never offered « +1 » again, wherever they show.
+  var supportedIds = {};
+  JSON.parse(root.dataset.supported || "[]").forEach(function (id) { supportedIds[id] = true; });
   var supportUrl = root.dataset.supportUrl;  // ends with /0: the id goes there
   var latest = document.getElementById("latest");
   var MAX = 30;
@@ -58,7 +61,11 @@
     meta.appendChild(s);
     meta.appendChild(document.createTextNode(c.supports > 1 ? " soutiens" : " soutien"));
     li.appendChild(meta);
-    if (canSupport) { li.appendChild(supportForm(c.id)); }
+    if (supportedIds[c.id]) {
+      li.appendChild(el("p", "supported", "Vous soutenez cette idée."));
+    } else if (canSupport) {
+      li.appendChild(supportForm(c.id));
+    }
     return li;
   }
 
@@ -115,9 +122,14 @@
     var answer = function (ack) {
       if (ack && ack.ok) {
         setSupports(id, ack.supports);
-        var done = el("p", "supported", "Vous soutenez cette idée.");
-        done.setAttribute("role", "status");
-        form.replaceWith(done);
+        supportedIds[id] = true;
+        // The same idea may show twice (latest ideas and similar ideas): no +1 left on it.
+        Array.prototype.forEach.call(
+          document.querySelectorAll('form[data-support="' + id + '"]'), function (other) {
+            var done = el("p", "supported", "Vous soutenez cette idée.");
+            if (other === form) { done.setAttribute("role", "status"); }
+            other.replaceWith(done);
+          });
       } else {
         var err = form.querySelector(".feedback") || el("span", "feedback is-error");
         err.setAttribute("role", "alert");
@@ -166,7 +178,7 @@
             meta.appendChild(s);
             meta.appendChild(document.createTextNode(c.supports > 1 ? " soutiens" : " soutien"));
             li.appendChild(meta);
-            if (c.supported) {
+            if (c.supported || supportedIds[c.id]) {
               li.appendChild(el("p", "supported", "Vous soutenez cette idée."));
             } else if (canSupport && !c.own) {
               li.appendChild(supportForm(c.id));

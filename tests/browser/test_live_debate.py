@@ -266,6 +266,12 @@ def test_official_supports_a_similar_idea_instead_of_duplicating(debate_server, 
             print("DEBUG similar", page.inner_text("#similaires"))
             raise
         assert int(item.locator("[data-supports]").inner_text()) == before + 1
+        # issue 14: no « +1 » left on that idea anywhere on the page, nor after a reload
+        supported = item.get_attribute("data-id")
+        assert page.locator(f'form[data-support="{supported}"]').count() == 0
+        page.reload()
+        connected(page)
+        assert page.locator(f'form[data-support="{supported}"]').count() == 0
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
