@@ -173,7 +173,11 @@ def test_edit_and_withdraw_own_contribution(client, congress, official):
     client.post(f"/contributions/{contribution.id}/modifier", data={"text": "Seconde version"})
     db.session.refresh(contribution)
     assert contribution.text == "Seconde version"
-    client.post(f"/contributions/{contribution.id}/retirer")
+    asked = client.post(f"/contributions/{contribution.id}/retirer")
+    assert "Retirer cette contribution" in text_of(asked)  # confirmation first
+    db.session.refresh(contribution)
+    assert contribution.status == "visible"
+    client.post(f"/contributions/{contribution.id}/retirer", data={"confirm": "oui"})
     db.session.refresh(contribution)
     assert contribution.status == "withdrawn"
     assert "Seconde version" not in text_of(client.get("/c/TEST26/contributions"))

@@ -223,8 +223,12 @@ def edit(contribution_id: int):
 @bp.post("/contributions/<int:contribution_id>/retirer")
 @login_required
 def withdraw(contribution_id: int):
+    """Withdraw one's own contribution, after a confirmation page (issue 14: « Retirer »
+    acted at once, with no way back)."""
     contribution = _own_contribution(contribution_id)
     congress = db.session.get(Congress, contribution.congress_id)
+    if request.form.get("confirm") != "oui":
+        return render_template("withdraw.html", congress=congress, contribution=contribution)
     try:
         contrib.withdraw(contribution, current_user._get_current_object())
         db.session.commit()
