@@ -27,8 +27,9 @@ survive a crash. Everything here happens around that transaction, never inside i
   PostgreSQL, `VACUUM FULL ballot_box` rewrites the table and its indexes into new
   files, so no dead version, old tuple header or stale index entry survives (plain
   `VACUUM` when the table's lock cannot be had quickly). What could not finish (a reader
-  holding the WAL, a transaction holding the table) is retried by the scheduler every
-  `BALLOT_BOX_SCRUB_RETRY_S` (5 s) until it does.
+  holding the WAL, a transaction holding the table, or one older than the close, which
+  still sees the old papers so that VACUUM FULL would copy them) is retried by the
+  scheduler every `BALLOT_BOX_SCRUB_RETRY_S` (5 s) until it does.
 
 A re-draw never loses nor doubles a paper: `DELETE ... RETURNING choice` hands back
 exactly the papers it deleted and the same transaction inserts exactly those again; it
@@ -56,7 +57,7 @@ log = logging.getLogger(__name__)
 
 #: The scheduler channel of the open ballots' re-draws (key: the ballot id).
 CHANNEL = "ballot.box.redraw"
-#: The scheduler channel of the scrubs retried after a close (one key: the table).
+#: The scheduler channel of the scrubs retried after a close (key: the ballot id).
 SCRUB_CHANNEL = "ballot.box.scrub"
 #: PostgreSQL advisory lock space of the re-draws (audit 7410001, refits 7410002).
 REDRAW_LOCK = 7410003
@@ -142,32 +143,34 @@ def _hold_open_ballot(ballot_id: int) -> bool:
                              .with_for_update(read=True)) is not None
 
 
-def scrub() -> bool:
+def scrub(ballot_id: int) -> bool:
     """After a secret ballot's close has committed: erase the old images of its papers
-    from the database's files. True when everything could be erased now; otherwise
-    (a reader held the SQLite WAL, a transaction held ballot_box on PostgreSQL) it is
-    tried again every `BALLOT_BOX_SCRUB_RETRY_S` until it succeeds."""
+    from the database's files. True when everything could be erased now; otherwise (a
+    reader held the SQLite WAL; on PostgreSQL a transaction held ballot_box, or one older
+    than the close could still see the old papers) it is tried again every
+    `BALLOT_BOX_SCRUB_RETRY_S` until it succeeds."""
     config = current_app.config
-    done = _clear_old_images(full=True,
+    done = _clear_old_images(full=True, ballot_id=ballot_id,
                              busy_ms=int(config.get("BALLOT_BOX_SCRUB_WAIT_MS", 1000)))
     if not done:
-        scheduler.offer(current_app._get_current_object(), SCRUB_CHANNEL, "box")
+        scheduler.offer(current_app._get_current_object(), SCRUB_CHANNEL, ballot_id)
     return done
 
 
-def _retry_scrub() -> None:
+def _retry_scrub(ballot_id: int) -> None:
     """The scheduler's retry of a scrub that could not finish (never waits long)."""
-    if not _clear_old_images(full=True, busy_ms=RETRY_CHECKPOINT_BUSY_MS):
-        scheduler.offer(current_app._get_current_object(), SCRUB_CHANNEL, "box")
+    if not _clear_old_images(full=True, ballot_id=ballot_id,
+                             busy_ms=RETRY_CHECKPOINT_BUSY_MS):
+        scheduler.offer(current_app._get_current_object(), SCRUB_CHANNEL, ballot_id)
 
 
-def _clear_old_images(*, full: bool, busy_ms: int) -> bool:
+def _clear_old_images(*, full: bool, busy_ms: int, ballot_id: int | None = None) -> bool:
     dialect = _dialect()
     try:
         if dialect == "sqlite":
             return _checkpoint_sqlite(busy_ms)
         if dialect == "postgresql":
-            return _vacuum_postgresql(full=full)
+            return _vacuum_postgresql(full=full, ballot_id=ballot_id)
     except SQLAlchemyError:
         log.exception("clearing the ballot box's old images failed")
         return False
@@ -191,16 +194,35 @@ def _checkpoint_sqlite(busy_ms: int) -> bool:
     return not busy
 
 
-def _vacuum_postgresql(*, full: bool) -> bool:
+#: Sessions of this database whose snapshot or transaction is older than the close of
+#: a ballot (the close wrote its papers: their xmin is the close's xid). While one runs,
+#: the papers the close deleted are still visible to it, and VACUUM FULL would copy
+#: them into the new file. Other roles' sessions are seen only with pg_read_all_stats.
+_OLDER_SESSIONS = text("""
+    SELECT count(*) FROM pg_stat_activity
+    WHERE datname = current_database() AND pid <> pg_backend_pid()
+      AND greatest(coalesce(age(backend_xmin), -1), coalesce(age(backend_xid), -1))
+          >= (SELECT age(xmin) FROM ballot_box WHERE ballot_id = :ballot LIMIT 1)
+""")
+
+
+def _vacuum_postgresql(*, full: bool, ballot_id: int | None = None) -> bool:
     """VACUUM ballot_box on a connection of its own (VACUUM refuses a transaction).
 
     FULL rewrites the table and its indexes into new files: no dead version, old tuple
-    header or stale index entry survives. It takes the table's exclusive lock, so it
-    waits at most FULL_VACUUM_LOCK_TIMEOUT for the transactions of the moment, then
-    falls back to a plain VACUUM (dead versions gone, their bytes left in free space).
+    header or stale index entry survives. Not while a session older than the ballot's
+    close runs (it would keep the old papers alive: False, tried again later). It takes
+    the table's exclusive lock, so it waits at most FULL_VACUUM_LOCK_TIMEOUT for the
+    transactions of the moment, then falls back to a plain VACUUM (dead versions gone,
+    their bytes left in free space).
     """
     name = db.engine.dialect.identifier_preparer.format_table(_BOX)
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        if full and ballot_id is not None and connection.execute(
+                _OLDER_SESSIONS, {"ballot": ballot_id}).scalar():
+            log.info("ballot %s closed: VACUUM FULL %s waits for older transactions",
+                     ballot_id, name)
+            return False
         if full:
             connection.exec_driver_sql(f"SET lock_timeout = '{FULL_VACUUM_LOCK_TIMEOUT}'")
             try:
@@ -241,4 +263,5 @@ def _scrub_pace(config) -> Pace:
 
 
 scheduler.channel(CHANNEL, lambda ballot_id, _value: _redraw_due(ballot_id), pace=_pace)
-scheduler.channel(SCRUB_CHANNEL, lambda _key, _value: _retry_scrub(), pace=_scrub_pace)
+scheduler.channel(SCRUB_CHANNEL, lambda ballot_id, _value: _retry_scrub(ballot_id),
+                  pace=_scrub_pace)

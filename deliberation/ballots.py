@@ -162,7 +162,7 @@ def close_ballot(ballot_id: int, actor_id: int | None = None) -> Ballot:
                  adopted=snapshot["adopted"])
     db.session.commit()
     if ballot.secret:
-        ballot_box.scrub()  # the old images of the papers, out of the database's files
+        ballot_box.scrub(ballot_id)  # the papers' old images, out of the files
     db.session.refresh(ballot)
     if ballot.amendment_id is not None:
         _settle_amendment(ballot)

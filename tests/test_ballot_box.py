@@ -13,6 +13,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -74,6 +75,19 @@ def close_over_http(app, ballot_id: int) -> None:
     assert facilitator.post(f"/animation/scrutins/{ballot_id}/clore").status_code == 302
     db.session.expire_all()
     assert db.session.get(Ballot, ballot_id).state == "closed"
+    db.session.commit()
+    finish_scrubs()
+
+
+def finish_scrubs() -> None:
+    """The scheduler's retries of a held-up scrub, until done: on PostgreSQL any session
+    older than the close holds it up, and the test database is shared with other runs."""
+    for _ in range(120):
+        if not push.scheduler.pending(ballot_box.SCRUB_CHANNEL):
+            return
+        time.sleep(0.5)
+        push.scheduler.run_due(ballot_box.SCRUB_CHANNEL, pace=Pace())
+    assert not push.scheduler.pending(ballot_box.SCRUB_CHANNEL), "scrub never finished"
 
 
 def box_ids(ballot_id: int) -> set[str]:
@@ -330,9 +344,13 @@ def test_the_timer_pace_comes_from_the_configuration(app):
     assert ballot_box._pace({"TESTING": True}).background is False
 
 
-def test_a_scrub_held_up_at_the_close_is_retried_until_done(app, room):
-    """A reader holds the SQLite WAL, or a transaction holds ballot_box on PostgreSQL,
-    when the ballot closes: the scrub gives up, and the scheduler's retry finishes it."""
+@pytest.mark.parametrize("hold", ["lock", "snapshot"])
+def test_a_scrub_held_up_at_the_close_is_retried_until_done(app, room, hold):
+    """When the ballot closes, a reader holds the SQLite WAL; on PostgreSQL a transaction
+    holds ballot_box (lock), or an older snapshot still sees the old papers (snapshot):
+    the scrub gives up, and the scheduler's retry finishes it."""
+    if hold == "snapshot" and db.engine.dialect.name == "sqlite":
+        pytest.skip("on SQLite a snapshot is a reader: the lock case")
     congress, people = room["congress"], room["people"]
     bid = open_secret_ballot(congress)
     for person, choice in zip(people[:6], PLAN[7:13], strict=True):
@@ -345,21 +363,24 @@ def test_a_scrub_held_up_at_the_close_is_retried_until_done(app, room):
         holder = sqlite3.connect(db.engine.url.database, isolation_level=None)
         holder.execute("BEGIN")
         holder.execute("SELECT count(*) FROM ballot_box").fetchall()
-    else:
+    elif hold == "lock":
         holder = db.engine.connect()
         holder.execute(text("SELECT count(*) FROM ballot_box")).scalar()
+    else:  # a report running since before the close, on another table
+        holder = db.engine.connect().execution_options(isolation_level="REPEATABLE READ")
+        holder.execute(text("SELECT count(*) FROM congress")).scalar()
     try:
         ballots.close_ballot(bid)
-        assert push.scheduler.pending(ballot_box.SCRUB_CHANNEL) == {"box": None}
+        assert push.scheduler.pending(ballot_box.SCRUB_CHANNEL) == {bid: None}
         if sqlite:
             assert sqlite_files()["-wal"] != b""
         assert push.scheduler.run_due(ballot_box.SCRUB_CHANNEL, pace=Pace()) == 1
-        assert push.scheduler.pending(ballot_box.SCRUB_CHANNEL) == {"box": None}  # still held
+        assert push.scheduler.pending(ballot_box.SCRUB_CHANNEL) == {bid: None}  # still held
     finally:
         holder.rollback()
         holder.close()
     assert push.scheduler.run_due(ballot_box.SCRUB_CHANNEL, pace=Pace()) == 1
-    assert push.scheduler.pending(ballot_box.SCRUB_CHANNEL) == {}
+    finish_scrubs()
     db.session.commit()
     if sqlite:
         files = sqlite_files()
