@@ -859,8 +859,8 @@ def verify_report(anchor: dict[str, Any] | None = None) -> tuple[list[str], list
         elif not ballot.secret:
             differing = [v for v, choice in stored.items() if logged.get(v) != choice]
             if differing:
-                said = formats.plural(len(differing), "vote diffère", "votes diffèrent")
-                found.append(f"{name} : {said} du journal d'audit.")
+                differ = formats.plural(len(differing), "vote diffère", "votes diffèrent")
+                found.append(f"{name} : {differ} du journal d'audit.")
         if ballot.state == "draft" and stored:
             found.append(f"{name} : des votes existent alors qu'il n'a jamais été ouvert.")
         if ballot.results is not None and ballot.id in closed_counts and not voting.same_tally(

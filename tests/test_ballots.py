@@ -493,7 +493,7 @@ def test_phone_vote_over_http(hall, client):
     bid = new_ballot(congress)
     login(client, me)
     page = client.get(f"/c/{congress.join_code}/vote")
-    assert page.status_code == 200 and "Confirmer mon vote" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "Voter</button>" in page.get_data(as_text=True)
     headers = {"Accept": "application/json"}
     url = f"/c/{congress.join_code}/vote/{bid}"
     answer = client.post(url, data={"choice": "pour", "key": "clef-http-0001"}, headers=headers)

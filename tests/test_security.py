@@ -527,14 +527,14 @@ def test_contributions_are_rate_limited_on_the_form_and_the_api(limited):
     client = app.test_client()
     login(client, _Person(data, "participant"))
     url = f"/c/{data['code']}/contribuer"
-    assert [client.post(url, data={"text": f"Idée {i}"}).status_code
+    assert [client.post(url, data={"text": f"Idée numéro {i}"}).status_code
             for i in range(2)] == [302, 302]
     assert _is_429_in_french(client.post(url, data={"text": "Une de trop"}))
     api = f"/api/congresses/{data['code']}/contributions"
     congress = db.session.scalar(select(Congress).filter_by(join_code=data["code"]))
     headers = {"Authorization": f"Bearer {make_person(congress, 'Autre élue').invite_token}"}
     for i in range(2):
-        assert app.test_client().post(api, json={"text": f"API {i}"},
+        assert app.test_client().post(api, json={"text": f"Idée par l'API n° {i}"},
                                       headers=headers).status_code == 201
     response = app.test_client().post(api, json={"text": "API de trop"}, headers=headers)
     assert response.status_code == 429 and "Trop de demandes" in response.json["error"]

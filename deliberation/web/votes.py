@@ -40,6 +40,13 @@ STATUS_MESSAGES = {
     "changed": "Votre vote a été modifié.",
     "unchanged": "Votre vote est inchangé.",
 }
+#: A vote cast for someone else is confirmed as theirs, never as « votre vote » (issue 14).
+PROXY_MESSAGES = {
+    "counted": "Le vote de {name} (procuration) est enregistré.",
+    "repeat": "Le vote de {name} (procuration) est enregistré.",
+    "changed": "Le vote de {name} (procuration) a été modifié.",
+    "unchanged": "Le vote de {name} (procuration) est inchangé.",
+}
 
 
 # --- helpers shared with templates -------------------------------------------------------
@@ -180,6 +187,9 @@ def cast(code: str, ballot_id: int):
         flash(message, "error")
         return redirect(url_for("vote.phone", code=congress.join_code))
     message = STATUS_MESSAGES[outcome["status"]]
+    if holder_id is not None:
+        giver_person = db.session.get(Participant, voter_id)
+        message = PROXY_MESSAGES[outcome["status"]].format(name=giver_person.display_name)
     if outcome.get("choice"):
         message += f" Choix : {voting.CHOICE_LABELS[outcome['choice']]}."
     message += f" Reçu : {outcome['receipt']}."

@@ -16,9 +16,16 @@
   // The server's wording (web/votes.py STATUS_MESSAGES), for answers that come by socket.
   var STATUS = { counted: "Votre vote est enregistré.", repeat: "Votre vote est enregistré.",
     changed: "Votre vote a été modifié.", unchanged: "Votre vote est inchangé." };
+  // A vote cast for someone else (procuration) is confirmed as theirs (PROXY_MESSAGES).
+  var PROXY = { counted: "est enregistré.", repeat: "est enregistré.", changed: "a été modifié.",
+    unchanged: "est inchangé." };
   var RETRY_DELAYS = [500, 1000, 2000, 4000, 4000, 4000];
   var SOCKET_WAIT_MS = 4000;
   var NBSP = "\u00a0";
+  // What only a page with JavaScript does (it updates by itself) is said only there.
+  Array.prototype.forEach.call(document.querySelectorAll(".js-only"), function (node) {
+    node.hidden = false;
+  });
   var busy = 0;
   var socket = null;
 
@@ -122,10 +129,12 @@
     });
   }
 
-  function socketMessage(answer) {
+  function socketMessage(answer, form) {
     // As web/votes.py words it over HTTP (and audit.receipt_line for the chain's head).
     if (answer.message) { return answer.message; }
-    var text = STATUS[answer.status] || STATUS.counted;
+    var proxy = form && form.dataset.proxyName;
+    var text = proxy ? "Le vote de " + proxy + " (procuration) " + (PROXY[answer.status] || PROXY.counted)
+      : STATUS[answer.status] || STATUS.counted;
     if (answer.choice) { text += " Choix" + NBSP + ": " + LABELS[answer.choice] + "."; }
     text += " Reçu" + NBSP + ": " + answer.receipt + ".";
     var anchor = answer.audit;
@@ -148,7 +157,7 @@
     socket.timeout(SOCKET_WAIT_MS).emit("ballot.vote", payload, function (error, answer) {
       if (error || !answer || answer.code === "retry") { send(form, 0, done); return; }
       if (!answer.ok) { done(false, answer.error || "Vote refusé."); return; }
-      answer.message = socketMessage(answer);
+      answer.message = socketMessage(answer, form);
       done(true, answer);
     });
   }
