@@ -11,7 +11,7 @@ the key file created on first use, see `audit_key`) cannot forge an entry, nor
 recompute the chain after a change. Whoever holds both can; what they cannot do is
 rewrite what a publication already printed: every published result carries the hash
 and position of one entry (`published_anchor`), and `verify --against` checks the
-database against it (docs/security-chain.md).
+database against it (docs/security.md).
 
 Entries written before the key existed are plain sha256 of their canonical JSON,
 previous hash included (`_digest`). The first keyed write into such a database first

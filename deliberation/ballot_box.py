@@ -4,7 +4,7 @@ CNIL deliberation 2019-053 asks that the list of voters (the émargement, our
 `ballot_voter`) be kept apart from the ballot box (`ballot_box`). The schema already
 keeps them apart: a paper is a random id and a choice. This module makes sure the
 *storage* does not join them again — row order, transaction ids, old row images in free
-pages or in the write-ahead log (docs/security-ballots.md says exactly what remains).
+pages or in the write-ahead log (docs/security.md says exactly what remains).
 
 A vote still writes its register row and its paper in one transaction: that is what
 makes a vote counted or refused, never lost nor doubled, and an acknowledged vote

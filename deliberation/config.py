@@ -62,7 +62,7 @@ class Config:
     PUBLIC_URL = os.environ.get("PUBLIC_URL") or None
     # The audit chain's key (issue 13): kept outside the database. AUDIT_KEY (32
     # characters or more), else this file, created with mode 0600 on first use beside
-    # the secret key (deliberation/audit.py, docs/security-chain.md).
+    # the secret key (deliberation/audit.py, docs/security.md).
     AUDIT_KEY = os.environ.get("AUDIT_KEY") or None
     AUDIT_KEY_FILE = os.environ.get("AUDIT_KEY_FILE") or str(INSTANCE / "audit_key")
 
