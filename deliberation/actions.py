@@ -66,6 +66,18 @@ def capture(congress: Congress, actor: Participant, data: dict[str, Any]) -> Out
     })
 
 
+#: A key already stored for someone else (keys are unique in the whole table, and another
+#: person's answer is never returned): the page makes a new key when reloaded.
+KEY_TAKEN = ("Cette clé d'action est déjà prise par une autre personne : rechargez la page, "
+             "puis refaites l'action.")
+
+
+def _applied(key, actor) -> AppliedAction | None:
+    """The action this sender already applied under `key`, in their congress."""
+    return db.session.scalar(select(AppliedAction).filter_by(
+        key=key, congress_id=actor.congress_id, actor_id=actor.id))
+
+
 def _fail(message: str) -> dict:
     return {"ok": False, "error": message}
 
@@ -154,11 +166,13 @@ def perform(name: str, data, user) -> dict:
         key = data.get("key")
         if not isinstance(key, str) or not KEY.match(key):
             raise InputError("Clé d'action manquante ou invalide (8 à 64 caractères).")
-        done = db.session.scalar(select(AppliedAction).filter_by(key=key))
+        done = _applied(key, actor)
         if done is not None:
-            if done.actor_id != actor.id or done.action != name:
+            if done.action != name:
                 raise InputError("Cette clé d'action a déjà servi pour une autre action.")
             return done.result
+        if db.session.scalar(select(AppliedAction.id).filter_by(key=key)) is not None:
+            raise InputError(KEY_TAKEN)  # unique in the table: never their answer
         congress = db.session.get(Congress, actor.congress_id)
         outcome = apply(congress, actor, data)
         ack = {"ok": True, **outcome.result}
@@ -171,9 +185,11 @@ def perform(name: str, data, user) -> dict:
     except IntegrityError:
         # The same key applied at the same moment elsewhere: answer as the first one did.
         db.session.rollback()
-        done = db.session.scalar(select(AppliedAction).filter_by(key=data.get("key")))
+        done = _applied(data.get("key"), user)
         if done is not None and done.action == name:
             return done.result
+        if db.session.scalar(select(AppliedAction.id).filter_by(key=data.get("key"))):
+            return _fail(KEY_TAKEN)
         return _fail("Action refusée par la base de données : rechargez la page.")
     except Exception:
         db.session.rollback()

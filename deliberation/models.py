@@ -62,9 +62,10 @@ MAJORITY_RULES = ("simple", "two_thirds", "absolute")
 OFF_TOPIC = "hors_theme"
 #: Statuses the sorting engine reads, and the screens count in recurring points.
 SORTED_STATUSES = ("visible", "duplicate")
-#: The largest id a row can have (signed 64 bits: SQLite's INTEGER, PostgreSQL's BIGINT).
-#: A larger number in a URL, form or socket event names no row; SQLite cannot even bind it.
-MAX_ID = 2**63 - 1
+#: The largest id a row can have: ids are INTEGER, 32 bits on PostgreSQL (SQLite's take 64).
+#: A larger number in a URL, form or socket event names no row; the databases cannot even
+#: bind it (PostgreSQL: "integer out of range", SQLite past 2**63 - 1).
+MAX_ID = 2**31 - 1
 
 
 def is_row_id(value: Any) -> bool:

@@ -58,7 +58,10 @@ def init_app(app: Flask) -> None:
         auth = auth if isinstance(auth, dict) else {}
         code = str(auth.get("congress") or request.args.get("congress") or "").upper()[:16]
         audience = str(auth.get("audience") or request.args.get("audience") or "participants")
-        congress = db.session.scalar(select(Congress).filter_by(join_code=code))
+        # A NUL or a lone surrogate never reaches the query (PostgreSQL refuses a NUL in a
+        # text, SQLite cannot encode a surrogate): no code holds either.
+        congress = db.session.scalar(select(Congress).filter_by(join_code=code)) \
+            if code.isprintable() else None
         if congress is None or audience not in AUDIENCES:
             return False
         if audience in STAFF_AUDIENCES and not (
@@ -74,6 +77,25 @@ def init_app(app: Flask) -> None:
         # update is lost on reconnection
         emit("snapshot", snapshot(congress, audience))
         return True
+
+    @socketio.on_error_default
+    def on_error(exc: Exception):
+        """Any event whose handler raised, or that came with more arguments than it takes:
+        the sender still hears a refusal (a connection is refused), never silence."""
+        db.session.rollback()
+        extra_arguments = isinstance(exc, TypeError) and exc.__traceback__ is not None \
+            and exc.__traceback__.tb_next is None  # raised by the call, not inside it
+        if request.event.get("message") == "connect":
+            if not extra_arguments:
+                current_app.logger.error("socket connect failed", exc_info=exc)
+            return False
+        if extra_arguments:
+            return {"ok": False, "error": "Message illisible : un seul objet JSON est attendu.",
+                    "code": "invalid"}
+        current_app.logger.error("socket event %s failed", request.event.get("message"),
+                                 exc_info=exc)
+        return {"ok": False, "error": "Une erreur est survenue ; rien n'a été enregistré. "
+                                      "Réessayez.", "code": "retry"}
 
     init_ballot_events()  # --- ballots --- (handlers defined at the end of this module)
     init_debate_events()  # --- live debate (issue 4) --- (handlers at the end of this module)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from ..extensions import db
@@ -19,6 +20,9 @@ MESSAGES = {
     500: ("Erreur du serveur", "Un problème est survenu de notre côté ; rien de ce que vous avez saisi n'a été enregistré à moitié. Réessayez dans un instant."),  # noqa: E501
     503: ("Service momentanément indisponible", "La base de données ne répond pas. Réessayez dans un instant."),  # noqa: E501
 }
+
+UNREADABLE = ("La demande contient des données illisibles (caractère invalide ou structure "
+              "trop imbriquée) : rien n'a été enregistré. Corrigez-la puis réessayez.")
 
 
 def _respond(code: int, detail: str | None = None):
@@ -46,6 +50,15 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         return _respond(exc.code or 500)
+
+    @app.errorhandler(RecursionError)
+    @app.errorhandler(UnicodeError)
+    @app.errorhandler(DataError)
+    def unreadable(exc: Exception):
+        """Input no parser or database can take: JSON nested 50,000 deep, a lone surrogate
+        (« \\ud800 », valid JSON, never UTF-8), a NUL that PostgreSQL refuses in a text."""
+        db.session.rollback()
+        return _respond(400, UNREADABLE)
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
