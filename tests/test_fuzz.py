@@ -4,19 +4,33 @@ payloads never produce a server error, and every refusal carries a French messag
 from __future__ import annotations
 
 import html
+import json
+import logging
 import re
-import uuid
+from contextlib import contextmanager, nullcontext
 from io import BytesIO
+from pathlib import Path
 from urllib.parse import quote
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import String, Text, select
+from werkzeug.security import generate_password_hash
 
-from deliberation.extensions import db, socketio
+from deliberation import ballots, create_app, drafting, push
+from deliberation.config import TestConfig
+from deliberation.extensions import db
+from deliberation.models import Amendment, Article, Ballot, Congress, Contribution
+from deliberation.web.errorpages import MESSAGES
 
-from .conftest import login, text_of
+from .conftest import make_person, new_congress, text_of
+from .integration import services
 
-FUZZ = settings(max_examples=30, deadline=None, database=None,
+WEB = Path(__file__).resolve().parent.parent / "deliberation" / "web"
+
+# derandomize: CI replays the same examples on every run (a failure is reproducible).
+FUZZ = settings(max_examples=30, deadline=None, database=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
                                        HealthCheck.too_slow])
 
@@ -79,23 +93,23 @@ def text_of_html(fragment: str) -> str:
 
 @FUZZ
 @given(code=texts, name=texts, commune=texts, department=texts, population=texts)
-def test_join_form(client, congress, code, name, commune, department, population):
-    response = client.post("/rejoindre", data={
-        "code": code, "display_name": name, "commune": commune,
-        "department_code": department, "population": population})
+def test_join_form(shared_app, world, code, name, commune, department, population):
+    with shared_app.app_context():
+        response = shared_app.test_client().post("/rejoindre", data={
+            "code": code, "display_name": name, "commune": commune,
+            "department_code": department, "population": population})
     assert response.status_code in (200, 302, 422)
     if response.status_code == 422:
         assert _clear(_alert(response)), _alert(response)
-    client.post("/deconnexion")
 
 
 @FUZZ
 @given(text=texts, key=st.none() | texts)
-def test_contribution_and_edit_forms(app, congress, official, text, key):
-    client = app.test_client()
-    login(client, official)
+def test_contribution_and_edit_forms(shared_app, world, clients, text, key):
     data = {"text": text} | ({"client_key": key} if key is not None else {})
-    response = client.post(f"/c/{congress.join_code}/contribuer", data=data)
+    with shared_app.app_context():
+        response = clients.get("participant").post(f"/c/{world['code']}/contribuer",
+                                                   data=data)
     assert response.status_code in (302, 422), response.status_code
     if response.status_code == 422:
         assert _clear(_alert(response)), _alert(response)
@@ -105,10 +119,9 @@ def test_contribution_and_edit_forms(app, congress, official, text, key):
 @given(fields=st.dictionaries(st.sampled_from(
     ["display_name", "role", "commune", "department_code", "mandate", "population"]),
     texts, max_size=6))
-def test_facilitator_add_participant_form(app, congress, facilitator, fields):
-    client = app.test_client()
-    login(client, facilitator)
-    response = client.post("/animation/participants", data=fields)
+def test_facilitator_add_participant_form(shared_app, world, clients, fields):
+    with shared_app.app_context():
+        response = clients.get("facilitator").post("/animation/participants", data=fields)
     assert response.status_code in (302, 422), response.status_code
     if response.status_code == 422:
         assert _clear(_alert(response)), _alert(response)
@@ -130,16 +143,16 @@ csv_bodies = st.one_of(
 @FUZZ
 @given(body=csv_bodies, which=st.sampled_from(["/animation/participants/import",
                                                "/animation/contributions/import"]))
-def test_csv_import(app, congress, facilitator, body, which):
-    client = app.test_client()
-    login(client, facilitator)
-    response = client.post(which, data={"file": (BytesIO(body), "envoi.csv")})
+def test_csv_import(shared_app, world, clients, body, which):
+    client = clients.get("facilitator")
+    with shared_app.app_context():
+        response = client.post(which, data={"file": (BytesIO(body), "envoi.csv")})
     assert response.status_code in (200, 302), response.status_code
     if response.status_code == 200:  # the import page shows the message at once
         assert "Import refusé, rien n'a été ajouté." in text_of(response)
         return
     with client.session_transaction() as session:
-        flashes = session.get("_flashes", [])
+        flashes = session.pop("_flashes", [])
     assert flashes, "every import says what happened"
     category, message = flashes[-1]
     assert category in ("success", "error")
@@ -149,15 +162,16 @@ def test_csv_import(app, congress, facilitator, body, which):
 
 @FUZZ
 @given(body=json_values, raw=st.none() | raw_bodies)
-def test_json_api(app, congress, official, body, raw):
-    client = app.test_client()
-    headers = {"Authorization": f"Bearer {official.invite_token}"}
-    url = f"/api/congresses/{congress.join_code}/contributions"
-    if raw is not None:
-        response = client.post(url, data=raw, headers={**headers,
-                                                        "Content-Type": "application/json"})
-    else:
-        response = client.post(url, json=body, headers=headers)
+def test_json_api(shared_app, world, body, raw):
+    client = shared_app.test_client()
+    headers = {"Authorization": f"Bearer {world['tokens']['participant']}"}
+    url = f"/api/congresses/{world['code']}/contributions"
+    with shared_app.app_context():
+        if raw is not None:
+            response = client.post(url, data=raw, headers={
+                **headers, "Content-Type": "application/json"})
+        else:
+            response = client.post(url, json=body, headers=headers)
     assert response.status_code in (200, 201, 400, 409, 422), response.status_code
     payload = response.get_json(silent=True)
     assert isinstance(payload, dict), (response.status_code, response.get_data()[:200])
@@ -165,95 +179,20 @@ def test_json_api(app, congress, official, body, raw):
         assert _clear(payload["error"]), payload
 
 
-EVENTS = sorted(set(socketio.server.handlers.get("/", {}) if socketio.server else ()) -
-                {"connect"}) or ["snapshot", "ballot.vote", "ballot.state", "support",
-                                 "contribution.move", "scribe.capture", "point.rename"]
-
-
-@FUZZ
-@given(event=st.sampled_from(EVENTS), payload=json_values,
-       keyed=st.booleans())
-def test_socket_payloads(app, congress, facilitator, event, payload, keyed):
-    client = app.test_client()
-    login(client, facilitator)
-    sock = socketio.test_client(app, flask_test_client=client,
-                                auth={"congress": congress.join_code,
-                                      "audience": "facilitator"})
-    try:
-        if keyed and isinstance(payload, dict):
-            payload = {**payload, "key": uuid.uuid4().hex}
-        ack = sock.emit(event, payload, callback=True)
-        assert isinstance(ack, dict) and isinstance(ack.get("ok"), bool), ack
-        if not ack["ok"]:
-            assert _clear(ack.get("error", "")), ack
-    finally:
-        sock.disconnect()
-        db.session.rollback()
-
-
-@FUZZ
-@given(event=st.sampled_from(EVENTS), depth=st.integers(1_000, 30_000))
-def test_socket_payloads_nested_past_the_recursion_limit_get_an_ack(app, congress,
-                                                                     facilitator, event,
-                                                                     depth):
-    """Sent as raw packets: the test client's own encoder would give up first."""
-    client = app.test_client()
-    login(client, facilitator)
-    sock = socketio.test_client(app, flask_test_client=client,
-                                auth={"congress": congress.join_code,
-                                      "audience": "facilitator"})
-    try:
-        raw = f'21["{event}",' + "[" * depth + "]" * depth + "]"
-        socketio.server._handle_eio_message(sock.eio_sid, raw)
-        ack = (sock.acks or {}).get("args", [None])[0]
-        sock.acks = None
-        assert isinstance(ack, dict) and isinstance(ack.get("ok"), bool), (event, ack)
-        if not ack["ok"]:
-            assert _clear(ack.get("error", "")), ack
-    finally:
-        sock.disconnect()
-        db.session.rollback()
-
-
 ids = big_ints.map(str) | texts
-
-
-@FUZZ
-@given(ballot=big_ints | json_texts, giver=st.none() | big_ints | json_texts,
-       choice=st.sampled_from(["pour", "contre", "abstention"]) | json_texts,
-       key=st.none() | json_texts)
-def test_ballot_vote_event_always_acks(app, congress, official, ballot, giver, choice, key):
-    official.present = True
-    congress.phase = "vote"
-    db.session.commit()
-    client = app.test_client()
-    login(client, official)
-    sock = socketio.test_client(app, flask_test_client=client,
-                                auth={"congress": congress.join_code,
-                                      "audience": "participants"})
-    try:
-        ack = sock.emit("ballot.vote", {"ballot": ballot, "for": giver, "choice": choice,
-                                        "key": key}, callback=True)
-        assert isinstance(ack, dict) and isinstance(ack.get("ok"), bool), ack
-        if not ack["ok"]:
-            assert _clear(ack.get("error", "")), ack
-    finally:
-        sock.disconnect()
-        db.session.rollback()
 
 
 @FUZZ
 @given(ballot=ids, giver=st.none() | ids, choice=texts, key=st.none() | texts,
        as_json=st.booleans())
-def test_vote_route_with_odd_numbers(app, congress, official, ballot, giver, choice, key,
+def test_vote_route_with_odd_numbers(shared_app, world, clients, ballot, giver, choice, key,
                                      as_json):
-    client = app.test_client()
-    login(client, official)
     data = {"choice": choice} | ({"for": giver} if giver is not None else {}) \
         | ({"key": key} if key is not None else {})
-    path = "/c/" + congress.join_code + "/vote/" + quote(ballot, safe="")
-    response = client.post(path, data=data,
-                           headers={"Accept": "application/json"} if as_json else {})
+    path = "/c/" + world["code"] + "/vote/" + quote(ballot, safe="")
+    with shared_app.app_context():
+        response = clients.get("participant").post(
+            path, data=data, headers={"Accept": "application/json"} if as_json else {})
     assert response.status_code in (302, 404, 405, 422), response.status_code
     if response.status_code == 422:
         assert _clear(response.get_json()["error"]), response.get_json()
@@ -266,20 +205,19 @@ def test_vote_route_with_odd_numbers(app, congress, official, ballot, giver, cho
                              "/animation/participants/{}/revoquer",
                              "/animation/presence/{}", "/animation/scrutins/{}/ouvrir"]),
        ident=ids)
-def test_routes_with_odd_ids_are_404s(app, congress, facilitator, path, ident):
-    client = app.test_client()
-    login(client, facilitator)
-    response = client.post(path.format(quote(ident, safe="")))
+def test_routes_with_odd_ids_are_404s(shared_app, world, clients, path, ident):
+    with shared_app.app_context():
+        response = clients.get("facilitator").post(path.format(quote(ident, safe="")))
     assert response.status_code in (302, 400, 403, 404, 405, 422), response.status_code
+    if path.endswith("revoquer"):  # it may have been the facilitator's own account
+        clients.forget("facilitator")
 
 
 @FUZZ
 @given(quorum=texts, article=texts, retention=texts, population=texts, limit=texts,
        giver=texts)
-def test_facilitator_number_fields(app, congress, facilitator, quorum, article, retention,
+def test_facilitator_number_fields(shared_app, world, clients, quorum, article, retention,
                                    population, limit, giver):
-    client = app.test_client()
-    login(client, facilitator)
     for url, data in (("/animation/scrutins", {"title": "Texte", "quorum": quorum,
                                                "article": article}),
                       ("/animation/donnees", {"retention_days": retention}),
@@ -287,20 +225,455 @@ def test_facilitator_number_fields(app, congress, facilitator, quorum, article, 
                                                    "population": population}),
                       ("/animation/procurations/limite", {"limit": limit}),
                       ("/animation/procurations", {"giver": giver, "holder": giver})):
-        response = client.post(url, data=data)
+        with shared_app.app_context():
+            response = clients.get("facilitator").post(url, data=data)
         assert response.status_code in (302, 404, 422), (url, response.status_code)
         if response.status_code == 422:
             assert _clear(_alert(response)), (url, _alert(response))
 
 
-# The Socket.IO protocol's CONNECT payload is an object (or absent): a bare scalar such as
-# 0.0 cannot even be encoded by python-socketio's test client, so it is not a server case.
-connect_auth = st.none() | st.dictionaries(st.text(max_size=20), json_values, max_size=6)
+# --- every route, every method (issue 13, item 5) ---------------------------------------
+# The routes come from `app.url_map`: a new route is fuzzed without being listed here. A
+# route is left out only in EXEMPT, with the reason; a path parameter the fuzz cannot fill
+# makes test_every_route_is_fuzzed_or_exempt fail until _path_values names it.
+
+#: Endpoints the route fuzz leaves out, and why.
+EXEMPT = {"static": "files of static/ served as they are by Flask; no input reaches the app"}
+ROLES = ("anonymous", "participant", "facilitator", "scribe")
+#: Only these routes may end the session of whoever calls them: their client logs in again.
+SESSION_ENDERS = {"participant.logout", "participant.invite", "participant.join",
+                  "facilitator.login", "facilitator.revoke", "facilitator.reissue",
+                  "privacy.erase_mine", "derivation.switch", "derivation.derive"}
+_CONFIG = {k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()}
 
 
-@FUZZ
-@given(auth=connect_auth, query=texts)
-def test_socket_connect_payloads(app, congress, auth, query):
-    sock = socketio.test_client(app, auth=auth, query_string=f"congress={query[:50]}")
-    if sock.is_connected():
-        sock.disconnect()
+def _route_methods() -> list[tuple[str, str, str]]:
+    """(rule, method, endpoint) of every route but the exempt ones, from a throwaway app."""
+    app = create_app({**_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    return sorted((rule.rule, method, rule.endpoint) for rule in app.url_map.iter_rules()
+                  if rule.endpoint not in EXEMPT
+                  for method in rule.methods - {"HEAD", "OPTIONS"})
+
+
+ROUTES = _route_methods()
+
+
+def _roles(rule: str, endpoint: str) -> tuple[str, ...]:
+    """Who can reach a route: the animation screens are staff's, the rest everyone's."""
+    if endpoint == "facilitator.login":
+        return ("anonymous", "facilitator")
+    if rule.startswith("/animation/"):  # the scribe reaches a few of them: drawn less
+        return ("facilitator", "facilitator", "scribe")
+    return ("anonymous", "participant", "participant", "facilitator")
+
+
+#: Numbers as typed in a URL or a form: beyond 64 bits, negative, other scripts' digits.
+odd_numbers = big_ints.map(str) | st.sampled_from(
+    ["²", "1²", "٣", "١٢٣", "۱۲", "𝟏", "߁", "-0", "+1", " 1", "1.5", "1e3", "0x10",
+     "١" * 30, "9" * 400, "0" * 30 + "1", "1\x00", "1\r\n", "\u202e1"])
+#: Any value a field or a path segment may carry.
+values = (texts | json_texts | odd_numbers
+          | st.sampled_from(["", "\x00", "a\x00b", "\r\n", "%00", "x" * 70_000, "\u202e" * 50,
+                             "../../etc/passwd", "javascript:alert(1)", "//evil.example/",
+                             "/%09/evil.example", "\\\\evil.example"]))
+#: Field names read by the screens (request.form/args.get(...) in deliberation/web), plus
+#: the socket actions' and forms' names, so fuzzed fields reach the code that reads them.
+_READ = re.compile(r"""\.get(?:list)?\(\s*["']([A-Za-z_]+)["']""")
+FIELDS = sorted({name for path in sorted(WEB.glob("*.py"))
+                 for name in _READ.findall(path.read_text(encoding="utf-8"))} | {
+    "text", "client_key", "key", "choice", "for", "display_name", "commune",
+    "department_code", "mandate", "population", "role", "email", "password", "code",
+    "title", "body_md", "rationale", "quorum", "article", "secret", "majority",
+    "allow_change", "giver", "holder", "limit", "retention_days", "phase", "mode", "theme",
+    "cluster", "target", "id", "of", "into", "from", "ids", "label", "step", "speaker",
+    "participant_id", "next", "action", "direction", "order", "contribution_id",
+    "cluster_id", "n", "texte", "ballot", "inline"})
+
+
+def _valid(world: dict) -> list[str]:
+    """Values that mean something in the seeded congress: ids, codes, choices, names."""
+    return [str(v) for v in world["ids"].values()] + [
+        world["code"], world["code"].lower(), "pour", "contre", "abstention", "acces",
+        "formation", "debate", "vote", "consultation", "closed", "overview", "theme",
+        "up", "down", "1", "on", "accepter", "ouvrir", "clore", "theme:acces",
+        "contribution.move", "contribution.hide", "support", "cle-0123456789abcdef"]
+
+
+def _path_values(world: dict) -> dict[str, list[str]]:
+    """Meaningful values for each path parameter (others are drawn from `values`)."""
+    ids = world["ids"]
+    return {"code": [world["code"], world["code"].lower()],
+            "token": [world["tokens"]["participant"], "x" * 32],
+            "pid": [str(ids["participant"]), str(ids["facilitator"])],
+            "contribution_id": [str(ids["contribution"])], "ballot_id": [str(ids["ballot"])],
+            "article_id": [str(ids["article"])], "number": ["1", "2"],
+            "amendment_id": [str(ids["amendment"])], "account_id": [str(ids["facilitator"])],
+            "what": ["contributions", "participants"],
+            "action": ["ouvrir", "clore", "publier", "supprimer", "accepter", "rejeter",
+                       "voter"]}
+
+
+def _seed(congress, official, facilitator, scribe) -> dict:
+    """A congress in debate with one of everything a route can name."""
+    official.present = facilitator.present = scribe.present = True
+    congress.phase = "debate"
+    idea = Contribution(congress_id=congress.id, author_id=official.id,
+                        text="La fibre optique dans chaque commune rurale")
+    db.session.add(idea)
+    ballot = ballots.create(congress, "Texte entier")
+    drafting.motion_for(congress)
+    db.session.flush()
+    article = db.session.scalar(select(Article).filter_by(congress_id=congress.id)
+                                .order_by(Article.id))
+    amendment = Amendment(congress_id=congress.id, article_id=article.id,
+                          author_id=official.id, body_md="Un texte amendé", state="proposed")
+    db.session.add(amendment)
+    db.session.commit()
+    return {"code": congress.join_code,
+            "tokens": {"participant": official.invite_token},
+            "emails": {"facilitator": facilitator.email, "scribe": scribe.email},
+            "ids": {"congress": congress.id, "participant": official.id,
+                    "facilitator": facilitator.id, "scribe": scribe.id,
+                    "contribution": idea.id, "ballot": ballot.id,
+                    "article": article.id, "amendment": amendment.id}}
+
+
+def _encode(value: str) -> str:
+    """Percent-encoded UTF-8, lone surrogates included (they arrive as invalid bytes)."""
+    return quote(value.encode("utf-8", "surrogatepass"), safe="")
+
+
+def _form(fields: dict[str, str]) -> str:
+    return "&".join(f"{_encode(k)}={_encode(v)}" for k, v in fields.items())
+
+
+class Clients:
+    """One logged-in test client per role, logged in again after a route that may end it."""
+
+    def __init__(self, app, world: dict):
+        self.app, self.world, self.cache = app, world, {}
+
+    def get(self, role: str):
+        if role not in self.cache:
+            client = self.app.test_client()
+            with self.app.app_context():
+                if role == "participant":
+                    client.get(f"/i/{self.world['tokens']['participant']}")
+                elif role in ("facilitator", "scribe"):
+                    client.post("/animation/connexion", data={
+                        "email": self.world["emails"][role],
+                        "password": "motdepasse-solide"})
+            self.cache[role] = client
+        return self.cache[role]
+
+    def forget(self, role: str) -> None:
+        self.cache.pop(role, None)
+
+
+class Errors(logging.Handler):
+    """Collects what the app logs at ERROR: a caught exception is a hidden 500."""
+
+    def __init__(self):
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+@contextmanager
+def logged_errors_of(app):
+    handler = Errors()
+    app.logger.addHandler(handler)
+    try:
+        yield handler.records
+    finally:
+        app.logger.removeHandler(handler)
+
+
+@pytest.fixture
+def logged_errors(shared_app):
+    with logged_errors_of(shared_app) as records:
+        yield records
+
+
+#: The sentences of the French error page (templates/error.html), any status.
+ERROR_PAGE = tuple(message for _, message in MESSAGES.values())
+TRACES = ("Traceback (most recent call last)", 'File "/', "Werkzeug Debugger",
+          "Internal Server Error", "sqlalchemy.exc", "psycopg")
+
+
+def _refusal(response) -> str:
+    """The French message of a 4xx: a JSON `error`, the error page, the form's error box
+    or the paragraph under a page's heading."""
+    payload = response.get_json(silent=True)
+    if isinstance(payload, dict):
+        return payload.get("error", "")
+    if response.mimetype == "text/plain":  # an export not ready yet says so in one line
+        return response.get_data(as_text=True).strip()
+    page = text_of(response)
+    found = next((m for m in ERROR_PAGE if m in page), None)
+    if found:
+        return found
+    box = re.search(r'role="alert"[^>]*>(.*?)</div>', response.get_data(as_text=True), re.S)
+    if box:
+        return text_of_html(box.group(1)).strip().removeprefix(
+            "Impossible d'enregistrer :").strip()
+    # A page of its own (an invalid invite link): its heading, then what to do.
+    own = re.search(r"<h1[^>]*>.*?</h1>\s*<p[^>]*>(.*?)</p>",
+                    response.get_data(as_text=True), re.S)
+    return text_of_html(own.group(1)).strip() if own else ""
+
+
+def check_response(response, where: str) -> None:
+    """Never a 5xx, no trace in any body, a French message with every 4xx."""
+    status = response.status_code
+    assert status < 500, f"{where}: {status}"
+    body = response.get_data(as_text=True)
+    assert not any(t in body for t in TRACES), f"{where}: {body[:500]}"
+    location = response.headers.get("Location", "")
+    assert not re.search(r"[\r\n\x00]", location), f"{where}: Location {location!r}"
+    if 400 <= status < 500:
+        message = _refusal(response)
+        assert _clear(message), f"{where}: {status} {message!r} {body[:300]!r}"
+
+
+#: Characters no stored name or text keeps: bidi controls (U+202E turns a name around on
+#: every screen) and NUL. Secrets, keys and hashes never reach a screen and are not read.
+SCREEN_HOSTILE = re.compile("[\x00\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+NOT_SHOWN = {"password_hash", "invite_token", "client_key", "key", "prev_hash", "hash", "sid",
+             "receipt", "id"}
+
+
+def stored_hostile_text() -> list[str]:
+    """Every stored name or text that still holds a bidi control or a NUL."""
+    found = []
+    for table in db.metadata.sorted_tables:
+        columns = [c for c in table.columns
+                   if isinstance(c.type, String | Text) and c.name not in NOT_SHOWN]
+        if not columns:
+            continue
+        for row in db.session.execute(select(*columns)).all():
+            found += [f"{table.name}.{c.name}: {v!r:.80}" for c, v in zip(columns, row,
+                                                                          strict=True)
+                      if isinstance(v, str) and SCREEN_HOSTILE.search(v)]
+    db.session.rollback()
+    return found
+
+
+#: Staff passwords hashed cheaply: a scrypt hash per login would take most of the run.
+FAST_HASH = generate_password_hash("motdepasse-solide", method="pbkdf2:sha256:1000")
+
+
+@contextmanager
+def shared_database(kind: str, tmp_path_factory):
+    """One app on one database for a whole module: an empty SQLite file, or a fresh
+    PostgreSQL schema (skipped without TEST_DATABASE_URL)."""
+    if kind == "sqlite":
+        target = nullcontext((f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'fuzz.db'}", {}))
+    else:
+        target = services.fresh_schema(services.require_postgresql())
+    with target as (uri, options):
+        app = create_app({**_CONFIG, "SQLALCHEMY_DATABASE_URI": uri,
+                          "SQLALCHEMY_ENGINE_OPTIONS": options})
+        with app.app_context():
+            db.create_all()
+        try:
+            yield app
+        finally:
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+
+
+@contextmanager
+def fresh_world(app):
+    """Every row deleted, then the seeded congress; at the end, no stored name or text
+    holds a bidi control or a NUL."""
+    push.scheduler.forget()
+    with app.app_context():
+        for table in reversed(db.metadata.sorted_tables):
+            db.session.execute(table.delete())
+        db.session.commit()
+        congress = new_congress("Congrès de test", "TEST26")
+        db.session.commit()
+        official = make_person(congress)
+        staff = [make_person(congress, name, role=role, email=email)
+                 for name, role, email in (("Équipe d'animation", "facilitator",
+                                            "anim@example.org"),
+                                           ("Garant du relevé", "scribe",
+                                            "scribe@example.org"))]
+        for person in staff:
+            person.password_hash = FAST_HASH
+        data = _seed(congress, official, *staff)
+    yield data
+    with app.app_context():
+        assert stored_hostile_text() == []
+
+
+@pytest.fixture(scope="module", params=[
+    "sqlite", pytest.param("postgresql", marks=pytest.mark.integration)])
+def shared_app(request, tmp_path_factory):
+    with shared_database(request.param, tmp_path_factory) as app:
+        yield app
+
+
+@pytest.fixture
+def world(shared_app):
+    with fresh_world(shared_app) as data:
+        yield data
+
+
+@pytest.fixture
+def clients(shared_app, world):
+    return Clients(shared_app, world)
+
+
+ROUTE_FUZZ = settings(FUZZ, max_examples=20)
+
+
+@pytest.mark.parametrize(("rule", "method", "endpoint"), ROUTES,
+                         ids=[f"{m} {r}" for r, m, _ in ROUTES])
+@ROUTE_FUZZ
+@given(data=st.data())
+def test_every_route_refuses_odd_input_in_french(shared_app, world, clients, logged_errors,
+                                                 rule, method, endpoint, data):
+    """Each route, as each role that can reach it, with path parameters, query, form and
+    JSON values drawn from numbers past 64 bits, other scripts' digits, lone surrogates,
+    deep nesting, CRLF, NUL, bidi controls, empty and very long values."""
+    role = data.draw(st.sampled_from(_roles(rule, endpoint)), label="role")
+    meaningful = _path_values(world)
+    path = rule
+    for name in re.findall(r"<(?:[a-z]+:)?([a-z_]+)>", rule):
+        # Mostly a meaningful value, so the fuzzed fields reach the code behind the route.
+        known = st.sampled_from(meaningful[name])
+        value = data.draw(known | known | values, label=name)
+        path = re.sub(rf"<(?:[a-z]+:)?{name}>", _encode(value).replace("\\", r"\\"), path)
+    fields = data.draw(st.dictionaries(st.sampled_from(FIELDS) | texts,
+                                       st.sampled_from(_valid(world)) | values, max_size=6),
+                       label="fields")
+    headers = {}
+    if data.draw(st.booleans(), label="wants JSON"):
+        headers["Accept"] = "application/json"
+    if rule.startswith("/api/") and role == "participant":
+        headers["Authorization"] = "Bearer " + data.draw(
+            st.sampled_from([world["tokens"]["participant"]])
+            | st.text(st.characters(min_codepoint=32, max_codepoint=255), max_size=80),
+            label="token")
+    options: dict = {"headers": headers}
+    if method == "GET":
+        path += "?" + _form(fields) if fields else ""
+    else:
+        body = data.draw(st.sampled_from(["form", "json", "raw", "none"]), label="body")
+        if body == "form":
+            options |= {"data": _form(fields),
+                        "content_type": "application/x-www-form-urlencoded"}
+        elif body == "json":
+            options |= {"data": json.dumps(data.draw(json_values, label="json")),
+                        "content_type": "application/json"}
+        elif body == "raw":
+            options |= {"data": data.draw(raw_bodies, label="raw"),
+                        "content_type": "application/json"}
+    with shared_app.app_context():
+        response = clients.get(role).open(path, method=method, **options)
+        check_response(response, f"{method} {path[:200]} as {role}")
+    if endpoint in SESSION_ENDERS:
+        clients.forget(role)
+    assert not logged_errors, [r.getMessage() for r in logged_errors]
+
+
+def test_every_route_is_fuzzed_or_exempt(shared_app, world):
+    """A new route is fuzzed by the test above unless EXEMPT says why not; each of its
+    path parameters needs a meaningful value in _path_values (else only 404s are tried)."""
+    app = shared_app
+    rules = {(rule.rule, method, rule.endpoint) for rule in app.url_map.iter_rules()
+             for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert rules - {r for r in rules if r[2] in EXEMPT} == set(ROUTES)
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert set(EXEMPT) <= endpoints and SESSION_ENDERS <= endpoints
+    assert all(reason for reason in EXEMPT.values())
+    named = {name for rule, _, _ in ROUTES for name in re.findall(r"<(?:[a-z]+:)?([a-z_]+)>",
+                                                                   rule)}
+    assert named <= set(_path_values(world)), named - set(_path_values(world))
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_bidi_controls_never_reach_a_screen(shared_app, world, clients):
+    """Names and texts typed anywhere a screen shows them lose their bidi controls."""
+    code, article = world["code"], world["ids"]["article"]
+    hostile = f"Ti{BIDI}tre\u202e inversé"
+    sends = {
+        "facilitator": [("/animation/scrutins", {"title": hostile}),
+                        ("/animation/redaction/titre", {"title": hostile}),
+                        (f"/animation/redaction/article/{article}",
+                         {"title": hostile, "body_md": hostile, "note": hostile}),
+                        ("/animation/participants", {"display_name": hostile,
+                                                     "commune": hostile,
+                                                     "mandate": hostile}),
+                        ("/animation/releve", {"text": hostile, "speaker": hostile,
+                                               "commune": hostile, "key": "cle-bidi-releve"}),
+                        ("/animation/deriver", {"title": hostile, "join_code": "BIDI27",
+                                                "place": hostile})],
+        "participant": [(f"/c/{code}/contribuer", {"text": hostile}),
+                        (f"/c/{code}/direct/contribuer", {"text": hostile + " bis"})],
+        "anonymous": [("/rejoindre", {"code": code, "display_name": hostile,
+                                      "commune": hostile, "mandate": hostile})]}
+    for role, posts in sends.items():
+        for url, form in posts:
+            with shared_app.app_context():
+                response = clients.get(role).post(url, data=form)
+                check_response(response, f"POST {url} as {role}")
+    with shared_app.app_context():
+        congress = db.session.get(Congress, world["ids"]["congress"])
+        congress.phase = "drafting"
+        drafting.motion_for(congress).amendments_open = True
+        db.session.commit()
+    with shared_app.app_context():
+        response = clients.get("participant").post(f"/c/{code}/amendements", data={
+            "article_id": str(article), "body_md": hostile, "rationale": hostile})
+        check_response(response, "an amendment")
+    with shared_app.app_context():
+        assert stored_hostile_text() == []
+        shown = [text for (text,) in db.session.execute(select(Ballot.title)).all()]
+        assert "Titre inversé" in shown
+
+
+# --- what the fuzz found, kept as explicit examples ---------------------------------------
+
+@pytest.mark.parametrize("raw", [b'{"text": "\\ud800"}', DEEP, b'{"order": ' + DEEP + b"}"],
+                         ids=["lone surrogate", "nested 50,000 deep", "nested order"])
+@pytest.mark.parametrize("url", ["/animation/redaction/apercu", "/animation/redaction/ordre",
+                                 "/animation/tableau/action"])
+def test_json_no_parser_or_database_takes_is_a_french_400(shared_app, world, clients,
+                                                          logged_errors, raw, url):
+    """Found by the fuzz: the preview rendered a lone surrogate into nh3 (UnicodeEncodeError)
+    and JSON 50,000 levels deep overflowed the parser (RecursionError): both 500s."""
+    with shared_app.app_context():
+        response = clients.get("facilitator").post(url, data=raw,
+                                                   content_type="application/json")
+    check_response(response, f"POST {url}")
+    assert 400 <= response.status_code < 500
+    assert not logged_errors
+
+
+def test_a_nul_in_a_contribution_key_is_refused_in_french(shared_app, world, clients):
+    """Found by the fuzz on PostgreSQL, which refuses NUL in a text: client_key "\\x00" was
+    a 500 (DataError); it is now the form's own refusal."""
+    with shared_app.app_context():
+        response = clients.get("participant").post(
+            f"/c/{world['code']}/contribuer", data={"text": "La fibre", "client_key": "\x00"})
+    assert response.status_code == 422
+    assert _alert(response).startswith("Clé de renvoi invalide"), _alert(response)
+
+
+@pytest.mark.parametrize("path", ["/c/%00/direct/contribuer", "/api/congresses/%00/contributions",
+                                  "/c/%00", "/i/%00", "/motion/%00"])
+def test_a_nul_in_a_path_is_a_french_4xx(shared_app, world, clients, path):
+    """PostgreSQL refuses NUL in a text parameter (DataError): never a 500."""
+    with shared_app.app_context():
+        response = clients.get("participant").open(
+            path, method="POST" if "contribu" in path else "GET")
+    check_response(response, path)
+    assert 400 <= response.status_code < 500
