@@ -46,7 +46,7 @@ from .models import (
     Participant,
 )
 from .queries import counts
-from .rendering import render_motion_text
+from .rendering import export_markdown, render_motion_text
 
 RURAL_MAX_POPULATION = 2000  # fewer than 2,000 inhabitants: rural (INSEE « unité urbaine »)
 SHOWN_STATUSES = drafting.SOURCE_STATUSES
@@ -323,7 +323,7 @@ def motion_markdown(view: dict[str, Any]) -> str:
     for item in view["articles"]:
         heading = item.label if item.article.kind == "preamble" else \
             f"{item.label} — {french(item.article.title)}"
-        body = french_markdown((item.article.body_md or "").strip())
+        body = french_markdown(export_markdown((item.article.body_md or "").strip()))
         lines += ["", f"## {heading}", "", body or "_(vide)_"]
         if item.results:
             lines += ["", f"*{_result_sentence(item.results)}*"]

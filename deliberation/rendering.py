@@ -6,6 +6,7 @@ output is always sanitised afterwards with nh3 (an allow-list sanitiser).
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import markdown
@@ -61,3 +62,27 @@ def french_date(value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         text += f" à {value.hour:02d} h {value.minute:02d}"
     return text
+
+
+# -- Markdown handed out as Markdown (motion.md): no raw HTML, no script links ---------------
+
+_INLINE_LINK = re.compile(
+    r"(!?)\[([^\]]*)\]\(\s*<?((?:[^()\s>]|\([^()]*\))*)>?(?:\s+\"[^\"]*\")?\s*\)")
+_REFERENCE = re.compile(r"(?m)^( {0,3}\[[^\]]+\]:[ \t]*)<?(\S+?)>?([ \t].*)?$")
+_SAFE_URL = re.compile(r"(?i)^(https?:|mailto:|#|/(?!/))")
+
+
+def export_markdown(text: str) -> str:
+    """An article's Markdown as a file others will render (motion.md): links keep only
+    http(s), mailto and same-site targets (« javascript: » ones keep their words), and
+    every « < » is escaped, so no raw HTML or autolink survives in another renderer."""
+    def inline(match: re.Match) -> str:
+        bang, label, url = match.groups()
+        return match.group(0) if _SAFE_URL.match(url) else label
+
+    def reference(match: re.Match) -> str:
+        return match.group(0) if _SAFE_URL.match(match.group(2)) else ""
+
+    text = _INLINE_LINK.sub(inline, text or "")
+    text = _REFERENCE.sub(reference, text)
+    return text.replace("<", "\\<")

@@ -322,5 +322,5 @@ def export(what: str):
     else:
         abort(404)
     filename = f"{congress.join_code.lower()}-{what}.csv"
-    return Response(body, mimetype="text/csv; charset=utf-8",
+    return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

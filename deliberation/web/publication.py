@@ -34,7 +34,7 @@ def _not_published(congress: Congress, what: str = "page"):
     if what == "json":
         return jsonify(error=message), 404
     if what == "file":
-        return Response(message + "\n", status=404, mimetype="text/plain; charset=utf-8")
+        return Response(message + "\n", status=404, mimetype="text/plain")
     return render_template("publication/not_published.html", congress=congress,
                            message=message), 404
 
@@ -74,7 +74,7 @@ def export_markdown(code: str):
     congress, view = _published(code)
     if view is None:
         return _not_published(congress, "file")
-    return _download(motion_markdown(view), "text/markdown; charset=utf-8",
+    return _download(motion_markdown(view), "text/markdown",
                      f"{_slug(congress)}.md")
 
 
@@ -84,7 +84,7 @@ def export_html(code: str):
     if view is None:
         return _not_published(congress, "file")
     # A downloaded document: its own inline CSS may apply, nothing else may load.
-    return _download(standalone_html(view), "text/html; charset=utf-8",
+    return _download(standalone_html(view), "text/html",
                      f"{_slug(congress)}.html",
                      csp="default-src 'none'; style-src 'unsafe-inline'; img-src data:")
 
@@ -99,7 +99,7 @@ def export_pdf(code: str):
     except ImportError:  # pragma: no cover - WeasyPrint is pinned
         current_app.logger.error("WeasyPrint is not installed")
         return Response("L'export PDF n'est pas disponible sur ce serveur.\n", status=503,
-                        mimetype="text/plain; charset=utf-8")
+                        mimetype="text/plain")
     return _download(pdf, "application/pdf", f"{_slug(congress)}.pdf")
 
 
@@ -108,7 +108,7 @@ def export_results_csv(code: str):
     congress, view = _published(code)
     if view is None:
         return _not_published(congress, "file")
-    return _download(results_csv(congress), "text/csv; charset=utf-8",
+    return _download(results_csv(congress), "text/csv",
                      f"{_slug(congress)}-resultats.csv")
 
 
