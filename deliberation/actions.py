@@ -16,7 +16,7 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from . import announce, corrections
 from . import contributions as contrib
@@ -191,6 +191,10 @@ def perform(name: str, data, user) -> dict:
         if db.session.scalar(select(AppliedAction.id).filter_by(key=data.get("key"))):
             return _fail(KEY_TAKEN)
         return _fail("Action refusée par la base de données : rechargez la page.")
+    except (UnicodeError, DataError):
+        # A lone surrogate (no database encodes it) or, on PostgreSQL, a NUL in a value.
+        db.session.rollback()
+        return _fail("Message illisible : une valeur contient un caractère invalide.")
     except Exception:
         db.session.rollback()
         current_app.logger.exception("live action %s failed", name)

@@ -36,6 +36,7 @@ from .models import (
     Participant,
     Support,
     Theme,
+    is_row_id,
 )
 from .rendering import plain_excerpt
 
@@ -60,9 +61,12 @@ def parse_id(value: Any, what: str = "L'identifiant") -> int:
     """A positive integer id from a JSON or form value, or a French error."""
     if isinstance(value, bool):
         raise InputError(f"{what} doit être un nombre entier.")
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 12:
+    # ASCII digits only: `isdigit` also accepts « ² », which `int` rejects (a logged failure
+    # instead of a refusal); past MAX_ID no row exists and PostgreSQL cannot bind the id.
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit() \
+            and len(value.strip()) <= 12:
         value = int(value.strip())
-    if not isinstance(value, int) or value <= 0 or value > 2**53:
+    if not is_row_id(value):
         raise InputError(f"{what} doit être un nombre entier positif.")
     return value
 
