@@ -30,6 +30,8 @@ class RowIdConverter(IntegerConverter):
 
 
 def congress_by_code(code: str) -> Congress:
+    if not (code or "").isprintable():  # a NUL (PostgreSQL refuses it) names no congress
+        abort(404)
     congress = db.session.scalar(select(Congress).filter_by(join_code=(code or "").upper()))
     if congress is None:
         abort(404)

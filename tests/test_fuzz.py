@@ -697,11 +697,20 @@ def test_a_nul_in_a_contribution_key_is_refused_in_french(shared_app, world, cli
 
 
 @pytest.mark.parametrize("path", ["/c/%00/direct/contribuer", "/api/congresses/%00/contributions",
-                                  "/c/%00", "/i/%00", "/motion/%00"])
-def test_a_nul_in_a_path_is_a_french_4xx(shared_app, world, clients, path):
-    """PostgreSQL refuses NUL in a text parameter (DataError): never a 500."""
+                                  "/c/%00", "/i/%00", "/motion/%00", "/motion/1%00"])
+def test_a_nul_in_a_path_names_nothing(shared_app, world, clients, path):
+    """Found by the fuzz on PostgreSQL, which refuses NUL in a text parameter (DataError):
+    a code or a token holding one is a French 404, like any unknown one."""
     with shared_app.app_context():
         response = clients.get("participant").open(
             path, method="POST" if "contribu" in path else "GET")
     check_response(response, path)
-    assert 400 <= response.status_code < 500
+    assert response.status_code == 404
+
+
+def test_a_nul_in_the_login_email_is_a_wrong_address(shared_app, world):
+    with shared_app.app_context():
+        response = shared_app.test_client().post("/animation/connexion", data={
+            "email": "anim@example.org\x00", "password": "motdepasse-solide"})
+    assert response.status_code == 401
+    assert _alert(response) == "Adresse ou mot de passe incorrect."

@@ -48,7 +48,7 @@ def login():
         candidates = db.session.scalars(
             select(Participant).filter_by(email=email)
             .where(Participant.role.in_(("facilitator", "scribe")))
-            .order_by(Participant.id.desc()))
+            .order_by(Participant.id.desc())) if email.isprintable() else []  # NUL: no query
         account = next((p for p in candidates if p.is_active and p.check_password(password)),
                        None)
         if account is None:

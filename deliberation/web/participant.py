@@ -104,7 +104,8 @@ def _optional_int(raw: str | None, what: str) -> int | None:
 @invite_limit  # issue 13: per address, like joining
 def invite(token: str):
     """A personal invite link: one tap and the official is in."""
-    participant = db.session.scalar(select(Participant).filter_by(invite_token=token))
+    participant = db.session.scalar(select(Participant).filter_by(invite_token=token)) \
+        if token.isprintable() else None  # a NUL never reaches PostgreSQL (DataError)
     if participant is None or not participant.is_active:
         return render_template("invite_invalid.html"), 404
     if participant.is_staff:
