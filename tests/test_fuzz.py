@@ -13,15 +13,18 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from flask import abort
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import String, Text, select, update
+from werkzeug.exceptions import default_exceptions
 from werkzeug.security import generate_password_hash
 
 from deliberation import ballots, contributions, create_app, drafting, push
 from deliberation.config import TestConfig
 from deliberation.extensions import db
 from deliberation.models import Amendment, Article, Ballot, Cluster, Congress, Contribution
+from deliberation.web import api
 from deliberation.web.errorpages import MESSAGES
 
 from .conftest import make_person, new_congress, text_of
@@ -714,3 +717,32 @@ def test_a_nul_in_the_login_email_is_a_wrong_address(shared_app, world):
             "email": "anim@example.org\x00", "password": "motdepasse-solide"})
     assert response.status_code == 401
     assert _alert(response) == "Adresse ou mot de passe incorrect."
+
+
+CLIENT_ERRORS = sorted(code for code in default_exceptions if 400 <= code < 500)
+
+
+def test_every_client_error_status_speaks_french(tmp_path):
+    """Whatever 4xx a view or Werkzeug raises (415, 416, 431…), on a page or under /api:
+    a French sentence, never an English status name nor the server error's text."""
+    app = create_app({**_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'e.db'}"})
+    with app.app_context():
+        db.create_all()
+    for prefix in ("", "/api"):
+        app.add_url_rule(f"{prefix}/erreur/<int:code>", f"error{prefix.strip('/')}",
+                         lambda code: abort(code))
+    client = app.test_client()
+    for code in CLIENT_ERRORS:
+        for url in (f"/erreur/{code}", f"/api/erreur/{code}"):
+            with app.app_context():
+                response = client.get(url)
+            assert response.status_code == code, url
+            check_response(response, url)
+            assert MESSAGES[500][1] not in response.get_data(as_text=True), url
+    with app.test_request_context("/api/me"):  # the JSON API's own handler
+        for code in CLIENT_ERRORS:
+            response, status = api._http_error(default_exceptions[code]())
+            assert status == code and _clear(response.get_json()["error"]), code
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

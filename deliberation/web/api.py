@@ -36,7 +36,9 @@ def _http_error(exc: HTTPException):
     messages = {404: "Ressource introuvable.", 405: "Méthode non autorisée.",
                 413: "Requête trop volumineuse.", 400: "Requête invalide.",
                 429: "Trop de demandes en peu de temps : patientez une minute puis réessayez."}
-    return jsonify(error=messages.get(exc.code, exc.name)), exc.code
+    fallback = "Requête invalide." if (exc.code or 500) < 500 else \
+        "Erreur du serveur : réessayez dans un instant."
+    return jsonify(error=messages.get(exc.code, fallback)), exc.code
 
 
 def _bearer() -> Participant:

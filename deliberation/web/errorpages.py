@@ -26,7 +26,8 @@ UNREADABLE = ("La demande contient des données illisibles (caractère invalide 
 
 
 def _respond(code: int, detail: str | None = None):
-    title, message = MESSAGES.get(code, MESSAGES[500])
+    # A 4xx without its own sentence says « requête invalide », never « erreur du serveur ».
+    title, message = MESSAGES.get(code) or MESSAGES[400 if code < 500 else 500]
     if detail:
         message = detail
     if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
