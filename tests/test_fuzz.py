@@ -20,7 +20,7 @@ from sqlalchemy import String, Text, select, update
 from werkzeug.exceptions import default_exceptions
 from werkzeug.security import generate_password_hash
 
-from deliberation import ballots, contributions, create_app, drafting, push
+from deliberation import ballots, contributions, create_app, drafting, push, sorting
 from deliberation.config import TestConfig
 from deliberation.extensions import db
 from deliberation.models import Amendment, Article, Ballot, Cluster, Congress, Contribution
@@ -508,6 +508,7 @@ def fresh_world(app, sorted_ideas: bool = False):
     and sorted, so recurring points exist); at the end, no stored name or text holds a
     bidi control or a NUL."""
     push.scheduler.forget()
+    sorting._models.clear()  # fitted models are kept per congress id, which starts again
     with app.app_context():
         # A duplicate must point at its original (a CHECK): unmark them before deleting.
         db.session.execute(update(Contribution).values(status="visible", duplicate_of_id=None))
@@ -534,7 +535,11 @@ def fresh_world(app, sorted_ideas: bool = False):
                 db.session.commit()
                 data["ideas"].append(idea.id)
             data["points"] = list(db.session.scalars(select(Cluster.key).filter_by(
-                congress_id=congress.id)))
+                congress_id=congress.id).order_by(Cluster.id)))
+            data["point_ideas"] = list(db.session.scalars(
+                select(Contribution.id).join(Cluster, Contribution.cluster_id == Cluster.id)
+                .where(Cluster.key == data["points"][0]).order_by(Contribution.id))) \
+                if data["points"] else []
     yield data
     with app.app_context():
         assert stored_hostile_text() == []

@@ -5,6 +5,7 @@ person's key neither returns that person's answer nor is refused in a confusing 
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -21,6 +22,7 @@ from .test_fuzz import (
     _CONFIG,
     FAST_HASH,
     FUZZ,
+    SCREEN_HOSTILE,
     Clients,
     _clear,
     big_ints,
@@ -31,6 +33,7 @@ from .test_fuzz import (
     mostly,
     odd_numbers,
     shared_database,
+    stored_hostile_text,
     texts,
     values,
 )
@@ -308,3 +311,26 @@ def test_an_idea_id_of_odd_digits_is_refused_in_french(world, sockets, logged_er
     check_ack(ack, "contribution.move")
     assert not ack["ok"] and "nombre entier positif" in ack["error"], ack
     assert not logged_errors
+
+
+BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c"
+
+
+def test_bidi_controls_sent_over_sockets_never_reach_a_screen(shared_app, world, sockets):
+    """The scribe's capture (text, speaker, commune) and a point's new name or split label
+    lose their bidi controls, like the forms' fields."""
+    point = world["points"][0]
+    hostile = f"La fi{BIDI}bre\u202e au hameau"
+    sent = [("scribe", "scribe.capture", {"text": hostile, "speaker": f"Ma{BIDI}rie",
+                                          "commune": f"Vi{BIDI}c"}),
+            ("facilitator", "point.rename", {"cluster": point, "label": hostile}),
+            ("facilitator", "point.split", {"cluster": point, "ids": world["point_ideas"][:1],
+                                            "label": f"Un aut{BIDI}re point."})]
+    for role, event, payload in sent:
+        ack = sockets.emit(role, event, {**payload, "key": uuid.uuid4().hex})
+        assert ack["ok"], (event, ack)
+        assert not SCREEN_HOSTILE.search(json.dumps(ack, ensure_ascii=False)), ack
+    with shared_app.app_context():
+        assert stored_hostile_text() == []
+        assert db.session.scalar(select(Contribution.speaker_name).filter_by(
+            speaker_name="Marie")) == "Marie"
