@@ -286,11 +286,12 @@ def test_scribe_capture_is_sorted_stored_and_pushed_to_every_screen(app, debate)
     assert _count(AuditEvent, action="contribution.created") == 13
 
 
-def _phone_and_projector(app, window: str, channel: str):
+def _phone_and_projector(app, monkeypatch, window: str, channel: str):
     """A phone and a projector, drained, with a 60 s phone `window` on a fresh `channel`
-    of the push scheduler; the test flushes by hand (the window never passes by itself)."""
+    of the push scheduler; the test flushes by hand (no background task is started)."""
     app.config[window] = 60.0
     push.scheduler.forget(channel)
+    monkeypatch.setattr(push.scheduler.channels[channel], "started", True)
     phone = connect(app, None, "participants")
     projector = connect(app, None, "projector")
     received(phone), received(projector)
@@ -301,7 +302,7 @@ def test_a_burst_of_ideas_reaches_phones_as_one_batch_and_screens_one_by_one(
         app, debate, monkeypatch):
     # In a burst, 500 ideas x 500 phones was 250,000 messages: phones get the first idea
     # at once and the rest of the burst as one `contributions.created` batch.
-    phone, projector = _phone_and_projector(app, "LIVE_PHONE_BATCH_S",
+    phone, projector = _phone_and_projector(app, monkeypatch, "LIVE_PHONE_BATCH_S",
                                             announce.PHONE_IDEAS_CHANNEL)
     scribe = connect(app, http_client(app, debate, "scribe"), "facilitator")
     received(scribe)
@@ -325,7 +326,7 @@ def test_phones_get_the_picture_at_most_every_window_and_always_the_last_one(
         app, debate, monkeypatch):
     # Each process flushed a picture to every phone 4 times a second during a burst: the
     # largest share of the servers' CPU under `make load`. Screens still get each one.
-    phone, projector = _phone_and_projector(app, "LIVE_PHONE_PICTURE_S",
+    phone, projector = _phone_and_projector(app, monkeypatch, "LIVE_PHONE_PICTURE_S",
                                             pictures.PHONES_CHANNEL)
     congress_id = debate.congress.id
     first = debate.idea(0)
