@@ -563,7 +563,7 @@ def clients(shared_app, world):
     return Clients(shared_app, world)
 
 
-ROUTE_FUZZ = settings(FUZZ, max_examples=20)
+ROUTE_FUZZ = settings(FUZZ, max_examples=35)
 
 
 @pytest.mark.parametrize(("rule", "method", "endpoint"), ROUTES,

@@ -151,7 +151,7 @@ def check_ack(ack, where: str) -> None:
 
 
 @pytest.mark.parametrize("event", EVENTS)
-@settings(FUZZ, max_examples=25)
+@settings(FUZZ, max_examples=50)
 @given(data=st.data())
 def test_every_socket_event_always_acks_in_french(world, sockets, logged_errors, event, data):
     """Each event, as each role, with 0, 1 or 2 arguments drawn from ids past 64 bits,
