@@ -61,6 +61,7 @@ FACILITATOR_PREFIXES = ("facilitator.", "vote.ballot_", "vote.mark_presence", "v
 
 SOCKET_POLICY: dict[str, set[str]] = {
     "snapshot": EVERYONE, "ballot.state": EVERYONE, "ballot.vote": VOTERS,
+    "*": EVERYONE,  # any event no handler knows: refused for everyone, never unanswered
     "contribution.move": STAFF, "contribution.confirm": STAFF, "scribe.capture": STAFF,
     "contribution.hide": FACILITATOR, "contribution.unhide": FACILITATOR,
     "contribution.duplicate": FACILITATOR, "point.merge": FACILITATOR,

@@ -51,6 +51,14 @@ class PacketJSON:
             return [json.loads(event.group(1)), None]
 
 
+UNKNOWN_EVENT = {"ok": False, "error": "Événement inconnu : rechargez la page.",
+                 "code": "unknown_event"}
+
+
+def _refuse_unknown_event(*args) -> dict:  # noqa: ARG001 - (event, sid, data...) or (sid, ...)
+    return dict(UNKNOWN_EVENT)
+
+
 def init_app(app: Flask) -> None:
     @socketio.on("connect")
     def on_connect(auth=None):
@@ -96,6 +104,12 @@ def init_app(app: Flask) -> None:
                                  exc_info=exc)
         return {"ok": False, "error": "Une erreur est survenue ; rien n'a été enregistré. "
                                       "Réessayez.", "code": "retry"}
+
+    # Any event no handler knows (a typo, « contribution.mvoe », or another protocol):
+    # only the sender hears a refusal, never silence (python-socketio drops it else).
+    # Registered on python-socketio itself: Flask-SocketIO's wrapper of « * » breaks on
+    # a client that sends the literal event « * »; a refusal needs no Flask context.
+    socketio.server.on("*", _refuse_unknown_event, namespace="/")
 
     init_ballot_events()  # --- ballots --- (handlers defined at the end of this module)
     init_debate_events()  # --- live debate (issue 4) --- (handlers at the end of this module)
