@@ -688,7 +688,10 @@ def payload(ballot: Ballot) -> dict[str, Any]:
              "majority": ballot.majority, "quorum": ballot.quorum}
     if ballot.results is not None:
         found["results"] = ballot.results
-    found["subject"] = subject(ballot)
+    # What the room is voting on, while it votes (every phone asks on (re)connection:
+    # closed ballots, whose results say the rest, spare those reads).
+    if ballot.state == "open":
+        found["subject"] = subject(ballot)
     return found
 
 
