@@ -39,6 +39,24 @@ def test_voter_maintenant_shows_while_a_ballot_is_open(client, congress, officia
     assert _vote_banner_hidden(_page(client, congress))
 
 
+def test_before_the_first_ballot_the_vote_space_is_one_tap_away(client, congress, official):
+    """In the vote phase the official declares presence on the vote page: the congress page
+    leads there before any ballot opens, then gives way to « Voter maintenant »."""
+    congress.phase = "vote"
+    db.session.commit()
+    login(client, official)
+    page = _page(client, congress)
+    link = re.search(r'id="espace-vote">.*?href="([^"]+)">Aller à l\'espace de vote</a>', page)
+    assert link and client.get(link.group(1)).status_code == 200
+    ballot = ballots.create(congress, "Motion entière")
+    db.session.commit()
+    ballots.open_ballot(ballot.id)
+    assert re.search(r'id="espace-vote" hidden>', _page(client, congress))
+    congress.phase = "drafting"
+    db.session.commit()
+    assert "espace-vote" not in _page(client, congress)
+
+
 def test_the_amendments_page_is_offered_while_amendments_are_open(client, congress, official,
                                                                   facilitator):
     congress.phase = "drafting"

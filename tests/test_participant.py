@@ -41,6 +41,26 @@ def test_join_with_the_congress_code_then_contribute(client, congress):
     assert [c.author_id for c in _contributions(congress)] == [person.id]
 
 
+def test_a_phone_sent_from_the_vote_address_joins_and_comes_back_to_it(client, congress):
+    """The projector shows the vote page's address; a phone that has not joined yet is
+    sent to the join form with the congress code filled in, and back to the vote after."""
+    sent = client.get("/c/TEST26/vote")
+    assert sent.status_code == 302 and "/rejoindre?next=" in sent.headers["Location"]
+    page = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert 'value="TEST26"' in page and 'name="next" value="/c/TEST26/vote"' in page
+    back = client.post("/rejoindre", data={"code": "TEST26", "display_name": "Jeanne Martin",
+                                           "commune": "Murat", "next": "/c/TEST26/vote"})
+    assert back.status_code == 302 and back.headers["Location"] == "/c/TEST26/vote"
+
+
+@pytest.mark.parametrize("then", ["https://example.org/c/TEST26", "//example.org/c/TEST26",
+                                  "/c/AUTRE26/vote", "/animation/", "/c/TEST26/../../x"])
+def test_joining_never_goes_back_elsewhere_than_this_congress(client, congress, then):
+    back = client.post("/rejoindre", data={"code": "TEST26", "display_name": "Jeanne Martin",
+                                           "commune": "Murat", "next": then})
+    assert back.status_code == 302 and back.headers["Location"] == "/c/TEST26"
+
+
 @pytest.mark.parametrize("form, message", [
     ({"code": "NOPE99", "display_name": "A", "commune": "B"}, "Aucun congrès"),
     ({"code": "TEST26", "display_name": "  ", "commune": "B"}, "Votre nom est obligatoire"),

@@ -6,6 +6,8 @@ followed by a redirect, and a refused submission comes back with its text intact
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required, logout_user
 from sqlalchemy import select
@@ -46,7 +48,11 @@ def home():
 @join_limit
 def join():
     """Join with the congress code: one form, then straight to contributing."""
-    form = request.form if request.method == "POST" else {"code": request.args.get("code", "")}
+    if request.method == "POST":
+        form = request.form
+    else:  # a phone sent here from a congress page (the projector's vote address) keeps it
+        then = request.args.get("next", "")
+        form = {"code": request.args.get("code") or _code_in(then), "next": then}
     error = None
     if request.method == "POST":
         try:
@@ -58,8 +64,22 @@ def join():
             flash(f"Bienvenue, {participant.display_name} ! Vous pouvez contribuer.", "success")
             if not participant.is_accepted:
                 flash(PENDING_NOTICE, "info")
-            return redirect(url_for("participant.congress", code=participant.congress.join_code))
+            code = participant.congress.join_code
+            then = form.get("next", "")
+            return redirect(then if _code_in(then) == code
+                            else url_for("participant.congress", code=code))
     return render_template("join.html", form=form, error=error), (422 if error else 200)
+
+
+_CONGRESS_PAGE = re.compile(r"^/c/([A-Za-z0-9_-]{1,16})(?:/[A-Za-z0-9/_-]*)?$")
+
+
+def _code_in(path: str) -> str:
+    """The congress code of a page of this site (``/c/RURAL26/vote`` → RURAL26), or ""
+    for anything else: a join that came from a congress page goes back to it, and only
+    to a local page (no open redirect)."""
+    found = _CONGRESS_PAGE.match(path or "")
+    return found.group(1).upper() if found else ""
 
 
 def _register(form) -> Participant:

@@ -5,14 +5,21 @@
   var live = window.MotionLive;
   var root = document.getElementById("maintenant");
   var banner = document.getElementById("voter-maintenant");
+  // In the vote phase, before a ballot opens: the way to declare one's presence.
+  var waiting = document.getElementById("espace-vote");
   if (!root || !banner || !live) { return; }
   var socket = null;
 
   function refresh() {
     live.send(socket, "ballot.state", {}).then(function (ack) {
       if (!ack || !ack.ok) { return; }
-      banner.hidden = !ack.ballots.some(function (b) { return b.state === "open"; });
+      show(ack.ballots.some(function (b) { return b.state === "open"; }));
     });
+  }
+
+  function show(open) {
+    banner.hidden = !open;
+    if (waiting) { waiting.hidden = open; }
   }
 
   socket = live.connect({
@@ -21,7 +28,7 @@
     status: document.createElement("span"),
     onSnapshot: refresh,
     on: {
-      "ballot.opened": function () { banner.hidden = false; },
+      "ballot.opened": function () { show(true); },
       "ballot.closed": refresh
     }
   });
