@@ -144,7 +144,7 @@ def projector_shots(page: Page, name: str) -> None:
         page.set_viewport_size(size)
         page.wait_for_timeout(300)  # type scales with the viewport
         assert_fits(page)
-        screenshot(page, f"{name}-{size['width']}x{size['height']}")
+        screenshot(page, f"congress-{name}-{size['width']}x{size['height']}")
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +160,7 @@ def test_whole_congress_by_clicking(congress_server, browser):
     staff, desk = staff_login(browser, server.url, viewport={"width": 1280, "height": 720})
     journey.contexts.append(staff)
     journey.check(desk)
-    screenshot(desk, "dashboard-1280x720")
+    screenshot(desk, "congress-dashboard-1280x720")
 
     # --- 1. Consultation: the official opens the invite link and contributes. ---
     set_phase(journey, desk, "Consultation en ligne")
@@ -170,7 +170,7 @@ def test_whole_congress_by_clicking(congress_server, browser):
     official.get_by_label("Votre idée").fill(IDEA)
     journey.click(official, official.get_by_role("button", name="Envoyer ma contribution"))
     expect(official.locator("#mes-contributions")).to_contain_text(IDEA)
-    screenshot(official, "official-phone-360")
+    screenshot(official, "congress-official-phone-360")
 
     # --- 2. Debate: the scribe captures an idea; the projector shows it live. ---
     set_phase(journey, desk, "Débat en séance")
@@ -196,7 +196,7 @@ def test_whole_congress_by_clicking(congress_server, browser):
     journey.menu(desk, "Rédaction de la motion")
     if desk.get_by_role("button", name="Ouvrir le texte aux amendements").count():
         journey.click(desk, desk.get_by_role("button", name="Ouvrir le texte aux amendements"))
-    screenshot(desk, "drafting-1280x720")
+    screenshot(desk, "congress-drafting-1280x720")
 
     official.reload()
     journey.click(official, official.get_by_role(
@@ -207,7 +207,7 @@ def test_whole_congress_by_clicking(congress_server, browser):
     first.get_by_label(re.compile("^Texte proposé")).fill(AMENDED)
     journey.click(official, first.get_by_role("button", name=re.compile("^Envoyer l'amendement")))
     expect(official.locator("#mes-amendements")).to_contain_text("Amendement n°")
-    screenshot(official, "amendment-phone-360")
+    screenshot(official, "congress-amendment-phone-360")
 
     journey.menu(desk, "Amendements")
     journey.click(desk, desk.get_by_role("button", name=re.compile("^Accepter")).first)
@@ -276,7 +276,7 @@ def test_whole_congress_by_clicking(congress_server, browser):
         expect(phone.locator(".vote-done")).to_contain_text(f"Choix : {choice}")
         journey.check(phone)
         if i == 0:
-            screenshot(phone, "vote-phone-360")
+            screenshot(phone, "congress-vote-phone-360")
     expect(vote_projector.locator(".pv-cast")).to_have_text("3", timeout=10_000)
     journey.click(desk, desk.get_by_role("button", name=re.compile("^Clore le vote")).first)
     expect(vote_projector.locator(".pv-outcome")).to_have_text("ADOPTÉ", timeout=10_000)
@@ -306,7 +306,11 @@ def test_whole_congress_by_clicking(congress_server, browser):
                             viewport=PROJECTOR_SIZES[0])
     expect(motion.locator("main")).to_contain_text("financé par l'État")
     expect(motion.locator("main")).to_contain_text("Adopté")
-    screenshot(motion, "motion-1280x720")
+    screenshot(motion, "congress-motion-1280x720")
+    motion.set_viewport_size({"width": 360, "height": 740})  # a journalist's phone
+    journey.check(motion)
+    assert motion.evaluate("document.documentElement.scrollWidth") <= 360
+    screenshot(motion, "congress-motion-360")
     pdf_link = motion.get_by_role("link", name=re.compile("PDF"))
     pdf = requests.get(urljoin(motion.url, pdf_link.first.get_attribute("href")), timeout=60)
     assert pdf.headers["Content-Type"].startswith("application/pdf")
