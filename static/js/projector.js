@@ -79,6 +79,9 @@
   }
 
   function fitAll() {
+    var title = document.querySelector(".bar-title");
+    clampWords(title, title, 2);
+    fitTicker();
     Array.prototype.forEach.call(document.querySelectorAll("[data-fit]"), fit);
   }
 
@@ -106,6 +109,56 @@
     });
   }
 
+  // The ticker's ideas keep whole words and whole lines: the first one on two lines, the
+  // others on one, each cut after the last word that fits and ending with « … ». A CSS
+  // ellipsis or line clamp cuts mid-word and leaves half-hidden lines behind.
+  var TICKER_LINES = [2, 1];
+
+  function fitsLines(item, lines) {
+    var lineHeight = parseFloat(getComputedStyle(item).lineHeight) || 0;
+    return item.getBoundingClientRect().height <= lines * lineHeight + 1;
+  }
+
+  // Returns how many words of the text are shown.
+  function clampWords(item, text, lines) {
+    if (!text.hasAttribute("data-full")) { text.setAttribute("data-full", text.textContent); }
+    var full = text.getAttribute("data-full");
+    item.setAttribute("data-fitted", "");
+    text.textContent = full;
+    var words = full.split(/\s+/);
+    if (fitsLines(item, lines)) { return words.length; }
+    function cut(n) {
+      return words.slice(0, n).join(" ").replace(/[\s,;:.…]+$/, "") + "\u2026";
+    }
+    var low = 0, high = words.length - 1;  // the most words that fit, with « … »
+    while (low < high) {
+      var mid = Math.ceil((low + high) / 2);
+      text.textContent = cut(mid);
+      if (fitsLines(item, lines)) { low = mid; } else { high = mid - 1; }
+    }
+    text.textContent = cut(low);
+    return low;
+  }
+
+  // The idea comes before its author: when the speaker and commune leave it fewer than
+  // MIN_WORDS words, they give way.
+  var MIN_WORDS = 4;
+
+  function fitTicker() {
+    var items = document.querySelectorAll("#ticker > li");
+    Array.prototype.forEach.call(items, function (li, i) {
+      var text = li.querySelector(".ticker-text");
+      var who = li.querySelector(".ticker-who");
+      if (!text) { return; }
+      var lines = TICKER_LINES[Math.min(i, TICKER_LINES.length - 1)];
+      if (who) { who.hidden = false; }
+      if (clampWords(li, text, lines) < MIN_WORDS && who) {
+        who.hidden = true;
+        clampWords(li, text, lines);
+      }
+    });
+  }
+
   function renderTicker(fresh) {
     var list = document.getElementById("ticker");
     list.textContent = "";
@@ -121,6 +174,7 @@
     if (!latest.length) {
       list.appendChild(el("li", "ticker-empty", "Les premières idées apparaîtront ici."));
     }
+    fitTicker();
   }
 
   function dot(id) { return document.querySelector('#map-points circle[data-id="' + id + '"]'); }
