@@ -4,6 +4,7 @@
   "use strict";
   var body = document.body;
   var live = window.MotionLive;
+  var words = window.MotionWords;
   var stateUrl = body.dataset.stateUrl;
   var tickerSize = 3;
   var themeIndex = {};
@@ -36,7 +37,9 @@
     size.appendChild(el("span", "visually-hidden", p.size > 1 ? " idées" : " idée"));
     li.appendChild(size);
     li.appendChild(document.createTextNode(" "));
-    li.appendChild(el("span", "point-statement", p.label));
+    var statement = el("span", "point-statement");
+    words.setText(statement, p.label);
+    li.appendChild(statement);
     return li;
   }
 
@@ -109,40 +112,19 @@
     });
   }
 
-  // The ticker's ideas keep whole words and whole lines: the first one on two lines, the
-  // others on one, each cut after the last word that fits and ending with « … ». A CSS
-  // ellipsis or line clamp cuts mid-word and leaves half-hidden lines behind.
+  // The ticker's ideas keep whole words and whole lines (words.js): the first one on two
+  // lines, the others on one, each cut after the last word that fits, with « … ».
   var TICKER_LINES = [2, 1];
-
-  function fitsLines(item, lines) {
-    var lineHeight = parseFloat(getComputedStyle(item).lineHeight) || 0;
-    return item.getBoundingClientRect().height <= lines * lineHeight + 1;
-  }
-
-  // Returns how many words of the text are shown.
-  function clampWords(item, text, lines) {
-    if (!text.hasAttribute("data-full")) { text.setAttribute("data-full", text.textContent); }
-    var full = text.getAttribute("data-full");
-    item.setAttribute("data-fitted", "");
-    text.textContent = full;
-    var words = full.split(/\s+/);
-    if (fitsLines(item, lines)) { return words.length; }
-    function cut(n) {
-      return words.slice(0, n).join(" ").replace(/[\s,;:.…]+$/, "") + "\u2026";
-    }
-    var low = 0, high = words.length - 1;  // the most words that fit, with « … »
-    while (low < high) {
-      var mid = Math.ceil((low + high) / 2);
-      text.textContent = cut(mid);
-      if (fitsLines(item, lines)) { low = mid; } else { high = mid - 1; }
-    }
-    text.textContent = cut(low);
-    return low;
-  }
-
   // The idea comes before its author: when the speaker and commune leave it fewer than
   // MIN_WORDS words, they give way.
   var MIN_WORDS = 4;
+
+  function clampWords(item, text, lines) {
+    if (!text.hasAttribute("data-full")) { text.setAttribute("data-full", text.textContent); }
+    words.setText(text, text.getAttribute("data-full"));
+    item.setAttribute("data-fitted", "");
+    return words.fitWords(text, words.lines(item, lines));
+  }
 
   function fitTicker() {
     var items = document.querySelectorAll("#ticker > li");
@@ -167,7 +149,9 @@
       li.dataset.id = c.id;
       li.appendChild(el("span", "ticker-text", c.text));
       li.appendChild(document.createTextNode(" "));
-      li.appendChild(el("span", "ticker-who", c.speaker + (c.commune ? ", " + c.commune : "")));
+      var who = el("span", "ticker-who");
+      words.setText(who, c.speaker + (c.commune ? ", " + c.commune : ""));
+      li.appendChild(who);
       if (fresh && i === 0) { li.classList.add("arrived"); }
       list.appendChild(li);
     });
@@ -207,7 +191,7 @@
     var section = document.getElementById("theme-mode");
     focusTheme = f ? f.theme : null;
     section.className = "focus " + (f ? colourClass(f.theme) : "");
-    document.getElementById("focus-title").textContent = f ? f.label : "";
+    words.setText(document.getElementById("focus-title"), f ? f.label : "");
     document.getElementById("focus-count").textContent = f ? f.count : 0;
     renderPoints(document.querySelector("#theme-mode [data-fit]"), f ? f.points : [],
       f ? f.point_count : 0);
@@ -246,6 +230,7 @@
 
   function isShown(c) { return c.status === "visible"; }
 
+  words.keepCompounds(document.querySelector(".screen"));
   fitAll();  // the server-rendered points, before the first snapshot
   window.addEventListener("resize", live.debounce(fitAll, 150));
   if (document.fonts && document.fonts.ready) { document.fonts.ready.then(fitAll); }

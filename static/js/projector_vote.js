@@ -7,6 +7,7 @@
   var root = document.querySelector("[data-vote-projector]");
   if (!root) { return; }
   var congress = root.getAttribute("data-congress");
+  var words = window.MotionWords;
   var SVG = "http://www.w3.org/2000/svg";
   var CHOICES = ["pour", "contre", "abstention"];
   var LABELS = { pour: "Pour", contre: "Contre", abstention: "Abstention" };
@@ -40,84 +41,29 @@
     return r;
   }
 
-  // Long words and long texts on a projector: kept whole. A box that does not fit first
-  // takes smaller type, then its text is cut after the last word that fits and ends with
-  // « … » (the phones show it all). A fade or a clip would leave half a line; a CSS
-  // ellipsis cuts mid-word.
-  function textParts(box) {
-    var parts = [];
-    var walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
-    var node;
-    while ((node = walker.nextNode())) {
-      var data = node.data;
-      var words = data.trim() ? data.trim().split(/\s+/) : [];
-      parts.push({ node: node, words: words, lead: /^\s/.test(data) ? " " : "",
-                   trail: /\s$/.test(data) ? " " : "", data: data });
-    }
-    return parts;
-  }
-
-  function keepWords(box, parts, n) {
-    var left = n;
-    var last = null;
-    parts.forEach(function (p) {
-      var k = Math.min(left, p.words.length);
-      left -= k;
-      if (k === p.words.length) { p.node.data = p.data; } else {
-        p.node.data = k ? p.lead + p.words.slice(0, k).join(" ") : "";
-      }
-      if (k) { last = p; }
-    });
-    if (last && left === 0 && parts.some(function (p) { return p.node.data !== p.data; })) {
-      last.node.data = last.node.data.replace(/[\s,;:.\u2026]+$/, "") + "\u2026";
-    }
-    Array.prototype.forEach.call(box.querySelectorAll("*"), function (e) {
-      e.hidden = !e.textContent.trim();  // a paragraph left empty takes no room
-    });
-  }
-
-  function fitWords(box, fits) {
-    if (fits()) { return; }
-    var parts = textParts(box);
-    var total = parts.reduce(function (sum, p) { return sum + p.words.length; }, 0);
-    var low = 0, high = total - 1;  // the most words that fit, with « … »
-    while (low < high) {
-      var mid = Math.ceil((low + high) / 2);
-      keepWords(box, parts, mid);
-      if (fits()) { low = mid; } else { high = mid - 1; }
-    }
-    keepWords(box, parts, low);
-  }
-
-  function lines(box, n) {
-    return function () {
-      return box.getBoundingClientRect().height <=
-        n * (parseFloat(getComputedStyle(box).lineHeight) || 0) + 1;
-    };
-  }
-
-  function fitsBox(box) {
-    return function () { return box.scrollHeight <= box.clientHeight + 1; };
-  }
-
+  // Long titles and texts stay whole words on whole lines (words.js): a text that does not
+  // fit first takes smaller type, then is cut after the last word that fits, with « … »
+  // (the phones show it all).
   var TEXT_SIZES = ["", " pv-text-small", " pv-text-smaller"];
 
   function fitScreen() {
     if (!root.getClientRects().length || !current) { return; }  // hidden: fitted when shown
+    words.keepCompounds(root);
     var title = root.querySelector(".pv-title");
     if (title) {
-      title.textContent = current.title;
-      fitWords(title, lines(title, 3));
+      words.setText(title, current.title);
+      words.fitWords(title, words.lines(title, 3));
     }
     var text = root.querySelector(".pv-text");
     if (!text || !current.subject) { return; }
     text.innerHTML = current.subject.html;  // rendered and sanitised by the server (nh3)
-    var fits = fitsBox(text);
+    words.keepCompounds(text);
+    var fits = words.fitsBox(text);
     for (var i = 0; i < TEXT_SIZES.length; i += 1) {
       text.className = "pv-text" + TEXT_SIZES[i];
       if (fits()) { return; }
     }
-    fitWords(text, fits);
+    words.fitWords(text, fits);
   }
 
   function meterWidth(b) { return b.eligible ? 100 * b.cast / b.eligible : 0; }
