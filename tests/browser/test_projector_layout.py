@@ -100,8 +100,9 @@ def prepare(app, mode: str, ballot_state: str | None) -> None:
         congress = db.session.scalar(select(Congress).filter_by(join_code=CODE))
         congress.projector_mode = mode
         if mode == "theme":  # the theme with the most recurring points
+            themes = picture(congress.id)["themes"]
             congress.projector_theme_code = max(
-                picture(congress.id)["themes"], key=lambda t: (t["point_count"], t["count"]))["code"]
+                themes, key=lambda t: (t["point_count"], t["count"]))["code"]
         db.session.commit()
         db.session.remove()
 
