@@ -115,10 +115,8 @@
   // The ticker's ideas keep whole words and whole lines (words.js): the first one on two
   // lines, the others on one, each cut after the last word that fits, with « … ».
   var TICKER_LINES = [2, 1];
-  // The idea comes before its author: when the speaker and commune leave it fewer than
-  // MIN_WORDS words, they give way.
-  var MIN_WORDS = 4;
 
+  // Returns whether the whole text fits.
   function clampWords(item, text, lines) {
     if (!text.hasAttribute("data-full")) { text.setAttribute("data-full", text.textContent); }
     words.setText(text, text.getAttribute("data-full"));
@@ -134,7 +132,9 @@
       if (!text) { return; }
       var lines = TICKER_LINES[Math.min(i, TICKER_LINES.length - 1)];
       if (who) { who.hidden = false; }
-      if (clampWords(li, text, lines) < MIN_WORDS && who) {
+      // The idea comes before its author: when it does not fit whole, the speaker and
+      // commune give way to it.
+      if (!clampWords(li, text, lines) && who) {
         who.hidden = true;
         clampWords(li, text, lines);
       }

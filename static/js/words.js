@@ -89,12 +89,12 @@ window.MotionWords = (function () {
     });
   }
 
-  // Keeps the most words of `box` (in reading order) for which `fits()` holds; returns how
-  // many. The caller puts the whole text back before fitting again.
+  // Keeps the most words of `box` (in reading order) for which `fits()` holds; returns
+  // whether the whole text fitted. The caller puts the whole text back before fitting again.
   function fitWords(box, fits) {
+    if (fits()) { return true; }
     var all = parts(box);
     var total = all.reduce(function (sum, p) { return sum + p.words.length; }, 0);
-    if (fits()) { return total; }
     var low = 0, high = total - 1;
     while (low < high) {
       var mid = Math.ceil((low + high) / 2);
@@ -102,7 +102,7 @@ window.MotionWords = (function () {
       if (fits()) { low = mid; } else { high = mid - 1; }
     }
     keepWords(box, all, low);
-    return low;
+    return false;
   }
 
   return { keepCompounds: keepCompounds, setText: setText, lines: lines, fitsBox: fitsBox,
