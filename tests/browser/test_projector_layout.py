@@ -215,6 +215,38 @@ def test_every_projector_mode_fits_the_screen(layout_server, browser, name, path
         assert not errors, errors
 
 
+LONG_TITLE = ("Congrès national des élus au numérique des communes rurales, des petites villes "
+              "et des intercommunalités de montagne, d'outre-mer et du littoral — édition 2026")
+
+
+def test_long_titles_end_after_a_whole_word(layout_server, browser):
+    """The congress's and the ballot's titles at their longest: cut after a whole word with
+    « … » (two and three lines), the rest of the screen unmoved."""
+    server, app = layout_server
+    prepare(app, "vote", "open")
+    with app.app_context():
+        congress = db.session.scalar(select(Congress).filter_by(join_code=CODE))
+        congress.title = LONG_TITLE
+        ballot = db.session.scalar(select(Ballot).filter_by(congress_id=congress.id,
+                                                            state="open"))
+        ballot.title = (LONG_TITLE + " : ") * 2
+        db.session.commit()
+        db.session.remove()
+    size = {"width": 1280, "height": 720}
+    with projector_context(browser, viewport=size) as context:
+        page = context.new_page()
+        page.goto(f"{server.url}/projecteur/{CODE}")
+        page.wait_for_selector("body[data-live=on]", state="attached", timeout=15_000)
+        page.evaluate("document.fonts.ready.then(() => true)")
+        page.wait_for_timeout(500)
+        check_layout(page, "long titles")
+        for selector in (".bar-title", ".pv-title"):
+            shown = page.inner_text(selector)
+            assert shown.endswith("\u2026"), (selector, shown)
+            assert LONG_TITLE.startswith(shown[:-1].rstrip(" ,;:.")), (selector, shown)
+        assert page.is_visible(".pv-count") and page.is_visible(".pv-text")
+
+
 BROKEN_PAGE = """<!doctype html><html lang="fr"><body style="margin:0;font:20px sans-serif">
 <p id="narrow" style="width:60px;overflow-wrap:anywhere">Accompagnement</p>
 <p id="compound" style="width:70px">Saint-Denis</p>
