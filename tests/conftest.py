@@ -162,6 +162,7 @@ def theme(congress: Congress, code: str) -> Theme:
 
 
 def text_of(response) -> str:
-    """Visible text of an HTML response, whitespace collapsed (for French message checks)."""
-    page = response.get_data(as_text=True)
+    """Visible text of an HTML response, whitespace collapsed (for French message checks);
+    a line-break opportunity (<wbr>) adds no space."""
+    page = re.sub(r"<wbr>", "", response.get_data(as_text=True))
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))

@@ -10,6 +10,7 @@ from deliberation import corrections, create_app, screens
 from deliberation.config import TestConfig
 from deliberation.extensions import db
 from deliberation.models import Congress
+from deliberation.web import projector
 
 from .conftest import text_of
 from .debate import build, http_client
@@ -42,6 +43,15 @@ def test_public_url_is_used_for_the_join_link(app, debate):
     app.config["PUBLIC_URL"] = "https://motion.example.org"
     text = text_of(http_client(app, debate, "anonymous").get("/projecteur/TEST26"))
     assert "motion.example.org/rejoindre code TEST26" in text
+
+
+def test_the_join_address_may_wrap_before_its_slashes_only(app, debate):
+    """A long public address wraps at a « / » in the projector's corner, never mid-word."""
+    app.config["PUBLIC_URL"] = "https://congres.villes-internet.example.org"
+    page = http_client(app, debate, "anonymous").get("/projecteur/TEST26").get_data(
+        as_text=True)
+    assert "congres.villes-internet.example.org<wbr>/rejoindre" in page
+    assert str(projector.breakable("a&b/c/d")) == "a&amp;b<wbr>/c<wbr>/d"
 
 
 def test_theme_mode_renders_the_focus(app, debate):

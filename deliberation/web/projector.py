@@ -12,6 +12,7 @@ import math
 
 import segno
 from flask import Blueprint, jsonify, render_template
+from markupsafe import Markup, escape
 
 from ..links import absolute_url
 from ..models import OFF_TOPIC
@@ -58,13 +59,21 @@ def screen(code: str):
     return render_template("projector/screen.html", congress=congress, state=state,
                            colour={c: i for i, c in enumerate(codes)}, off_topic=OFF_TOPIC,
                            anchors=anchors(codes), join_url=url, short_url=_short(url),
-                           qr=qr_data_uri(url), vote_short_url=_short(vote_url),
+                           short_url_html=breakable(_short(url)), qr=qr_data_uri(url),
+                           vote_short_url=_short(vote_url),
+                           vote_short_url_html=breakable(_short(vote_url)),
                            vote_qr=qr_data_uri(vote_url), ticker=state["latest"][:TICKER])
 
 
 def _short(url: str) -> str:
     """What people type: host and path (the QR code has it all)."""
     return url.split("://", 1)[-1].split("?", 1)[0]
+
+
+def breakable(url: str) -> Markup:
+    """The address with a line-break opportunity before each « / »: a long public address
+    wraps there, at the corner's width, rather than being split mid-word or clipped."""
+    return Markup("<wbr>/").join(escape(part) for part in url.split("/"))
 
 
 @bp.get("/<code>/etat.json")

@@ -4,6 +4,7 @@
   "use strict";
   var body = document.body;
   var live = window.MotionLive;
+  var words = window.MotionWords;
   var stateUrl = body.dataset.stateUrl;
   var tickerSize = 3;
   var themeIndex = {};
@@ -36,7 +37,9 @@
     size.appendChild(el("span", "visually-hidden", p.size > 1 ? " idées" : " idée"));
     li.appendChild(size);
     li.appendChild(document.createTextNode(" "));
-    li.appendChild(el("span", "point-statement", p.label));
+    var statement = el("span", "point-statement");
+    words.setText(statement, p.label);
+    li.appendChild(statement);
     return li;
   }
 
@@ -79,6 +82,9 @@
   }
 
   function fitAll() {
+    var title = document.querySelector(".bar-title");
+    clampWords(title, title, 2);
+    fitTicker();
     Array.prototype.forEach.call(document.querySelectorAll("[data-fit]"), fit);
   }
 
@@ -106,6 +112,35 @@
     });
   }
 
+  // The ticker's ideas keep whole words and whole lines (words.js): the first one on two
+  // lines, the others on one, each cut after the last word that fits, with « … ».
+  var TICKER_LINES = [2, 1];
+
+  // Returns whether the whole text fits.
+  function clampWords(item, text, lines) {
+    if (!text.hasAttribute("data-full")) { text.setAttribute("data-full", text.textContent); }
+    words.setText(text, text.getAttribute("data-full"));
+    item.setAttribute("data-fitted", "");
+    return words.fitWords(text, words.lines(item, lines));
+  }
+
+  function fitTicker() {
+    var items = document.querySelectorAll("#ticker > li");
+    Array.prototype.forEach.call(items, function (li, i) {
+      var text = li.querySelector(".ticker-text");
+      var who = li.querySelector(".ticker-who");
+      if (!text) { return; }
+      var lines = TICKER_LINES[Math.min(i, TICKER_LINES.length - 1)];
+      if (who) { who.hidden = false; }
+      // The idea comes before its author: when it does not fit whole, the speaker and
+      // commune give way to it.
+      if (!clampWords(li, text, lines) && who) {
+        who.hidden = true;
+        clampWords(li, text, lines);
+      }
+    });
+  }
+
   function renderTicker(fresh) {
     var list = document.getElementById("ticker");
     list.textContent = "";
@@ -114,13 +149,16 @@
       li.dataset.id = c.id;
       li.appendChild(el("span", "ticker-text", c.text));
       li.appendChild(document.createTextNode(" "));
-      li.appendChild(el("span", "ticker-who", c.speaker + (c.commune ? ", " + c.commune : "")));
+      var who = el("span", "ticker-who");
+      words.setText(who, c.speaker + (c.commune ? ", " + c.commune : ""));
+      li.appendChild(who);
       if (fresh && i === 0) { li.classList.add("arrived"); }
       list.appendChild(li);
     });
     if (!latest.length) {
       list.appendChild(el("li", "ticker-empty", "Les premières idées apparaîtront ici."));
     }
+    fitTicker();
   }
 
   function dot(id) { return document.querySelector('#map-points circle[data-id="' + id + '"]'); }
@@ -153,7 +191,7 @@
     var section = document.getElementById("theme-mode");
     focusTheme = f ? f.theme : null;
     section.className = "focus " + (f ? colourClass(f.theme) : "");
-    document.getElementById("focus-title").textContent = f ? f.label : "";
+    words.setText(document.getElementById("focus-title"), f ? f.label : "");
     document.getElementById("focus-count").textContent = f ? f.count : 0;
     renderPoints(document.querySelector("#theme-mode [data-fit]"), f ? f.points : [],
       f ? f.point_count : 0);
@@ -192,6 +230,7 @@
 
   function isShown(c) { return c.status === "visible"; }
 
+  words.keepCompounds(document.querySelector(".screen"));
   fitAll();  // the server-rendered points, before the first snapshot
   window.addEventListener("resize", live.debounce(fitAll, 150));
   if (document.fonts && document.fonts.ready) { document.fonts.ready.then(fitAll); }

@@ -7,6 +7,7 @@
   var root = document.querySelector("[data-vote-projector]");
   if (!root) { return; }
   var congress = root.getAttribute("data-congress");
+  var words = window.MotionWords;
   var SVG = "http://www.w3.org/2000/svg";
   var CHOICES = ["pour", "contre", "abstention"];
   var LABELS = { pour: "Pour", contre: "Contre", abstention: "Abstention" };
@@ -38,6 +39,31 @@
     r.setAttribute("width", String(Math.max(0, Math.min(100, width))));
     r.setAttribute("height", String(height));
     return r;
+  }
+
+  // Long titles and texts stay whole words on whole lines (words.js): a text that does not
+  // fit first takes smaller type, then is cut after the last word that fits, with « … »
+  // (the phones show it all).
+  var TEXT_SIZES = ["", " pv-text-small", " pv-text-smaller"];
+
+  function fitScreen() {
+    if (!root.getClientRects().length || !current) { return; }  // hidden: fitted when shown
+    words.keepCompounds(root);
+    var title = root.querySelector(".pv-title");
+    if (title) {
+      words.setText(title, current.title);
+      words.fitWords(title, words.lines(title, 3));
+    }
+    var text = root.querySelector(".pv-text");
+    if (!text || !current.subject) { return; }
+    text.innerHTML = current.subject.html;  // rendered and sanitised by the server (nh3)
+    words.keepCompounds(text);
+    var fits = words.fitsBox(text);
+    for (var i = 0; i < TEXT_SIZES.length; i += 1) {
+      text.className = "pv-text" + TEXT_SIZES[i];
+      if (fits()) { return; }
+    }
+    words.fitWords(text, fits);
   }
 
   function meterWidth(b) { return b.eligible ? 100 * b.cast / b.eligible : 0; }
@@ -105,6 +131,7 @@
       meter.appendChild(rect("pv-meter-fill", meterWidth(b), 4));
       root.appendChild(meter);
       root.appendChild(el("p", "pv-hint", "Votez sur votre téléphone : Pour, Contre ou Abstention."));
+      fitScreen();
       return;
     }
     var r = b.results;
@@ -135,6 +162,7 @@
     root.appendChild(el("p", "pv-detail", plural(r.cast, "vote") + " sur " + r.eligible +
       " votant·es — " + plural(r.expressed, "suffrage") + " exprimé" + (r.expressed > 1 ? "s" : "") +
       ". " + r.reason));
+    fitScreen();
   }
 
   function progress(p) {
@@ -162,6 +190,13 @@
 
   render(current);
   root.setAttribute("data-ready", "1");
+  var refit = null;
+  window.addEventListener("resize", function () {
+    window.clearTimeout(refit);
+    refit = window.setTimeout(fitScreen, 150);
+  });
+  document.addEventListener("projector:mode", fitScreen);  // the main projector shows it
+  if (document.fonts && document.fonts.ready) { document.fonts.ready.then(fitScreen); }
   if (typeof window.io !== "function") { return; }
   var socket = window.io({ auth: { congress: congress, audience: "projector" },
     transports: ["websocket", "polling"] });
