@@ -5,13 +5,14 @@ approved (then it goes out, sorted, as any new idea), and a rejected one never d
 from __future__ import annotations
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
 from deliberation import moderation, screens
 from deliberation.extensions import db
 from deliberation.models import MODERATION_REASON_MAX, AuditEvent, Contribution
 
-from .conftest import make_person, text_of
+from .conftest import login, make_person, text_of
 from .debate import build, connect, emit, http_client, received
 
 IDEA = "Un guichet numérique itinérant dans chaque canton rural du département."
@@ -207,8 +208,6 @@ def test_staff_captures_skip_the_queue(app, debate, sockets):
 
 
 def test_the_api_queues_an_official_idea_too(debate):
-    from flask import current_app
-
     person = debate.people["participant"]
     client = current_app.test_client()
     response = client.post("/api/congresses/TEST26/contributions", json={"text": IDEA},
@@ -248,8 +247,6 @@ def test_the_switch_toggles_is_audited_and_releases_nothing(debate, facilitator_
 
 
 def test_the_switch_is_off_by_default_and_on_the_dashboard(app, congress, facilitator):
-    from .conftest import login
-
     assert congress.premoderation is False
     client = app.test_client()
     login(client, facilitator)

@@ -133,35 +133,37 @@ def moderation_queue():
     return _queue_page(staff_congress())
 
 
-@bp.post("/moderation/<int:cid>/approuver")
+@bp.post("/moderation/<int:contribution_id>/approuver")
 @roles_required("facilitator")
-def moderation_approve(cid: int):
+def moderation_approve(contribution_id: int):
     """One button: the idea goes to every screen, sorted, as a new idea does."""
     congress = staff_congress()
     try:
-        contribution = moderation.approve(congress, current_user._get_current_object(), cid)
+        contribution = moderation.approve(congress, current_user._get_current_object(),
+                                          contribution_id)
     except InputError as exc:
         db.session.rollback()
         return _queue_page(congress, error=exc.message, status=422)
     announce.moderation_decided(contribution)
-    flash(f"Idée n° {cid} approuvée : elle est affichée.", "success")
+    flash(f"Idée n° {contribution_id} approuvée : elle est affichée.", "success")
     return redirect(url_for("facilitator.moderation_queue") + "#file-moderation")
 
 
-@bp.post("/moderation/<int:cid>/rejeter")
+@bp.post("/moderation/<int:contribution_id>/rejeter")
 @roles_required("facilitator")
-def moderation_reject(cid: int):
+def moderation_reject(contribution_id: int):
     """One button (with an optional short reason): the idea never reaches a screen."""
     congress = staff_congress()
     reason = request.form.get("reason", "")
     try:
-        contribution = moderation.reject(congress, current_user._get_current_object(), cid,
-                                         reason)
+        contribution = moderation.reject(congress, current_user._get_current_object(),
+                                         contribution_id, reason)
     except InputError as exc:
         db.session.rollback()
-        return _queue_page(congress, error=exc.message, reasons={cid: reason}, status=422)
+        return _queue_page(congress, error=exc.message, reasons={contribution_id: reason},
+                           status=422)
     announce.moderation_decided(contribution)
-    flash(f"Idée n° {cid} rejetée : elle n'est pas affichée et reste consignée.",
+    flash(f"Idée n° {contribution_id} rejetée : elle n'est pas affichée et reste consignée.",
           "success")
     return redirect(url_for("facilitator.moderation_queue") + "#file-moderation")
 
