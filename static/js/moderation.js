@@ -44,6 +44,8 @@
           var again = document.getElementById(focused);
           (again || document.getElementById("file-titre")).focus();
         }
+        // Styles and tests can tell the queue was re-read since the page loaded.
+        root.dataset.refreshed = String(Number(root.dataset.refreshed || 0) + 1);
       })
       .catch(function () { /* the next event or a reload catches up */ });
   }

@@ -47,7 +47,7 @@ def test_the_moderation_queue_by_keyboard(server, browser):
             staff.get_by_role("navigation", name="Animation") \
                 .get_by_role("link", name="Modération des idées").click()
             staff.wait_for_url(re.compile(r"/animation/moderation$"))
-            staff.wait_for_function("document.body.dataset.live === 'on'")
+            staff.wait_for_selector("body[data-live=on]", state="attached", timeout=15000)
 
             phone = phone_ctx.new_page()
             phone.goto(server.url + "/rejoindre?code=RURAL26")
@@ -64,9 +64,7 @@ def test_the_moderation_queue_by_keyboard(server, browser):
 
             # Both arrive in the open queue without a reload.
             queue = staff.locator("#file-idees")
-            staff.wait_for_function(
-                "t => (document.getElementById('file-idees') || {}).innerText"
-                "?.includes(t)", arg=SECOND)
+            queue.locator("li", has_text=SECOND).wait_for(timeout=15000)
             assert FIRST in queue.inner_text()
             check_axe(staff)
             assert staff.evaluate("document.documentElement.scrollWidth") <= 1280
@@ -83,9 +81,8 @@ def test_the_moderation_queue_by_keyboard(server, browser):
             assert FIRST not in staff.inner_text("#file-moderation")
 
             # The author's page hears the outcome by itself.
-            phone.wait_for_function(
-                "id => document.getElementById('moderation-' + id)?.dataset.moderation"
-                " === 'rejected'", arg=ident)
+            phone.wait_for_selector(f"#moderation-{ident}[data-moderation=rejected]",
+                                    timeout=15000)
             assert "Non retenue par l'animation\u00a0: Déjà proposée" in \
                 phone.inner_text(f"#moderation-{ident}")
 
@@ -95,9 +92,8 @@ def test_the_moderation_queue_by_keyboard(server, browser):
             staff.keyboard.press("Enter")
             staff.wait_for_url(re.compile(r"#file-moderation$"))
             assert SECOND not in staff.inner_text("#file-moderation")
-            phone.wait_for_function(
-                "id => document.getElementById('moderation-' + id)?.dataset.moderation"
-                " === 'visible'", arg=other)
+            phone.wait_for_selector(f"#moderation-{other}[data-moderation=visible]",
+                                    timeout=15000)
             live = phone_ctx.new_page()
             live.goto(server.url + "/c/RURAL26/direct")
             assert SECOND in live.content() and FIRST not in live.content()
@@ -106,10 +102,14 @@ def test_the_moderation_queue_by_keyboard(server, browser):
             staff.set_viewport_size({"width": 360, "height": 740})
             _post(phone, "Une troisième idée : du wifi public sur la place du marché.")
             staff.goto(server.url + "/animation/moderation")
+            # Connected, and the queue re-read once (its first snapshot): nothing moves now.
+            staff.wait_for_selector("#file-moderation[data-refreshed]", state="attached",
+                                    timeout=15000)
             check_axe(staff)
             assert staff.evaluate("document.documentElement.scrollWidth") <= 360
-            for target in staff.locator("#file-idees button, #file-idees input").all():
+            for target in staff.locator("#file-idees button, #file-idees input[name=reason]").all():
                 box = target.bounding_box()
+                assert box, target.evaluate("e => e.outerHTML + ' ' + getComputedStyle(e).display")
                 assert box["height"] >= 44 and box["width"] >= 44, box
     finally:
         with browser.new_context(locale="fr-FR") as cleanup:
