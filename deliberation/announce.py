@@ -97,11 +97,14 @@ def _send_ideas_batch(congress_id: int, queue: list[dict]) -> None:
 
 def contribution_changed(contribution: Contribution, change: str = "edited",
                          refit: bool = True) -> None:
-    """Push a changed contribution; a hidden or withdrawn one reaches the public screens
-    without its text (they only need to drop it)."""
+    """Push a changed contribution; a hidden, withdrawn or held one reaches the public
+    screens without its text (they only need to drop it). `change` is "held" when an
+    edit sent a shown idea back to the pre-moderation queue."""
     if contribution.status == "pending":  # edited while waiting: the queue shows the new text
         moderation_queued(contribution)
-        return
+        if change != "held":
+            return  # never shown: nothing else hears of it
+        # "held": it was shown, and its edit sent it back to the queue: screens drop it.
     payload = {**contribution_payload(contribution), "change": change}
     if contribution.status in ("visible", "duplicate"):
         send("contribution.updated", payload, contribution.congress_id)

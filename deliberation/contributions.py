@@ -158,13 +158,19 @@ def _own(contribution: Contribution, participant: Participant) -> None:
 
 
 def edit(contribution: Contribution, participant: Participant, text: str) -> Contribution:
-    """Change one's own idea (a pending one stays in the queue, with its new text)."""
+    """Change one's own idea. A pending one stays in the queue with its new text; while
+    the facilitator moderates, a shown one goes back to the queue (`pending`): what an
+    official writes never reaches the projector unseen, an edit included."""
     _own(contribution, participant)
     if contribution.status == "rejected":
-        raise InputError("Cette idée n'a pas été retenue par l'animation : elle ne peut "
+        raise InputError("Cette idée n'a pas été retenue par l'animation\u00a0: elle ne peut "
                          "plus être modifiée. Vous pouvez en proposer une autre.")
-    require_open(contribution_congress(contribution))
+    congress = contribution_congress(contribution)
+    require_open(congress)
     contribution.text = clean_idea(text)
+    if contribution.status == "visible" and is_held(congress, participant):
+        contribution.status = "pending"
+        contribution.moderated_at = None
     contribution.updated_at = utcnow()
     # The text changed: the machine's earlier guess no longer holds, unless a human confirmed it.
     if not contribution.confirmed:

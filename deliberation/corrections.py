@@ -79,7 +79,7 @@ def get_contribution(congress: Congress, value: Any, what: str = "L'idée") -> C
     if contribution.status == "withdrawn":
         raise InputError(f"{what} n° {contribution.id} a été retirée par son auteur·rice.")
     if contribution.status == "pending":  # pre-moderation: not on any screen yet
-        raise InputError(f"{what} n° {contribution.id} attend la modération : "
+        raise InputError(f"{what} n° {contribution.id} attend la modération\u00a0: "
                          "approuvez-la d'abord dans la file de modération.")
     if contribution.status == "rejected":
         raise InputError(f"{what} n° {contribution.id} n'a pas été retenue par l'animation.")

@@ -297,3 +297,27 @@ def test_corrections_refuse_a_waiting_idea(app, debate, official_http):
     assert not ack["ok"] and "attend la modération" in ack["error"]
     db.session.refresh(idea)
     assert idea.status == "pending"
+
+
+def test_editing_a_shown_idea_sends_it_back_to_the_queue(debate, facilitator_http,
+                                                        official_http, sockets):
+    """Approved text then edited into something else never reaches the projector unseen."""
+    idea = _post_idea(official_http)
+    facilitator_http.post(f"/animation/moderation/{idea.id}/approuver")
+    for sock in sockets.values():
+        received(sock)
+    new = "Un texte bien différent de celui que l'animation a approuvé."
+    response = official_http.post(f"/contributions/{idea.id}/modifier", data={"text": new},
+                                  follow_redirects=True)
+    assert "attend la validation de l'animation" in text_of(response)
+    db.session.refresh(idea)
+    assert idea.status == "pending" and idea.moderated_at is None
+    for name in ("projector", "other"):
+        heard = received(sockets[name])
+        assert ("contribution.updated", {"id": idea.id, "status": "pending",
+                                         "change": "held"}) in heard, (name, heard)
+        assert new not in repr(heard)
+    assert [p["text"] for n, p in received(sockets["facilitator"])
+            if n == "moderation.queued"] == [new]
+    assert idea.id not in [item["id"] for item in
+                           screens.snapshot(debate.congress, "projector")["latest"]]

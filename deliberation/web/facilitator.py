@@ -107,9 +107,9 @@ def moderation_settings():
     congress = staff_congress()
     on = request.form.get("premoderation") == "1"
     if moderation.set_premoderation(congress, on, current_user.id):
-        flash("Modération activée : les nouvelles idées des élu·es attendent votre "
+        flash("Modération activée\u00a0: les nouvelles idées des élu·es attendent votre "
               "validation avant d'être affichées." if on else
-              "Modération désactivée : les nouvelles idées sont affichées aussitôt. "
+              "Modération désactivée\u00a0: les nouvelles idées sont affichées aussitôt. "
               "Celles qui attendent restent dans la file jusqu'à votre décision.", "success")
     else:
         flash("Réglage de la modération inchangé.", "info")
@@ -145,7 +145,7 @@ def moderation_approve(contribution_id: int):
         db.session.rollback()
         return _queue_page(congress, error=exc.message, status=422)
     announce.moderation_decided(contribution)
-    flash(f"Idée n° {contribution_id} approuvée : elle est affichée.", "success")
+    flash(f"Idée n° {contribution_id} approuvée\u00a0: elle est affichée.", "success")
     return redirect(url_for("facilitator.moderation_queue") + "#file-moderation")
 
 
@@ -163,7 +163,7 @@ def moderation_reject(contribution_id: int):
         return _queue_page(congress, error=exc.message, reasons={contribution_id: reason},
                            status=422)
     announce.moderation_decided(contribution)
-    flash(f"Idée n° {contribution_id} rejetée : elle n'est pas affichée et reste consignée.",
+    flash(f"Idée n° {contribution_id} rejetée\u00a0: elle n'est pas affichée et reste consignée.",
           "success")
     return redirect(url_for("facilitator.moderation_queue") + "#file-moderation")
 

@@ -27,7 +27,7 @@ bp = Blueprint("participant", __name__)
 PENDING_NOTICE = ("Votre inscription attend la validation de l'animation\u00a0: vous pouvez "
                   "lire et proposer des idées, mais pas encore voter ni soutenir une idée.")
 #: What an official reads after posting while the facilitator moderates (issue 14).
-HELD_THANKS = ("Merci ! Votre contribution est enregistrée : elle attend la validation "
+HELD_THANKS = ("Merci ! Votre contribution est enregistrée\u00a0: elle attend la validation "
                "de l'animation avant d'être affichée.")
 
 
@@ -230,6 +230,7 @@ def edit(contribution_id: int):
     error = None
     if request.method == "POST":
         draft = request.form.get("text", "")
+        shown = contribution.status == "visible"
         try:
             contrib.edit(contribution, current_user._get_current_object(), draft)
             db.session.commit()
@@ -237,8 +238,10 @@ def edit(contribution_id: int):
             db.session.rollback()
             error = exc.message
         else:
-            announce.contribution_changed(contribution)
-            flash("Contribution modifiée.", "success")
+            held = contribution.status == "pending"
+            announce.contribution_changed(contribution, "held" if shown and held else "edited")
+            flash("Contribution modifiée\u00a0: elle attend la validation de l'animation avant "
+                  "d'être affichée." if held else "Contribution modifiée.", "success")
             return redirect(url_for("participant.congress", code=congress.join_code)
                             + "#mes-contributions")
     return render_template("edit.html", congress=congress, contribution=contribution,
