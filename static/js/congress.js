@@ -34,6 +34,9 @@
       ? "\u00a0: votre idée est affichée."
       : (item.reason ? "\u00a0: " + item.reason : "")));
     line.setAttribute("role", "status");
+    // A rejected idea can no longer be edited (it may still be withdrawn).
+    var edit = item.status === "rejected" && line.parentNode.querySelector("a[href$='/modifier']");
+    if (edit) { edit.remove(); }
   }
 
   socket = live.connect({

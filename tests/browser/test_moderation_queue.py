@@ -85,6 +85,9 @@ def test_the_moderation_queue_by_keyboard(server, browser):
                                     timeout=15000)
             assert "Non retenue par l'animation\u00a0: Déjà proposée" in \
                 phone.inner_text(f"#moderation-{ident}")
+            card = phone.locator("#mes-contributions li", has_text=FIRST)
+            assert card.get_by_role("link", name=re.compile("Modifier")).count() == 0
+            assert card.get_by_role("button", name=re.compile("Retirer")).count() == 1
 
             second = staff.locator("#file-idees li", has_text=SECOND)
             other = second.get_attribute("data-id")
