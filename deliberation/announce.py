@@ -12,17 +12,30 @@ within LIVE_PHONE_BATCH_S of the last send wait, and go out together as one
 `contributions.created` {items}. Projector and facilitator screens always get each idea
 at once.
 
-May import: the domain below it (`screens`, `pictures`, `sorting`), `push`, the models.
+Pre-moderation: an idea waiting for the facilitator (`pending`) is heard by the
+facilitator's screens only, as `moderation.queued`; nothing else hears of it until it is
+approved, when it goes out as any new idea does (`moderation_decided`).
+
+May import: the domain below it (`screens`, `pictures`, `sorting`, `moderation`), `push`,
+the models.
 """
 
 from __future__ import annotations
 
 from flask import current_app
 
-from . import pictures, sorting
+from . import moderation, pictures, sorting
 from .coalesce import Pace
 from .models import Congress, Contribution
-from .push import PHONES, PUBLIC_AUDIENCES, SCREENS, STAFF_AUDIENCES, scheduler, send
+from .push import (
+    PHONES,
+    PUBLIC_AUDIENCES,
+    SCREENS,
+    STAFF_AUDIENCES,
+    scheduler,
+    send,
+    send_to_participants,
+)
 from .screens import LATEST, compact, contribution_payload, picture
 
 PHONE_IDEAS_CHANNEL = "ideas.phones"
@@ -34,11 +47,39 @@ def contribution_created(contribution: Contribution, payload: dict | None = None
     before the commit, while the rows were loaded, which spares reading them again."""
     payload = payload or contribution_payload(contribution)
     congress_id = congress_id or contribution.congress_id
+    if payload["status"] == "pending":  # pre-moderation: the facilitator's queue alone
+        moderation_queued(contribution, congress_id)
+        return payload
     send("contribution.created", payload, congress_id, SCREENS)
     ideas_to_phones(congress_id, payload)
     pictures.refresh_soon(congress_id)
     refit_soon(congress_id)
     return payload
+
+
+def moderation_queued(contribution: Contribution, congress_id: int | None = None) -> None:
+    """A new or edited idea waits in the queue: only the facilitator's screens hear it."""
+    congress_id = congress_id or contribution.congress_id
+    send("moderation.queued", {**moderation.queue_item(contribution),
+                               "pending": moderation.pending_count(congress_id)},
+         congress_id, STAFF_AUDIENCES)
+
+
+def moderation_decided(contribution: Contribution) -> None:
+    """After an approval or a rejection (committed): the facilitator's screens drop it from
+    their queue, its author's phone hears the outcome, and an approved idea goes to every
+    screen exactly as a new idea does."""
+    congress_id = contribution.congress_id
+    send("moderation.decided", {"id": contribution.id, "status": contribution.status,
+                                "reason": contribution.moderation_reason,
+                                "pending": moderation.pending_count(congress_id)},
+         congress_id, STAFF_AUDIENCES)
+    if contribution.author_id is not None:
+        send_to_participants([contribution.author_id], "contribution.moderated",
+                             {"id": contribution.id, "status": contribution.status,
+                              "reason": contribution.moderation_reason})
+    if contribution.status == "visible":
+        contribution_created(contribution)
 
 
 def ideas_to_phones(congress_id: int, payload: dict) -> None:
@@ -56,8 +97,14 @@ def _send_ideas_batch(congress_id: int, queue: list[dict]) -> None:
 
 def contribution_changed(contribution: Contribution, change: str = "edited",
                          refit: bool = True) -> None:
-    """Push a changed contribution; a hidden or withdrawn one reaches the public screens
-    without its text (they only need to drop it)."""
+    """Push a changed contribution; a hidden, withdrawn or held one reaches the public
+    screens without its text (they only need to drop it). `change` is "held" when an
+    edit sent a shown idea back to the pre-moderation queue."""
+    if contribution.status == "pending":  # edited while waiting: the queue shows the new text
+        moderation_queued(contribution)
+        if change != "held":
+            return  # never shown: nothing else hears of it
+        # "held": it was shown, and its edit sent it back to the queue: screens drop it.
     payload = {**contribution_payload(contribution), "change": change}
     if contribution.status in ("visible", "duplicate"):
         send("contribution.updated", payload, contribution.congress_id)

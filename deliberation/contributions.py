@@ -90,12 +90,21 @@ def require_open(congress: Congress) -> None:
         )
 
 
+def is_held(congress: Congress, author: Participant | None) -> bool:
+    """Whether a new idea waits in the facilitator's pre-moderation queue: an official's,
+    while the congress moderates. Staff captures (the scribe's, a facilitator's) and
+    imports are staff-authored and go straight to the screens."""
+    return bool(congress.premoderation) and author is not None and not author.is_staff
+
+
 def create(congress: Congress, text: str, *, author: Participant | None = None,
            speaker_name: str | None = None, speaker_commune: str | None = None,
            channel: str = "online", client_key: str | None = None,
            check_phase: bool = True) -> tuple[Contribution, bool]:
     """Store a new contribution; returns (contribution, created).
 
+    Held for pre-moderation (`is_held`), it is stored `pending`, unsorted: the
+    facilitator's approval sorts it and announces it as a new idea (moderation.py).
     A retried submission carrying the same `client_key` returns the first one
     instead of storing it twice. A key is its author's in this congress (the database's
     unique constraint says so too): another person's key finds nothing of theirs.
@@ -118,6 +127,7 @@ def create(congress: Congress, text: str, *, author: Participant | None = None,
         speaker_name = clean_line(speaker_name, limit=120, what="Le nom de l'orateur",
                                   required=True)
         speaker_commune = clean_line(speaker_commune, limit=120, what="La commune") or None
+    held = is_held(congress, author)
     contribution = Contribution(
         congress_id=congress.id,
         author_id=author.id if author else None,
@@ -126,9 +136,14 @@ def create(congress: Congress, text: str, *, author: Participant | None = None,
         channel=channel,
         text=body,
         client_key=client_key or None,
+        status="pending" if held else "visible",
     )
     db.session.add(contribution)
     db.session.flush()
+    if held:
+        audit.record("contribution.created", congress.id, author.id,
+                     contribution_id=contribution.id, channel=channel, held=True)
+        return contribution, True
     sorting.assign_live(contribution)
     audit.record("contribution.created", congress.id, author.id if author else None,
                  contribution_id=contribution.id, channel=channel)
@@ -143,9 +158,19 @@ def _own(contribution: Contribution, participant: Participant) -> None:
 
 
 def edit(contribution: Contribution, participant: Participant, text: str) -> Contribution:
+    """Change one's own idea. A pending one stays in the queue with its new text; while
+    the facilitator moderates, a shown one goes back to the queue (`pending`): what an
+    official writes never reaches the projector unseen, an edit included."""
     _own(contribution, participant)
-    require_open(contribution_congress(contribution))
+    if contribution.status == "rejected":
+        raise InputError("Cette idée n'a pas été retenue par l'animation\u00a0: elle ne peut "
+                         "plus être modifiée. Vous pouvez en proposer une autre.")
+    congress = contribution_congress(contribution)
+    require_open(congress)
     contribution.text = clean_idea(text)
+    if contribution.status == "visible" and is_held(congress, participant):
+        contribution.status = "pending"
+        contribution.moderated_at = None
     contribution.updated_at = utcnow()
     # The text changed: the machine's earlier guess no longer holds, unless a human confirmed it.
     if not contribution.confirmed:

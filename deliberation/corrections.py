@@ -78,6 +78,11 @@ def get_contribution(congress: Congress, value: Any, what: str = "L'idée") -> C
         raise InputError(f"{what} n° {ident} n'existe pas dans ce congrès.")
     if contribution.status == "withdrawn":
         raise InputError(f"{what} n° {contribution.id} a été retirée par son auteur·rice.")
+    if contribution.status == "pending":  # pre-moderation: not on any screen yet
+        raise InputError(f"{what} n° {contribution.id} attend la modération\u00a0: "
+                         "approuvez-la d'abord dans la file de modération.")
+    if contribution.status == "rejected":
+        raise InputError(f"{what} n° {contribution.id} n'a pas été retenue par l'animation.")
     return contribution
 
 

@@ -55,7 +55,13 @@ ROLE_LABELS = {
     "observer": "Observateur·rice",
 }
 CHANNELS = ("online", "live")
-STATUSES = ("visible", "hidden", "duplicate", "withdrawn")
+#: `pending`: an official's idea waiting in the facilitator's pre-moderation queue;
+#: `rejected`: one the facilitator did not let through (kept for the record). Neither is
+#: read by any screen, count or the sorting engine, which all select `visible` ideas.
+STATUSES = ("visible", "hidden", "duplicate", "withdrawn", "pending", "rejected")
+#: The statuses of the pre-moderation queue (moderation.py).
+MODERATION_STATUSES = ("pending", "rejected")
+MODERATION_REASON_MAX = 200
 CHOICES = ("pour", "contre", "abstention")
 BALLOT_STATES = ("draft", "open", "closed", "published")
 MAJORITY_RULES = ("simple", "two_thirds", "absolute")
@@ -124,6 +130,10 @@ class Congress(db.Model):
     # « Afficher sur la page d'accueil »: the home page lists this congress (its code
     # included). Joining by typing the code works either way.
     listed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # --- pre-moderation (issue 14) ---
+    # « Modération avant affichage »: officials' new ideas wait in the facilitator's queue
+    # before reaching the projector, the phones and the sorting (moderation.py).
+    premoderation: Mapped[bool] = mapped_column(Boolean, default=False)
     # --- data protection (RGPD, issue 6) ---
     # When a participant erases their data, keep their contributions (anonymised): the
     # motion's traceability rests on them. False: their contributions are deleted too.
@@ -304,6 +314,8 @@ class Contribution(db.Model):
         CheckConstraint("confidence IS NULL OR (confidence >= 0 AND confidence <= 1)",
                         name="ck_contribution_confidence"),
         Index("ix_contribution_congress_theme", "congress_id", "theme_id"),
+        # The facilitator's queue reads the pending ideas of one congress, oldest first.
+        Index("ix_contribution_congress_status", "congress_id", "status"),
         # An idempotency key is its author's, in one congress: someone else's key (or
         # another congress's) must neither return their contribution nor collide.
         UniqueConstraint("congress_id", "author_id", "client_key",
@@ -339,6 +351,11 @@ class Contribution(db.Model):
     supports: Mapped[int] = mapped_column(Integer, default=0)
     # Idempotency key of the request that created it (a retried submission is applied once).
     client_key: Mapped[str | None] = mapped_column(String(64))
+    # --- pre-moderation (issue 14) ---
+    # When the facilitator let it through or rejected it (NULL: never queued, or waiting),
+    # and the short reason of a rejection, which its author reads.
+    moderated_at: Mapped[datetime | None] = mapped_column(DateTime)
+    moderation_reason: Mapped[str | None] = mapped_column(String(MODERATION_REASON_MAX))
 
     author: Mapped[Participant | None] = relationship(foreign_keys=[author_id])
     theme: Mapped[Theme | None] = relationship(foreign_keys=[theme_id])

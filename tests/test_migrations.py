@@ -125,3 +125,41 @@ def test_the_roster_migration_keeps_every_row_and_accepts_existing_people(databa
         assert not {"listed", "registration_open"} & columns("congress")
         assert kept() == (2, 1, 1, 1)
         db.engine.dispose()
+
+
+def test_the_premoderation_migration_keeps_every_row_and_queues_nothing(database):
+    """0006 rebuilds `contribution` on SQLite (its status check gains « pending » and
+    « rejected »): supports pointing at it survive, no congress moderates and no idea waits;
+    downgrade hides what was waiting or rejected (the old check knows neither)."""
+    from flask_migrate import downgrade, upgrade
+
+    uri, options = database
+    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": uri, "SQLALCHEMY_ENGINE_OPTIONS": options})
+    with app.app_context():
+        upgrade(revision="0004")
+        with db.engine.begin() as connection:
+            for row in ROWS + ROSTER_ROWS:
+                connection.execute(text(row))
+
+        def read(sql: str):
+            with db.engine.connect() as connection:
+                return connection.execute(text(sql)).all()
+
+        for step in (lambda: upgrade(revision="0006"), lambda: downgrade(revision="0004"),
+                     lambda: upgrade(revision="0006")):
+            step()
+            assert read("SELECT count(*) FROM support") == [(1,)]
+            assert read("SELECT status FROM contribution") == [("visible",)]
+        assert read("SELECT premoderation FROM congress") == [(False,)]
+        with db.engine.begin() as connection:
+            connection.execute(text("UPDATE contribution SET status = 'rejected',"
+                                    " moderation_reason = 'Hors sujet' WHERE id = 1"))
+        for bad in ("UPDATE contribution SET status = 'maybe' WHERE id = 1",
+                    "UPDATE contribution SET channel = 'fax' WHERE id = 1"):
+            with pytest.raises(IntegrityError), db.engine.begin() as connection:
+                connection.execute(text(bad))
+        downgrade(revision="0004")
+        assert read("SELECT status FROM contribution") == [("hidden",)]
+        assert read("SELECT count(*) FROM support") == [(1,)]
+        db.engine.dispose()

@@ -297,7 +297,9 @@ def live_contribute(code: str):
                                **_live_context(congress, draft=text, error=exc.message)), 422
     if created:
         announce.contribution_created(contribution)
-    flash("Merci ! Votre idée est enregistrée.", "success")
+    flash("Merci ! Votre idée est enregistrée\u00a0: elle attend la validation de "
+          "l'animation avant d'être affichée." if contribution.status == "pending"
+          else "Merci ! Votre idée est enregistrée.", "success")
     return redirect(url_for("live_board.live_board", code=congress.join_code))
 
 

@@ -16,13 +16,21 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import announce, audit, roster, sorting, transfer
+from .. import announce, audit, moderation, roster, sorting, transfer
 from ..contributions import POPULATION_MAX, clean_int, clean_line
 from ..csv_io import CsvError
 from ..errors import InputError
 from ..extensions import db
 from ..links import base_url
-from ..models import PHASES, ROLES, STAFF_ROLES, Participant, new_token, utcnow
+from ..models import (
+    MODERATION_REASON_MAX,
+    PHASES,
+    ROLES,
+    STAFF_ROLES,
+    Participant,
+    new_token,
+    utcnow,
+)
 from ..push import close_participant_sockets, send_to_participants
 from ..queries import counts, owned_or_404, staff_congress
 from ..ratelimit import login_limit  # production (issue 6)
@@ -68,7 +76,8 @@ def dashboard():
     congress = staff_congress()
     return render_template("facilitator/dashboard.html", congress=congress,
                            stats=counts(congress), sorting=dashboard_summary(congress),
-                           waiting=roster.pending_count(congress))
+                           waiting=roster.pending_count(congress),
+                           held=moderation.pending_count(congress.id))
 
 
 @bp.post("/phase")
@@ -87,6 +96,76 @@ def change_phase():
         announce.phase_changed(congress)
         flash(f"Phase : {congress.phase_label}.", "success")
     return redirect(url_for("facilitator.dashboard"))
+
+
+# --- pre-moderation (issue 14): officials' ideas wait for the facilitator ----------------
+
+@bp.post("/moderation/reglage")
+@roles_required("facilitator")
+def moderation_settings():
+    """« Modération avant affichage » (a checkbox on the dashboard and the queue's page)."""
+    congress = staff_congress()
+    on = request.form.get("premoderation") == "1"
+    if moderation.set_premoderation(congress, on, current_user.id):
+        flash("Modération activée\u00a0: les nouvelles idées des élu·es attendent votre "
+              "validation avant d'être affichées." if on else
+              "Modération désactivée\u00a0: les nouvelles idées sont affichées aussitôt. "
+              "Celles qui attendent restent dans la file jusqu'à votre décision.", "success")
+    else:
+        flash("Réglage de la modération inchangé.", "info")
+    back = url_for("facilitator.moderation_queue") \
+        if request.form.get("from") == "file" else url_for("facilitator.dashboard")
+    return redirect(back + "#moderation")
+
+
+def _queue_page(congress, *, error: str | None = None, reasons: dict | None = None,
+                status: int = 200):
+    return render_template("facilitator/moderation.html", congress=congress,
+                           queue=moderation.queue(congress),
+                           rejected=moderation.rejected(congress), error=error,
+                           reasons=reasons or {}, reason_max=MODERATION_REASON_MAX), status
+
+
+@bp.get("/moderation")
+@roles_required("facilitator")
+def moderation_queue():
+    """The ideas waiting for the facilitator, oldest first, updated live (moderation.js)."""
+    return _queue_page(staff_congress())
+
+
+@bp.post("/moderation/<int:contribution_id>/approuver")
+@roles_required("facilitator")
+def moderation_approve(contribution_id: int):
+    """One button: the idea goes to every screen, sorted, as a new idea does."""
+    congress = staff_congress()
+    try:
+        contribution = moderation.approve(congress, current_user._get_current_object(),
+                                          contribution_id)
+    except InputError as exc:
+        db.session.rollback()
+        return _queue_page(congress, error=exc.message, status=422)
+    announce.moderation_decided(contribution)
+    flash(f"Idée n° {contribution_id} approuvée\u00a0: elle est affichée.", "success")
+    return redirect(url_for("facilitator.moderation_queue") + "#file-moderation")
+
+
+@bp.post("/moderation/<int:contribution_id>/rejeter")
+@roles_required("facilitator")
+def moderation_reject(contribution_id: int):
+    """One button (with an optional short reason): the idea never reaches a screen."""
+    congress = staff_congress()
+    reason = request.form.get("reason", "")
+    try:
+        contribution = moderation.reject(congress, current_user._get_current_object(),
+                                         contribution_id, reason)
+    except InputError as exc:
+        db.session.rollback()
+        return _queue_page(congress, error=exc.message, reasons={contribution_id: reason},
+                           status=422)
+    announce.moderation_decided(contribution)
+    flash(f"Idée n° {contribution_id} rejetée\u00a0: elle n'est pas affichée et reste consignée.",
+          "success")
+    return redirect(url_for("facilitator.moderation_queue") + "#file-moderation")
 
 
 @bp.get("/participants")

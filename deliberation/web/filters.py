@@ -14,7 +14,8 @@ from .menus import next_step, official_now, staff_menu
 
 CHANNEL_LABELS = {"online": "en ligne", "live": "en séance"}
 STATUS_LABELS = {"visible": "visible", "hidden": "masquée", "duplicate": "doublon",
-                 "withdrawn": "retirée"}
+                 "withdrawn": "retirée", "pending": "en attente de modération",
+                 "rejected": "non retenue par l'animation"}
 
 
 def init_app(app: Flask) -> None:

@@ -41,6 +41,9 @@ SCREENS = (
     Screen("Importer des contributions", "facilitator.import_contributions",
            ("preparation", "consultation", "debate")),
     Screen("Tableau du débat", "board.board", ("consultation", "debate", "drafting")),
+    # issue 14: the pre-moderation queue, while ideas can arrive (and until each is decided)
+    Screen("Modération des idées", "facilitator.moderation_queue",
+           ("consultation", "debate", "drafting")),
     Screen("Relevé en séance", "board.scribe", ("consultation", "debate", "drafting"),
            roles=STAFF),
     Screen("Rédaction de la motion", "drafting.index", ("debate", "drafting", "vote")),

@@ -26,6 +26,9 @@ bp = Blueprint("participant", __name__)
 #: What someone who joined with the code reads until the facilitator accepts them.
 PENDING_NOTICE = ("Votre inscription attend la validation de l'animation\u00a0: vous pouvez "
                   "lire et proposer des idées, mais pas encore voter ni soutenir une idée.")
+#: What an official reads after posting while the facilitator moderates (issue 14).
+HELD_THANKS = ("Merci ! Votre contribution est enregistrée\u00a0: elle attend la validation "
+               "de l'animation avant d'être affichée.")
 
 
 def _is_member(congress: Congress) -> bool:
@@ -204,7 +207,8 @@ def contribute(code: str):
                                mine=[], member=True, draft=text, error=exc.message), 422
     if created:
         announce.contribution_created(contribution)
-    flash("Merci ! Votre contribution est enregistrée.", "success")
+    flash(HELD_THANKS if contribution.status == "pending"
+          else "Merci ! Votre contribution est enregistrée.", "success")
     return redirect(url_for("participant.congress", code=congress.join_code) + "#mes-contributions")
 
 
@@ -226,6 +230,7 @@ def edit(contribution_id: int):
     error = None
     if request.method == "POST":
         draft = request.form.get("text", "")
+        shown = contribution.status == "visible"
         try:
             contrib.edit(contribution, current_user._get_current_object(), draft)
             db.session.commit()
@@ -233,8 +238,10 @@ def edit(contribution_id: int):
             db.session.rollback()
             error = exc.message
         else:
-            announce.contribution_changed(contribution)
-            flash("Contribution modifiée.", "success")
+            held = contribution.status == "pending"
+            announce.contribution_changed(contribution, "held" if shown and held else "edited")
+            flash("Contribution modifiée\u00a0: elle attend la validation de l'animation avant "
+                  "d'être affichée." if held else "Contribution modifiée.", "success")
             return redirect(url_for("participant.congress", code=congress.join_code)
                             + "#mes-contributions")
     return render_template("edit.html", congress=congress, contribution=contribution,

@@ -22,6 +22,23 @@
     if (waiting) { waiting.hidden = open; }
   }
 
+  function moderated(item) {
+    var line = item && document.getElementById("moderation-" + item.id);
+    if (!line) { return; }
+    line.dataset.moderation = item.status;
+    line.textContent = "";
+    var strong = document.createElement("strong");
+    strong.textContent = item.status === "visible" ? "Approuvée par l'animation" : "Non retenue par l'animation";
+    line.appendChild(strong);
+    line.appendChild(document.createTextNode(item.status === "visible"
+      ? "\u00a0: votre idée est affichée."
+      : (item.reason ? "\u00a0: " + item.reason : "")));
+    line.setAttribute("role", "status");
+    // A rejected idea can no longer be edited (it may still be withdrawn).
+    var edit = item.status === "rejected" && line.parentNode.querySelector("a[href$='/modifier']");
+    if (edit) { edit.remove(); }
+  }
+
   socket = live.connect({
     congress: root.dataset.congress,
     audience: "participants",
@@ -29,7 +46,9 @@
     onSnapshot: refresh,
     on: {
       "ballot.opened": function () { show(true); },
-      "ballot.closed": refresh
+      "ballot.closed": refresh,
+      // Pre-moderation: the facilitator decided on one of my ideas (only its author hears).
+      "contribution.moderated": moderated
     }
   });
 }());
