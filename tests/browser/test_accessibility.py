@@ -140,3 +140,112 @@ def test_every_tap_target_is_44_px_and_every_id_unique_at_360_px(server, browser
         assert path in measured and measured[path]["checked"] > 0, sorted(measured)
     assert len(measured) >= 25, sorted(measured)
     _assert_targets_and_ids(measured)
+
+
+def test_a_refused_form_puts_the_focus_on_its_error_summary(server, browser):
+    with phone_context(browser) as context:
+        page = context.new_page()
+        page.goto(server.url + "/rejoindre")
+        page.get_by_label("Votre commune").fill("Polminhac")
+        page.get_by_label("Population de la commune (facultatif)").fill("beaucoup")
+        page.get_by_role("button", name="Rejoindre").click()
+        page.wait_for_selector("[data-error-summary]")
+        assert page.evaluate("document.activeElement.id") == "erreur"
+        links = page.locator("#erreur a")
+        assert links.count() == 3  # code, name, population: all of them at once
+        assert page.get_by_label("Votre commune").input_value() == "Polminhac"
+        check_axe(page)
+        # Tab reaches the first error; Enter takes the person to its field.
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.getAttribute('href')") == "#code"
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.activeElement.id === 'code'")
+        assert page.evaluate("document.activeElement.getAttribute('aria-invalid')") == "true"
+
+
+ITEMS = ".board-theme li.idea, .board-review li.idea, .point-tools > summary"
+
+
+def _tab_stops(page, limit: int = 400) -> list[dict]:
+    """Press Tab from the top of the page until the focus comes back to a stop already
+    seen (or leaves the page): every stop, in order."""
+    page.evaluate("() => { document.activeElement && document.activeElement.blur(); "
+                  "window.scrollTo(0, 0); }")
+    stops = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        stop = page.evaluate("""(items) => {
+            const e = document.activeElement;
+            if (!e || e === document.body || e.dataset.tabStop) { return null; }
+            e.dataset.tabStop = '1';
+            const section = e.closest('.board-theme, .board-review');
+            return {item: e.matches(items), section: section ? section.id : null,
+                    id: e.id, tag: e.tagName};
+        }""", ITEMS)
+        if stop is None:
+            break
+        stops.append(stop)
+    page.evaluate("() => document.querySelectorAll('[data-tab-stop]')"
+                  ".forEach(e => delete e.dataset.tabStop)")
+    return stops
+
+
+def test_the_board_by_keyboard_one_tab_stop_per_section(server, browser):
+    """The board of the demo (hundreds of ideas): each theme and the « À vérifier » list is
+    one tab stop; arrows, Home and End move among its ideas; Enter opens the idea's actions
+    in the correction panel, which applies by keyboard and gives the focus back."""
+    context, page = staff_login(browser, server.url, viewport={"width": 1280, "height": 720})
+    with context:
+        page.goto(server.url + "/animation/tableau")
+        page.wait_for_function("() => !document.querySelector('[data-correct]').hidden")
+        ideas = page.locator("#board li.idea").count()
+        sections = page.evaluate(f"""() => [...document.querySelectorAll(
+            '.board-theme, .board-review')].filter(s => s.querySelector('{ITEMS}')).length""")
+        stops = _tab_stops(page)
+        assert len(stops) < 400, "the focus never came back to the top"
+        on_items = [s for s in stops if s["item"]]
+        assert len(on_items) == sections and len({s["section"] for s in on_items}) == sections
+        assert len(stops) < 12 * sections and 3 * len(stops) < ideas, (len(stops), ideas)
+
+        # Into the first theme: its first idea, then the arrows.
+        theme = page.eval_on_selector(".board-theme", "s => s.id")
+        first = page.locator(f"#{theme} li.idea").first
+        for _ in range(200):
+            page.keyboard.press("Tab")
+            if page.evaluate("document.activeElement.matches('.board-theme li.idea')"):
+                break  # past the theme's « Plus / Moins de points »
+        assert page.evaluate("document.activeElement.id") == first.get_attribute("id")
+        items = page.eval_on_selector_all(f"#{theme} li.idea, #{theme} .point-tools > summary",
+                                          "es => es.map(e => e.id)")
+        page.keyboard.press("ArrowDown")
+        assert page.evaluate("document.activeElement.id") == items[items.index(
+            first.get_attribute("id")) + 1]
+        page.keyboard.press("End")
+        assert page.evaluate("document.activeElement.id") == items[-1]
+        page.keyboard.press("Home")
+        assert page.evaluate("document.activeElement.id") == items[0]
+        # only the item last used is in the tab order
+        assert page.eval_on_selector_all(f"#{theme} [tabindex='0']", "es => es.length") <= 3
+        # back down to an idea, and act on it by keyboard
+        while not page.evaluate("document.activeElement.matches('li.idea')"):
+            page.keyboard.press("ArrowDown")
+        idea = page.evaluate("document.activeElement.dataset.id")
+        page.keyboard.press("Enter")
+        assert page.evaluate("document.activeElement.id") == "correction-action"
+        assert page.input_value("#correction-id") == idea
+        page.keyboard.press("Escape")  # changed my mind: back to the idea
+        assert page.evaluate("document.activeElement.dataset.id") == idea
+        page.keyboard.press(" ")  # Space opens the actions as well
+        assert page.evaluate("document.activeElement.id") == "correction-action"
+        while page.input_value("#correction-action") != "contribution.confirm":
+            page.keyboard.press("ArrowDown")
+        while page.evaluate("document.activeElement.type") != "submit":
+            page.keyboard.press("Tab")
+        page.keyboard.press("Enter")
+        page.wait_for_function("(id) => document.querySelector('#board-feedback').textContent"
+                               ".includes('n° ' + id)", arg=idea)
+        assert "c'est fait" in page.inner_text("#board-feedback")
+        page.wait_for_function("(id) => document.activeElement.dataset.id === id", arg=idea,
+                               timeout=10000)
+        assert page.evaluate("document.activeElement.tabIndex") == 0
+        check_axe(page)
