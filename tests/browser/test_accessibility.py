@@ -30,9 +30,11 @@ TARGETS_JS = """() => {
     const p = block(a);
     return !!p && ['P', 'LI', 'DD', 'TD'].includes(p.tagName) &&
       words(p.textContent).length - words(a.textContent).length >= 3; };
-  const labelOf = i => i.closest('label') || (i.id && document.querySelector(`label[for="${i.id}"]`));
+  const labelOf = i => i.closest('label') ||
+    (i.id && document.querySelector(`label[for="${i.id}"]`));
   const name = e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
-    ' «' + (e.textContent || e.value || e.name || '').replace(/\\s+/g, ' ').trim().slice(0, 40) + '»';
+    ' «' + (e.textContent || e.value || e.name || '').replace(/\\s+/g, ' ').trim()
+    .slice(0, 40) + '»';
   const small = [];
   let checked = 0;
   for (const e of document.querySelectorAll('a[href], button, input, select, summary')) {
