@@ -163,3 +163,18 @@ def test_every_page_loads_the_focus_script_from_a_file(client, congress):
     with client.get("/static/js/error_summary.js") as script:
         assert script.status_code == 200
     assert "script-src 'self'" in client.get("/rejoindre").headers["Content-Security-Policy"]
+
+
+def test_adding_a_person_lists_every_error_of_the_staff_form(client, congress, facilitator):
+    login(client, facilitator)
+    response = client.post("/animation/participants", data={
+        "display_name": "", "population": "-3", "role": "scribe", "email": "pas une adresse",
+        "password": "court", "commune": "Figeac"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert list(summary_links(html)) == ["display_name", "population", "email", "password"]
+    ids = by_id(html)
+    for field in ("display_name", "population", "email", "password"):
+        assert ids[field][1].get("aria-invalid") == "true", field
+    assert ids["email"][1]["aria-describedby"].split() == ["staff-aide", "email-erreur"]
+    assert ids["commune"][1]["value"] == "Figeac"
