@@ -178,3 +178,17 @@ def test_adding_a_person_lists_every_error_of_the_staff_form(client, congress, f
         assert ids[field][1].get("aria-invalid") == "true", field
     assert ids["email"][1]["aria-describedby"].split() == ["staff-aide", "email-erreur"]
     assert ids["commune"][1]["value"] == "Figeac"
+
+
+def test_a_new_ballot_lists_every_error_of_its_form(client, congress, facilitator):
+    congress.phase = "vote"
+    login(client, facilitator)
+    response = client.post("/animation/scrutins", data={
+        "article": "999999", "quorum": "beaucoup", "title": "Article 9"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert list(summary_links(html)) == ["article", "quorum"]
+    ids = by_id(html)
+    assert ids["quorum"][1]["aria-invalid"] == "true"
+    assert ids["quorum"][1]["value"] == "beaucoup"
+    assert ids["article"][1]["aria-describedby"] == "article-erreur"
