@@ -163,6 +163,11 @@ def test_a_refused_form_puts_the_focus_on_its_error_summary(server, browser):
         page.keyboard.press("Enter")
         page.wait_for_function("document.activeElement.id === 'code'")
         assert page.evaluate("document.activeElement.getAttribute('aria-invalid')") == "true"
+        # the statement, from the footer of that page, passes axe too
+        page.get_by_role("link", name="Accessibilité : partiellement conforme").click()
+        page.wait_for_url(re.compile(r"/accessibilite$"))
+        assert page.get_by_role("heading", name="Déclaration d'accessibilité").is_visible()
+        check_axe(page)
 
 
 ITEMS = ".board-theme li.idea, .board-review li.idea, .point-tools > summary"
