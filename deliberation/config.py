@@ -65,6 +65,10 @@ class Config:
     # the secret key (deliberation/audit.py, docs/security.md).
     AUDIT_KEY = os.environ.get("AUDIT_KEY") or None
     AUDIT_KEY_FILE = os.environ.get("AUDIT_KEY_FILE") or str(INSTANCE / "audit_key")
+    # Who answers accessibility reports (RGAA's « Retour d'information et contact »): an
+    # e-mail address or a web address of the organiser. Unset, the statement points to the
+    # congress's organising team.
+    ACCESSIBILITY_CONTACT = os.environ.get("ACCESSIBILITY_CONTACT") or None
 
 
 class TestConfig(Config):

@@ -275,7 +275,7 @@ def _live_context(congress: Congress, draft: str = "", error: str | None = None)
     return {"congress": congress, "state": state, "supported": supported, "own": own,
             "labels": labels, "member": _member(congress),
             "can_support": _member(congress) and current_user.role == "participant",
-            "draft": draft, "error": error}
+            "draft": draft, "error": error, "error_field": "text"}
 
 
 @live_bp.post("/c/<code>/direct/contribuer")

@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .. import audit, ballots, formats, push, voting
 from ..contributions import clean_int
-from ..errors import InputError
+from ..errors import FormErrors, InputError, check_fields
 from ..extensions import db
 from ..models import MAX_ID, Article, Ballot, Congress, Participant
 from ..queries import congress_by_code, owned_or_404, staff_congress
@@ -262,7 +262,8 @@ def projector(code: str):
 
 
 
-def _ballot_page(congress: Congress, form=None, error: str | None = None, status: int = 200):
+def _ballot_page(congress: Congress, form=None, error: str | None = None, status: int = 200,
+                 errors=()):
     items = list(db.session.scalars(select(Ballot).where(Ballot.congress_id == congress.id)
                                     .order_by(Ballot.id)))
     articles = list(db.session.scalars(select(Article).where(Article.congress_id == congress.id)
@@ -271,7 +272,8 @@ def _ballot_page(congress: Congress, form=None, error: str | None = None, status
     return render_template("vote/facilitator.html", congress=congress, ballots=items,
                            articles=articles, live_counts=live_counts,
                            eligible=ballots.eligible(congress.id), form=form or {},
-                           error=error, MAJORITY_RULES=voting.MAJORITY_RULES), status
+                           error=error, errors=list(errors),
+                           MAJORITY_RULES=voting.MAJORITY_RULES), status
 
 
 @bp.get("/animation/scrutins")
@@ -286,15 +288,12 @@ def ballot_create():
     congress = staff_congress()
     form = request.form
     try:
-        article = None
-        if form.get("article"):
-            article_id = _form_id(form["article"])
-            if article_id is None:
-                raise InputError("Article inconnu.")
-            article = db.session.get(Article, article_id)
-            if article is None or article.congress_id != congress.id:
-                raise InputError("Article inconnu.")
-        quorum = clean_int(form.get("quorum"), what="Le quorum", maximum=voting.QUORUM_MAX)
+        fields = check_fields((
+            ("article", lambda: _ballot_article(congress, form.get("article"))),
+            ("quorum", lambda: clean_int(form.get("quorum"), what="Le quorum",
+                                         maximum=voting.QUORUM_MAX)),
+        ))
+        article, quorum = fields["article"], fields["quorum"]
         title = form.get("title") or (article.title if article else "")
         ballot = ballots.create(
             congress, title, article=article, secret=form.get("secret") == "1",
@@ -302,11 +301,24 @@ def ballot_create():
             majority=form.get("majority") or "simple",
             quorum=quorum, actor_id=current_user.id)
         db.session.commit()
+    except FormErrors as exc:  # every field's refusal at once, each tied to its field
+        return _ballot_page(congress, form, status=422, errors=exc.errors)
     except InputError as exc:
         db.session.rollback()
         return _ballot_page(congress, form, exc.message, 422)
     flash(f"Scrutin « {ballot.title} » créé. Ouvrez-le au moment du vote.", "success")
     return redirect(url_for("vote.ballot_list") + f"#scrutin-{ballot.id}")
+
+
+def _ballot_article(congress: Congress, raw: str | None) -> Article | None:
+    """The article a new ballot puts to the vote (None: the whole text or another object)."""
+    if not raw:
+        return None
+    article_id = _form_id(raw)
+    article = db.session.get(Article, article_id) if article_id is not None else None
+    if article is None or article.congress_id != congress.id:
+        raise InputError("Article inconnu.")
+    return article
 
 
 ACTIONS = {
