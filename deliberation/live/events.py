@@ -118,7 +118,8 @@ def init_app(app: Flask) -> None:
 # --- ballots ------------------------------------------------------------------------
 # Owned by the vote feature. Events pushed to every audience of the congress:
 #   ballot.opened / ballot.closed / ballot.published   {ballot payload, results when closed}
-#   ballot.progress {ballot, state, cast, eligible}   coalesced by ballots.flush_progress
+#   ballot.progress {ballot, state, cast, eligible, present, proxies, quorum_met, texts, ...}
+#                   coalesced by ballots.flush_progress
 # Events a client sends (ack answers, never an exception):
 #   ballot.vote  {ballot, choice, key, for?}  → {ok, status, receipt, ...} | {ok: false, error}
 #   ballot.state {}                           → {ok, ballots: [payload, ...]}
