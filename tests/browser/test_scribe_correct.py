@@ -119,3 +119,26 @@ def test_the_scribe_corrects_an_idea_just_captured(scribe_server, browser):
     # logged and retried under the same key: not this feature's concern.)
     log = server.log.read_text()
     assert "contribution.correct failed" not in log and "socket event" not in log
+
+
+TARGETS = """(root) => Array.from(root.querySelectorAll(
+    'summary, button, input:not([type=hidden]), textarea, select')).filter(
+    el => el.getBoundingClientRect().width > 0).map(el => {
+      const r = el.getBoundingClientRect();
+      return [el.id || el.tagName, Math.round(r.width), Math.round(r.height)];
+    }).filter(([, w, h]) => w < 44 || h < 44)"""
+
+
+def test_the_correction_fits_a_phone(scribe_server, browser):
+    context, page = staff_login(browser, scribe_server.url, DEMO_SCRIBE,
+                                viewport={"width": 360, "height": 740}, is_mobile=True,
+                                has_touch=True)
+    with context:
+        page.goto(scribe_server.url + "/animation/releve")
+        idea = page.locator("#recent li.idea").first
+        idea.locator("summary").click()
+        expect(idea.locator("textarea")).to_be_visible()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"horizontal scroll at 360 px: {width}"
+        assert idea.evaluate(TARGETS) == []
+        check_axe(page, "scribe at 360 px, correction open")
