@@ -85,6 +85,10 @@
     var holder = document.createElement("ol");
     holder.innerHTML = template.innerHTML.replace(/__ID__/g, String(Number(ack.id)));
     var li = holder.firstElementChild;
+    // Each form its own idempotency key (the template's is the same for every clone).
+    Array.prototype.forEach.call(li.querySelectorAll('input[name="key"]'), function (input) {
+      input.value = live.key();
+    });
     showIdea(li, ack);
     var edit = li.querySelector(".correct-form");
     edit.querySelector('[name="speaker"]').value = ack.speaker || "";
