@@ -246,11 +246,23 @@ def _people(congress_id: int) -> list[voting.Person]:
                           proxy_for_id=r.proxy_for_id) for r in rows]
 
 
-def eligible(congress_id: int) -> int:
-    """Present roster members who vote, plus the procurations they carry (within the
+def attendance(congress_id: int) -> voting.Attendance:
+    """Present roster members who vote, and the procurations they carry (within the
     congress limit); pending and refused registrations never count."""
     limit = db.session.scalar(select(Congress.max_proxies).where(Congress.id == congress_id))
-    return voting.eligible_count(_people(congress_id), limit or 1)
+    return voting.attendance(_people(congress_id), limit or 1)
+
+
+def eligible(congress_id: int) -> int:
+    """Voters a ballot counts on: the present members and the procurations they carry."""
+    return attendance(congress_id).expected
+
+
+def live_progress(ballot: Ballot, present: voting.Attendance | None = None) -> dict[str, Any]:
+    """Presence, quorum and votes cast of a ballot, as the screens show them while it is
+    open (`present`: the congress's attendance, when the caller already read it)."""
+    present = present if present is not None else attendance(ballot.congress_id)
+    return voting.progress(cast_count(ballot.id, ballot.secret), present, ballot.quorum)
 
 
 def results(ballot: Ballot) -> dict[str, Any]:
@@ -719,11 +731,10 @@ def subject(ballot: Ballot) -> dict[str, str]:
 
 
 def screen_payload(ballot: Ballot) -> dict[str, Any]:
-    """`payload`, with the live counts while the ballot is open."""
+    """`payload`, with presence, quorum and the live counts while the ballot is open."""
     found = payload(ballot)
     if ballot.state == "open":
-        found.update(cast=cast_count(ballot.id, ballot.secret),
-                     eligible=eligible(ballot.congress_id))
+        found.update(live_progress(ballot))
     return found
 
 
@@ -754,9 +765,7 @@ def progress_payload(ballot_id: int) -> dict[str, Any] | None:
     ballot = db.session.get(Ballot, ballot_id)
     if ballot is None:
         return None
-    return {"ballot": ballot.id, "state": ballot.state,
-            "cast": cast_count(ballot.id, ballot.secret),
-            "eligible": eligible(ballot.congress_id)}
+    return {"ballot": ballot.id, "state": ballot.state, **live_progress(ballot)}
 
 
 def _send_progress(ballot_id: int, congress_id: int, audiences: tuple[str, ...]) -> bool:

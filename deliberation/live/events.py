@@ -118,7 +118,8 @@ def init_app(app: Flask) -> None:
 # --- ballots ------------------------------------------------------------------------
 # Owned by the vote feature. Events pushed to every audience of the congress:
 #   ballot.opened / ballot.closed / ballot.published   {ballot payload, results when closed}
-#   ballot.progress {ballot, state, cast, eligible}   coalesced by ballots.flush_progress
+#   ballot.progress {ballot, state, cast, eligible, present, proxies, quorum_met, texts, ...}
+#                   coalesced by ballots.flush_progress
 # Events a client sends (ack answers, never an exception):
 #   ballot.vote  {ballot, choice, key, for?}  → {ok, status, receipt, ...} | {ok: false, error}
 #   ballot.state {}                           → {ok, ballots: [payload, ...]}
@@ -195,7 +196,7 @@ def init_ballot_events() -> None:
 #   phase.changed, projector.mode
 # Client → server, each acked {ok: true, ...} or {ok: false, error: "<français>"}:
 #   snapshot; contribution.move/hide/unhide/duplicate/confirm; point.merge/split/rename;
-#   theme.granularity; projector.mode; scribe.capture; support.
+#   theme.granularity; projector.mode; scribe.capture; contribution.correct; support.
 # Every client action carries `key` (8–64 characters): the first answer is stored in
 # AppliedAction, so a retry (lost ack, reconnection) is applied once and answered the same.
 
@@ -291,6 +292,12 @@ def init_debate_events() -> None:
     def on_capture(data=None):
         """Sent by the scribe (or a facilitator); all screens hear contribution.created."""
         return _act("scribe.capture", data)
+
+    @socketio.on("contribution.correct")
+    def on_correct(data=None):
+        """Sent by the scribe (or a facilitator) correcting a captured idea's text or
+        speaker; all screens hear contribution.updated (`edited`)."""
+        return _act("contribution.correct", data)
 
     @socketio.on("support")
     def on_support(data=None):

@@ -70,6 +70,31 @@ def scribe():
             flash(f"Idée n° {ack['id']} enregistrée — thème : {ack['theme_label']}.", "success")
             return redirect(url_for("board.scribe"))
         error = ack["error"]
+    return _scribe_page(congress, form, error)
+
+
+@bp.post("/releve/<int:contribution_id>/corriger")
+@live_action_limit
+@roles_required("facilitator", "scribe")
+def scribe_correct(contribution_id: int):
+    """« Corriger » a captured idea without JavaScript: on a refusal the page comes back
+    with the correction open, what was typed kept and the French error beside it."""
+    congress = staff_congress()
+    form = {k: request.form.get(k, "") for k in ("text", "speaker", "commune",
+                                                 "participant_id", "key")}
+    ack = actions.perform("contribution.correct",
+                          {"id": contribution_id, **{k: v for k, v in form.items() if v != ""}},
+                          current_user._get_current_object())
+    if ack.get("ok"):
+        flash(f"Idée n° {contribution_id} corrigée." if ack.get("changed")
+              else f"Idée n° {contribution_id} : rien n'a changé.", "success")
+        return redirect(url_for("board.scribe") + f"#idee-{contribution_id}")
+    return _scribe_page(congress, {}, None, correcting={"id": contribution_id, **form,
+                                                        "error": ack["error"]})
+
+
+def _scribe_page(congress: Congress, form: dict[str, str], error: str | None,
+                 correcting: dict[str, Any] | None = None):
     speakers = list(db.session.scalars(
         select(Participant).filter_by(congress_id=congress.id, role="participant",
                                       token_revoked_at=None)
@@ -79,10 +104,20 @@ def scribe():
         .where(Contribution.status != "withdrawn")
         .options(selectinload(Contribution.theme), selectinload(Contribution.cluster))
         .order_by(Contribution.id.desc()).limit(RECENT_CAPTURES)))
+    if correcting and all(c.id != correcting["id"] for c in recent):
+        # A refused correction of an idea that left the recent list: shown with it, so
+        # what was typed comes back beside the error.
+        older = db.session.get(Contribution, correcting["id"])
+        if older is not None and older.congress_id == congress.id \
+                and older.channel == "live" and older.status != "withdrawn":
+            recent.append(older)
     themes = [[t.code, t.short_title] for t in congress.themes] + [[OFF_TOPIC, "Hors thème"]]
     return render_template("board/scribe.html", congress=congress, speakers=speakers,
-                           recent=recent, form=form, error=error, themes=themes), \
-        (422 if error else 200)
+                           recent=recent, form=form, error=error, themes=themes,
+                           correcting=correcting or {},
+                           correcting_shown=bool(correcting) and any(
+                               c.id == correcting["id"] for c in recent)), \
+        (422 if error or correcting else 200)
 
 
 # -- the facilitator's board ---------------------------------------------------------------

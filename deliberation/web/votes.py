@@ -143,13 +143,13 @@ def phone(code: str):
         .order_by(Ballot.closed_at.desc(), Ballot.id.desc()).limit(10)))
     mine = ballots.my_votes([b.id for b in open_ballots + done_ballots],
                             [v.id for v in voters] or [me.id])
-    progress = {b.id: ballots.cast_count(b.id, b.secret) for b in open_ballots}
+    present = ballots.attendance(congress.id) if open_ballots else None
+    progress = {b.id: ballots.live_progress(b, present) for b in open_ballots}
     return render_template(
         "vote/phone.html", congress=congress, me=me, voters=voters,
         can_vote_role=can_vote,
         can_declare=ballots.can_declare_presence(congress),
-        open_ballots=open_ballots, done_ballots=done_ballots, mine=mine, progress=progress,
-        eligible=ballots.eligible(congress.id) if open_ballots else 0)
+        open_ballots=open_ballots, done_ballots=done_ballots, mine=mine, progress=progress)
 
 
 @bp.post("/c/<code>/vote/<int:ballot_id>")
