@@ -52,6 +52,7 @@ SCREENS = (
            roles=STAFF, by_code=True),
     Screen("Motion publiée", "publication.motion_page", ("vote", "closed"), roles=STAFF,
            by_code=True, published=True),
+    Screen("Corriger la motion", "publication.correct", ("vote", "closed"), published=True),
     Screen("Projecteur", "projector.screen", roles=STAFF, by_code=True),
     Screen("Toutes les contributions", "participant.contributions", roles=STAFF, by_code=True),
 )
