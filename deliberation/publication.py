@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -36,7 +36,6 @@ from .clustering.typography import french, french_markdown
 from .csv_io import write_rows
 from .extensions import db
 from .models import (
-    Amendment,
     Article,
     ArticleSource,
     Ballot,

@@ -100,6 +100,15 @@ def current(congress: Congress) -> Publication | None:
     return found
 
 
+def is_public(congress: Congress) -> bool:
+    """Whether /motion/<code> shows a publication (a version, or an adopted text about to
+    be frozen on its first reading), without writing anything."""
+    if latest(congress) is not None:
+        return True
+    whole = text_ballot(congress)
+    return whole is not None and bool((whole.results or {}).get("adopted"))
+
+
 def awaiting_choice(congress: Congress) -> bool:
     """The whole text was rejected, its ballot published, and the facilitator has not yet
     chosen whether to publish it."""

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ..drafting import amendments_open
 from ..extensions import db
 from ..models import PHASES, Ballot
-from ..publication import text_ballot
+from ..publishing import is_public
 
 ALL = PHASES
 STAFF = ("facilitator", "scribe")
@@ -66,7 +66,7 @@ def next_phase(phase: str) -> str | None:
 def staff_menu(congress, role: str) -> list[dict]:
     """The screens a staff member reaches now: label, URL, and whether it is this page."""
     shown = {congress.phase, next_phase(congress.phase)}
-    published = text_ballot(congress) is not None
+    published = is_public(congress)
     items = []
     for screen in SCREENS:
         if role not in screen.roles or not shown.intersection(screen.phases):
@@ -102,7 +102,7 @@ PUBLISHED_STEP = ("La motion est publiée : partagez son adresse, son PDF et ses
 def next_step(congress) -> dict | None:
     """The dashboard's « Prochaine étape »: what to do now, with a link to the screen."""
     found = NEXT_STEPS.get(congress.phase)
-    if congress.phase == "closed" and text_ballot(congress) is not None:
+    if congress.phase == "closed" and is_public(congress):
         found = PUBLISHED_STEP
     if found is None:
         return None
