@@ -360,7 +360,7 @@ def version_sentence(version: dict[str, Any]) -> str:
     """« Version 2 du 11 décembre 2026 à 15 h 02 », and the correction's reason."""
     text = f"Version {version['number']} du {french_date(version['published_at'])}"
     if version["reason"]:
-        text += f" — correction : {version['reason']}"
+        text += f" — correction : {version['reason'].rstrip('.')}"
     return text + "."
 
 

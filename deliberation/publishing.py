@@ -36,7 +36,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from . import audit, ballots, formats
@@ -289,3 +289,13 @@ def verify_versions() -> list[str]:
         elif digest(publication.document) != expected or publication.digest != expected:
             problems.append(f"{name} : son texte diffère de celui que le journal a scellé.")
     return problems
+
+
+def verify_line() -> tuple[str, list[str]]:
+    """`verify`'s report on the published versions: one French line, and the problems."""
+    problems = verify_versions()
+    count = db.session.scalar(select(func.count()).select_from(Publication)) or 0
+    s = "s" if count > 1 else ""
+    state = f"conforme{s} au journal d'audit" if not problems else "ANOMALIE"
+    return (f"Motions publiées : {formats.plural(count, 'version')} enregistrée{s}, "
+            f"{state}."), problems

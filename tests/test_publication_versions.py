@@ -87,7 +87,7 @@ def _adopted(room, client, facilitator):
 # --- 1. a published motion never changes -------------------------------------------------
 
 def test_publishing_the_text_publishes_every_result_and_freezes_version_one(
-        room, client, facilitator):
+        room, client, facilitator, runner):
     whole = _adopted(room, client, facilitator)
     congress = room["congress"]
     for ballot in (room["on_article"], room["on_amendment"], whole):
@@ -99,6 +99,7 @@ def test_publishing_the_text_publishes_every_result_and_freezes_version_one(
     assert entry.payload["version"] == 1 and entry.payload["digest"] == first.digest
     assert publishing.verify_versions() == []
     assert ballots.verify_report()[1] == []
+    assert "1 version enregistrée, conforme au journal" in runner.invoke(args=["verify"]).output
 
 
 def test_a_published_motion_never_changes_whatever_changes_underneath(
@@ -141,7 +142,7 @@ def test_the_database_refuses_to_rewrite_a_version(room, client, facilitator):
         connection.execute(text("UPDATE publication SET actor_id = NULL"))
 
 
-def test_a_rewritten_version_is_caught_by_verification(room, client, facilitator):
+def test_a_rewritten_version_is_caught_by_verification(room, client, facilitator, runner):
     _adopted(room, client, facilitator)
     if db.engine.dialect.name != "sqlite":
         pytest.skip("the trigger is dropped the SQLite way")
@@ -152,6 +153,8 @@ def test_a_rewritten_version_is_caught_by_verification(room, client, facilitator
     db.session.expire_all()
     (problem,) = publishing.verify_versions()
     assert "version 1" in problem and "diffère" in problem
+    result = runner.invoke(args=["verify"])
+    assert result.exit_code == 1 and "version 1 : son texte diffère" in result.output
 
 
 # --- 2. corrections: new numbered versions, with their history ----------------------------
