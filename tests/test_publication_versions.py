@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
-from deliberation import ballots, drafting, publication, publishing
+from deliberation import ballots, derivation, drafting, publication, publishing
+from deliberation.errors import InputError
 from deliberation.extensions import db
 from deliberation.models import Amendment, Article, AuditEvent, Ballot, Publication
 
@@ -340,3 +341,30 @@ def test_a_motion_published_before_versions_is_frozen_on_first_reading(
     (version,) = db.session.scalars(select(Publication)).all()
     assert version.number == 1 and version.actor_id is None
     assert publishing.verify_versions() == []
+
+
+def test_a_derived_congress_starts_from_the_text_as_published_and_corrected(
+        room, client, facilitator):
+    _adopted(room, client, facilitator)
+    congress, article = room["congress"], room["article"]
+    doc = publishing.latest(congress).document
+    bodies = {a["id"]: (a["title"], a["body_md"]) for a in doc["articles"]}
+    bodies[article.id] = ("La fibre partout", "Le très haut débit, corrigé.")
+    publishing.correct(congress, facilitator, title=doc["title"], articles=bodies,
+                       reason="Coquille.")
+    db.session.commit()
+    article.body_md = "Un texte falsifié après coup."  # underneath: not what was published
+    db.session.commit()
+    new = derivation.derive_congress(congress, "Ruralitic 2027", "RURAL27", actor=facilitator)
+    db.session.commit()
+    copied = next(a for a in drafting.articles(new) if a.theme_id is not None
+                  and a.title == "La fibre partout")
+    assert copied.inherited_md == "Le très haut débit, corrigé."
+
+
+def test_a_withheld_text_cannot_found_a_new_congress(room, client, facilitator):
+    whole = _whole(room, ["contre", "contre", "pour"])
+    publishing.publish(whole.id, facilitator.id, "retenir")
+    assert not derivation.is_published(room["congress"])
+    with pytest.raises(InputError, match="pas encore publiée"):
+        derivation.derive_congress(room["congress"], "Autre", "AUTRE27", actor=facilitator)
