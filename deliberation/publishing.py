@@ -109,6 +109,12 @@ def is_public(congress: Congress) -> bool:
     return whole is not None and bool((whole.results or {}).get("adopted"))
 
 
+def is_withheld(congress: Congress) -> bool:
+    """The whole text was rejected and, by the facilitator's choice, not published."""
+    newest = latest(congress)
+    return newest is not None and newest.kind == "withheld"
+
+
 def awaiting_choice(congress: Congress) -> bool:
     """The whole text was rejected, its ballot published, and the facilitator has not yet
     chosen whether to publish it."""
@@ -231,8 +237,11 @@ def correct(congress: Congress, actor: Participant, *, title: str | None,
         raise InputError(REASON_REQUIRED, field="reason")
     doc = copy.deepcopy(newest.document)
     changed = []
-    new_title = clean_line(title, limit=TITLE_MAX, what="Le titre de la motion",
-                           required=True)
+    try:
+        new_title = clean_line(title, limit=TITLE_MAX, what="Le titre de la motion",
+                               required=True)
+    except InputError as exc:
+        raise InputError(exc.message, field="title") from None
     if new_title != doc["title"]:
         doc["title"] = new_title
         changed.append("titre")

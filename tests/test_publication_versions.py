@@ -289,6 +289,9 @@ def test_a_rejected_text_the_facilitator_chose_not_to_publish(room, client, faci
     (version,) = publishing.versions(room["congress"])
     assert version.kind == "withheld" and version.document["articles"] == []
     login(client, facilitator)
+    room["congress"].phase = "closed"
+    db.session.commit()
+    assert "aucune motion n'est publiée" in text_of(client.get("/animation/"))
     assert "pas de texte à corriger" in text_of(client.get("/animation/motion/corriger"))
     refused = client.post("/animation/motion/corriger", data={"reason": "x", "title": "y"})
     assert refused.status_code == 422

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ..drafting import amendments_open
 from ..extensions import db
 from ..models import PHASES, Ballot
-from ..publishing import is_public
+from ..publishing import is_public, is_withheld
 
 ALL = PHASES
 STAFF = ("facilitator", "scribe")
@@ -95,6 +95,8 @@ NEXT_STEPS = {
     "closed": ("Le congrès est clos : publiez le résultat du scrutin sur l'ensemble du "
                "texte pour publier la motion.", "vote.ballot_list"),
 }
+WITHHELD_STEP = ("Le texte a été rejeté et, comme vous l'avez choisi, aucune motion n'est "
+                 "publiée : la page publique le dit.", "publication.motion_page")
 PUBLISHED_STEP = ("La motion est publiée : partagez son adresse, son PDF et ses résultats.",
                   "publication.motion_page")
 
@@ -103,7 +105,7 @@ def next_step(congress) -> dict | None:
     """The dashboard's « Prochaine étape »: what to do now, with a link to the screen."""
     found = NEXT_STEPS.get(congress.phase)
     if congress.phase == "closed" and is_public(congress):
-        found = PUBLISHED_STEP
+        found = WITHHELD_STEP if is_withheld(congress) else PUBLISHED_STEP
     if found is None:
         return None
     sentence, endpoint = found
