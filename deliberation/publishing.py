@@ -248,8 +248,11 @@ def correct(congress: Congress, actor: Participant, *, title: str | None,
     for item in doc["articles"]:
         sent_title, sent_body = articles.get(item["id"], (None, None))
         if item["kind"] != "preamble" and sent_title is not None:
-            line = clean_line(sent_title, limit=TITLE_MAX, what=f"Le titre de « {item['label']} »",
-                              required=True)
+            try:
+                line = clean_line(sent_title, limit=TITLE_MAX, required=True,
+                                  what=f"Le titre de « {item['label']} »")
+            except InputError as exc:  # the field's id on the correction form
+                raise InputError(exc.message, field=f"titre-{item['id']}") from None
             if line != item["title"]:
                 item["title"] = line
                 changed.append(item["label"])
@@ -259,7 +262,7 @@ def correct(congress: Congress, actor: Participant, *, title: str | None,
         if len(body) > ARTICLE_BODY_MAX:
             raise InputError(f"Le texte de « {item['label']} » dépasse "
                              f"{formats.number(ARTICLE_BODY_MAX)} caractères.",
-                             field=f"article-{item['id']}")
+                             field=f"texte-{item['id']}")
         if body.strip() != item["body_md"].replace("\r\n", "\n").strip():
             item.update(article_text(body.strip()))
             if item["label"] not in changed:

@@ -371,3 +371,13 @@ def test_a_withheld_text_cannot_found_a_new_congress(room, client, facilitator):
     assert not derivation.is_published(room["congress"])
     with pytest.raises(InputError, match="pas encore publiée"):
         derivation.derive_congress(room["congress"], "Autre", "AUTRE27", actor=facilitator)
+
+
+def test_a_refused_correction_marks_its_field(room, client, facilitator):
+    _adopted(room, client, facilitator)
+    login(client, facilitator)
+    form = {**_correction_form(client), "reason": "Coquille."}
+    key = f"titre-{room['article'].id}"
+    refused = client.post("/animation/motion/corriger", data={**form, key: "  "})
+    assert refused.status_code == 422 and "est obligatoire" in text_of(refused)
+    assert re.search(rf'id="{key}"[^>]*aria-invalid="true"', refused.get_data(as_text=True))
