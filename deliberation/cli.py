@@ -16,7 +16,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import audit, corpus, derivation, formats, sorting, transfer
+from . import audit, corpus, derivation, formats, publishing, sorting, transfer
 from .ballots import verify_report
 from .corpus import DEMO_FACILITATOR, DEMO_SCRIBE
 from .csv_io import CsvError
@@ -334,6 +334,9 @@ def verify_command(against: str | None):
                             f"{current_app.config.get('AUDIT_KEY_FILE')})",
                             hint="Lancez la vérification avec la clé du serveur.")
         lines, problems = ([], []) if missing else verify_report(anchor)
+        if not missing and inspect(db.engine).has_table("publication"):
+            line, found = publishing.verify_line()  # each published version, as sealed
+            lines, problems = [*lines, line], [*problems, *found]
     except SQLAlchemyError as exc:  # unreachable, or tables of an older schema
         db.session.rollback()
         reason = type(getattr(exc, "orig", None) or exc).__name__

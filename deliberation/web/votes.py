@@ -22,7 +22,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import audit, ballots, formats, push, voting
+from .. import audit, ballots, formats, publishing, push, voting
 from ..contributions import clean_int
 from ..errors import FormErrors, InputError, check_fields
 from ..extensions import db
@@ -271,6 +271,7 @@ def _ballot_page(congress: Congress, form=None, error: str | None = None, status
     live_counts = {b.id: ballots.cast_count(b.id, b.secret) for b in items if b.state == "open"}
     return render_template("vote/facilitator.html", congress=congress, ballots=items,
                            articles=articles, live_counts=live_counts,
+                           motion_version=publishing.latest(congress),
                            eligible=ballots.eligible(congress.id), form=form or {},
                            error=error, errors=list(errors),
                            MAJORITY_RULES=voting.MAJORITY_RULES), status
@@ -321,6 +322,11 @@ def _ballot_article(congress: Congress, raw: str | None) -> Article | None:
     return article
 
 
+PUBLISHED_MESSAGES = {
+    "published": "Résultats publiés : la motion est publiée (version 1).",
+    "withheld": "Résultats publiés. Aucune motion n'est publiée : le texte rejeté ne l'est "
+                "pas, comme vous l'avez choisi.",
+}
 ACTIONS = {
     "ouvrir": (ballots.open_ballot, "Scrutin ouvert : les téléphones peuvent voter."),
     "clore": (ballots.close_ballot, "Scrutin clos : les résultats sont figés et projetés."),
@@ -340,14 +346,21 @@ def ballot_action(ballot_id: int, action: str):
         if action not in ACTIONS:
             abort(404)
         step, message = ACTIONS[action]
-        ballot = step(ballot.id, current_user.id)
+        if action == "publier":  # the whole text: the motion's version 1 too (publishing.py)
+            done, version = publishing.publish(ballot.id, current_user.id,
+                                               request.form.get("texte_rejete"))
+            ballot, message = done[-1], PUBLISHED_MESSAGES.get(
+                version.kind if version else None, message)
+        else:
+            ballot, done = step(ballot.id, current_user.id), []
     except InputError as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("vote.ballot_list") + f"#scrutin-{ballot_id}")
     if action == "ouvrir" and request.form.get("project") == "1":
         _project_vote(ballot)
-    push.publish(ballots.state_events(ballot))
+    for each in done or [ballot]:
+        push.publish(ballots.state_events(each))
     flash(message, "success")
     return redirect(url_for("vote.ballot_list") + f"#scrutin-{ballot.id}")
 
