@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 
 from . import audit, ballots, drafting, formats
 from .clustering.typography import french, french_markdown
-from .csv_io import write_rows
+from .csv_io import SPREADSHEETS, Variant, write_rows
 from .extensions import db
 from .models import (
     Amendment,
@@ -249,7 +249,9 @@ RESULT_COLUMNS = ("scrutin", "type", "objet", "article", "amendement", "secret",
                   "pour_pct", "contre_pct", "resultat", "motif", "clos_le", "publie_le")
 
 
-def results_csv(congress: Congress) -> str:
+def results_csv(congress: Congress, form: Variant = SPREADSHEETS) -> str:
+    """Every published ballot, one row each; percentages stay numbers (decimal comma for
+    spreadsheets, point for tools)."""
     def cells(row):
         c = row["counts"]
         return (row["id"], row["kind_label"], row["title"], row["article"] or "",
@@ -260,7 +262,7 @@ def results_csv(congress: Congress) -> str:
                 row["percent_expressed"].get("contre", ""), row["outcome"], row["reason"],
                 row["closed_at"] or "", row["published_at"] or "")
 
-    return write_rows(RESULT_COLUMNS, (cells(r) for r in ballot_rows(congress)))
+    return write_rows(RESULT_COLUMNS, (cells(r) for r in ballot_rows(congress)), form)
 
 
 def results_json(congress: Congress) -> dict[str, Any]:

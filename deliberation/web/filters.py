@@ -8,6 +8,7 @@ from flask import Flask
 
 from .. import formats
 from ..clustering.typography import french
+from ..csv_io import VARIANTS as CSV_VARIANTS
 from ..models import PHASE_LABELS, PHASES, ROLE_LABELS
 from ..rendering import french_date, plain_excerpt, render_markdown
 from .menus import next_step, official_now, staff_menu
@@ -29,7 +30,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["channel"] = lambda c: CHANNEL_LABELS.get(c, c)
     app.jinja_env.filters["status"] = lambda s: STATUS_LABELS.get(s, s)
     app.jinja_env.globals.update(PHASES=PHASES, PHASE_LABELS=PHASE_LABELS,
-                                 ROLE_LABELS=ROLE_LABELS)
+                                 ROLE_LABELS=ROLE_LABELS, CSV_VARIANTS=CSV_VARIANTS)
     # A fresh idempotency key per rendered form: a double-submitted form is stored once.
     app.jinja_env.globals["client_key"] = lambda: uuid4().hex
     # issue 14: one staff menu on every staff page, phase by phase

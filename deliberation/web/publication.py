@@ -9,6 +9,8 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from sqlalchemy import select
 
 from .. import drafting, publication
+from ..csv_io import CsvError
+from ..csv_io import variant as csv_variant
 from ..extensions import db
 from ..models import Congress, Motion
 from ..publication import (
@@ -108,7 +110,11 @@ def export_results_csv(code: str):
     congress, view = _published(code)
     if view is None:
         return _not_published(congress, "file")
-    return _download(results_csv(congress), "text/csv",
+    try:
+        form = csv_variant(request.args.get("format"))
+    except CsvError as exc:
+        return Response(exc.message + "\n", status=400, mimetype="text/plain")
+    return _download(results_csv(congress, form), "text/csv",
                      f"{_slug(congress)}-resultats.csv")
 
 
