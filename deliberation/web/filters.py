@@ -10,17 +10,28 @@ from .. import formats
 from ..clustering.typography import french
 from ..csv_io import VARIANTS as CSV_VARIANTS
 from ..models import PHASE_LABELS, PHASES, ROLE_LABELS
-from ..rendering import french_date, plain_excerpt, render_markdown
+from ..rendering import french_date, plain_excerpt, render_motion_text
 from .menus import next_step, official_now, staff_menu
+from .typesetting import FrenchTypesetting
 
 CHANNEL_LABELS = {"online": "en ligne", "live": "en séance"}
 STATUS_LABELS = {"visible": "visible", "hidden": "masquée", "duplicate": "doublon",
                  "withdrawn": "retirée"}
 
 
+def excerpt(text: str | None, limit: int = 160) -> str:
+    """People's ideas in lists, set in French typography (« vite ! » never breaks before
+    the « ! »); exports and payloads keep `plain_excerpt`, the text as typed."""
+    return french(plain_excerpt(text, limit))
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.filters["markdown"] = render_markdown
-    app.jinja_env.filters["excerpt"] = plain_excerpt
+    # issue 14: no line may start with « : ; ! ? » or a closing guillemet
+    app.jinja_env.add_extension(FrenchTypesetting)
+    # People's texts are shown as French sets them (« vite ! » never breaks before « ! »);
+    # they are stored, edited and exported exactly as typed.
+    app.jinja_env.filters["markdown"] = render_motion_text
+    app.jinja_env.filters["excerpt"] = excerpt
     app.jinja_env.filters["fdate"] = french_date
     # issue 14: decimal commas, narrow no-break spaces, real plurals, date ranges
     app.jinja_env.filters["frnum"] = formats.number
