@@ -5,8 +5,8 @@ browser may break the line there: the sign starts the next line, alone, on a pro
 or a 360 px phone. Rather than ask every template (and every future one) to type
 `&nbsp;`, this Jinja extension rewrites the literal text of `.html` templates as they are
 compiled — no cost per request — with the rules of `clustering.typography`: a
-non-breaking space before « : » and inside « guillemets », a narrow one before « ; ! ? »
-and between digit groups (« 2 000 »).
+non-breaking space before « : » and « % » and inside « guillemets », a narrow one before
+« ; ! ? » and between digit groups (« 2 000 »).
 
 Only the template's own text is touched; values (`{{ … }}`) keep what they hold. Numbers
 get their narrow spaces from the `frnum` and `plural` filters, people's texts from
@@ -24,7 +24,7 @@ from ..clustering.typography import NBSP, THIN_NBSP
 
 _BEFORE_COLON = re.compile(r"[ \t\r\n]+(?=:)")
 _BEFORE_HIGH = re.compile(r"[ \t\r\n]+(?=[;!?])")
-_BEFORE_CLOSE = re.compile(r"[ \t\r\n]+(?=»)")
+_BEFORE_CLOSE = re.compile(r"[ \t\r\n]+(?=[»%])")
 _AFTER_OPEN = re.compile(r"(?<=«)[ \t\r\n]+")
 _DIGIT_GROUPS = re.compile(r"(?<![\d,.])\d{1,3}(?: \d{3})+(?!\d)")
 
