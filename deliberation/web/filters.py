@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from uuid import uuid4
 
 from flask import Flask
+from markupsafe import Markup
 
 from .. import formats
 from ..clustering.typography import french
@@ -19,10 +21,18 @@ STATUS_LABELS = {"visible": "visible", "hidden": "masquée", "duplicate": "doubl
                  "withdrawn": "retirée"}
 
 
+@lru_cache(maxsize=8192)
 def excerpt(text: str | None, limit: int = 160) -> str:
     """People's ideas in lists, set in French typography (« vite ! » never breaks before
-    the « ! »); exports and payloads keep `plain_excerpt`, the text as typed."""
+    the « ! »); exports and payloads keep `plain_excerpt`, the text as typed. Cached: the
+    board re-renders the same few hundred ideas after every change."""
     return french(plain_excerpt(text, limit))
+
+
+@lru_cache(maxsize=2048)
+def typeset_markdown(text: str | None) -> Markup:
+    """A person's Markdown, sanitised and set in French typography (cached likewise)."""
+    return render_motion_text(text or "")
 
 
 def init_app(app: Flask) -> None:
@@ -30,7 +40,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.add_extension(FrenchTypesetting)
     # People's texts are shown as French sets them (« vite ! » never breaks before « ! »);
     # they are stored, edited and exported exactly as typed.
-    app.jinja_env.filters["markdown"] = render_motion_text
+    app.jinja_env.filters["markdown"] = typeset_markdown
     app.jinja_env.filters["excerpt"] = excerpt
     app.jinja_env.filters["fdate"] = french_date
     # issue 14: decimal commas, narrow no-break spaces, real plurals, date ranges
