@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 
 from . import audit, ballots, drafting, formats
 from .clustering.typography import french, french_markdown
-from .csv_io import write_rows
+from .csv_io import SPREADSHEETS, Variant, write_rows
 from .extensions import db
 from .models import (
     Article,
@@ -282,9 +282,9 @@ RESULT_COLUMNS = ("scrutin", "type", "objet", "article", "amendement", "secret",
                   "pour_pct", "contre_pct", "resultat", "motif", "clos_le", "publie_le")
 
 
-def results_csv(doc: dict[str, Any]) -> str:
-    """Every published result of a publication, one row per ballot (French spreadsheet
-    conventions are `csv_io`'s)."""
+def results_csv(doc: dict[str, Any], form: Variant = SPREADSHEETS) -> str:
+    """Every published result of a publication, one row per ballot; percentages stay
+    numbers (decimal comma for spreadsheets, point for tools)."""
     def cells(row):
         c = row["counts"]
         return (row["id"], row["kind_label"], row["title"], row["article"] or "",
@@ -295,7 +295,7 @@ def results_csv(doc: dict[str, Any]) -> str:
                 row["percent_expressed"].get("contre", ""), row["outcome"], row["reason"],
                 row["closed_at"] or "", row["published_at"] or "")
 
-    return write_rows(RESULT_COLUMNS, (cells(r) for r in doc.get("ballots", ())))
+    return write_rows(RESULT_COLUMNS, (cells(r) for r in doc.get("ballots", ())), form)
 
 
 def results_json(doc: dict[str, Any], version: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -72,7 +72,7 @@ def test_the_dashboard_says_what_to_do_next_with_a_link(client, congress, facili
     _set_phase(congress, phase)
     login(client, facilitator)
     page = client.get("/animation/").get_data(as_text=True)
-    step = re.search(r'<p class="next-step"><strong>Prochaine étape :</strong>.*?'
+    step = re.search(r'<p class="next-step"><strong>Prochaine étape\s:</strong>.*?'
                      r'<a href="([^"]+)">', page, re.S)
     assert step, phase
     assert client.get(step.group(1)).status_code == 200

@@ -598,6 +598,10 @@ def _changes(previous, items, clusters) -> dict:
              if i.id in before and before[i.id] != i.theme]
     old_ids = {c.id for c in previous.clusters}
     new_ids = {c.id for c in clusters}
+    # Recurring points (two ideas or more) as the board and the projector show them: the
+    # groups above count lone ideas too (« 214 conservés » beside 131 points).
+    old_points = {c.id for c in previous.clusters if c.size > 1}
+    new_points = {c.id for c in clusters if c.size > 1}
     return {
         "first_run": False,
         "new_contributions": sum(1 for i in items if i.id not in before),
@@ -606,6 +610,9 @@ def _changes(previous, items, clusters) -> dict:
         "groups_kept": len(old_ids & new_ids),
         "groups_new": len(new_ids - old_ids),
         "groups_gone": len(old_ids - new_ids),
+        "points_kept": len(old_points & new_points),
+        "points_new": len(new_points - old_points),
+        "points_gone": len(old_points - new_points),
     }
 
 

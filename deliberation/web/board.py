@@ -37,7 +37,7 @@ from ..corrections import (
 from ..errors import InputError
 from ..extensions import db
 from ..models import OFF_TOPIC, Cluster, Congress, Contribution, Participant, SortRun, Support
-from ..queries import congress_by_code, staff_congress
+from ..queries import congress_by_code, review_count, review_queue, staff_congress
 from ..ratelimit import contribute_limit, live_action_limit, support_limit
 from ..rendering import plain_excerpt
 from ..screens import snapshot
@@ -185,8 +185,7 @@ def board_data(congress: Congress) -> dict[str, Any]:
         view.points.sort(key=lambda p: (-len(p.items), p.cluster.key))
         view.loose.sort(key=lambda c: c.id, reverse=True)
     by_id = {c.id: c for c in everything}
-    review = sorted((c for c in shown if c.review_rank is not None and not c.confirmed),
-                    key=lambda c: (c.review_rank, -c.id))[:REVIEW_SHOWN]
+    review = review_queue(congress, REVIEW_SHOWN)
     run = db.session.scalar(select(SortRun).filter_by(congress_id=congress.id)
                             .order_by(SortRun.id.desc()).limit(1))
     pairs = []
@@ -202,6 +201,7 @@ def board_data(congress: Congress) -> dict[str, Any]:
         "themes": themes,
         "targets": targets,
         "review": review,
+        "review_total": review_count(congress),
         "pairs": pairs[:DUPLICATES_SHOWN],
         "hidden": [c for c in everything if c.status == "hidden"],
         "duplicates": [(c, by_id.get(c.duplicate_of_id)) for c in everything

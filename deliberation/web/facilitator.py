@@ -19,6 +19,7 @@ from sqlalchemy import select
 from .. import announce, audit, moderation, roster, sorting, transfer
 from ..contributions import POPULATION_MAX, clean_int, clean_line
 from ..csv_io import CsvError
+from ..csv_io import variant as csv_variant
 from ..errors import FormErrors, InputError, check_fields
 from ..extensions import db
 from ..links import base_url
@@ -415,13 +416,19 @@ def import_contributions():
 @bp.get("/export/<what>.csv")
 @roles_required("facilitator")
 def export(what: str):
+    """Contributions or participants as CSV: for French spreadsheets by default,
+    `?format=outils` for tools (csv_io)."""
     congress = staff_congress()
-    if what == "contributions":
-        body = transfer.export_contributions(congress)
-    elif what == "participants":
-        body = transfer.export_participants(congress, base_url())
-    else:
+    if what not in ("contributions", "participants"):
         abort(404)
+    try:
+        form = csv_variant(request.args.get("format"))
+    except CsvError as exc:
+        return Response(exc.message + "\n", status=400, mimetype="text/plain")
+    if what == "contributions":
+        body = transfer.export_contributions(congress, form)
+    else:
+        body = transfer.export_participants(congress, base_url(), form)
     filename = f"{congress.join_code.lower()}-{what}.csv"
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -27,6 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .. import publishing
+from ..csv_io import CsvError
+from ..csv_io import variant as csv_variant
 from ..errors import InputError
 from ..extensions import db
 from ..models import ARTICLE_BODY_MAX, CORRECTION_REASON_MAX, Congress, Motion, is_row_id
@@ -186,7 +188,11 @@ def export_results_csv(code: str):
     congress, view, refusal = _file(code, None)
     if refusal is not None:
         return refusal
-    return _download(results_csv(view["doc"]), "text/csv",
+    try:
+        form = csv_variant(request.args.get("format"))
+    except CsvError as exc:
+        return Response(exc.message + "\n", status=400, mimetype="text/plain")
+    return _download(results_csv(view["doc"], form), "text/csv",
                      f"{_slug(congress)}-resultats.csv")
 
 
