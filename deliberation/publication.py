@@ -351,9 +351,9 @@ def result_sentence(results: dict[str, Any] | None) -> str:
 REJECTED_NOTICE = ("Texte rejeté par le vote de l'assemblée : ce n'est pas une motion "
                    "adoptée. Il est publié pour mémoire, avec ses résultats.")
 #: A correction fixes the text's wording; the votes stay those the room cast.
-RESULTS_KEPT = ("Une correction ne modifie pas les résultats : ce sont ceux des votes du "
-                "congrès.")
-NOT_VOTED = "Pas de vote séparé sur cet article : il a été voté avec l'ensemble du texte."
+RESULTS_KEPT = french("Une correction ne modifie pas les résultats : ce sont ceux des votes "
+                      "du congrès.")
+NOT_VOTED = french("Pas de vote séparé sur cet article : il a été voté avec l'ensemble du texte.")
 
 
 def version_sentence(version: dict[str, Any]) -> str:
@@ -361,7 +361,7 @@ def version_sentence(version: dict[str, Any]) -> str:
     text = f"Version {version['number']} du {french_date(version['published_at'])}"
     if version["reason"]:
         text += f" — correction : {version['reason'].rstrip('.')}"
-    return text + "."
+    return french(text + ".")
 
 
 def motion_markdown(view: dict[str, Any]) -> str:

@@ -87,4 +87,5 @@ def test_menu_labels_name_their_pages(pages):
 def test_published_pages_keep_french_spacing(site, url):
     response = get(site["as"]["official"], url.format(code=site["demo"].join_code))
     assert response.status_code == 200
-    assert breakable_spaces(response.get_data(as_text=True)) == []
+    found = breakable_spaces(response.get_data(as_text=True))
+    assert found == [], found

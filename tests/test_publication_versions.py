@@ -329,7 +329,7 @@ def test_results_print_french_numbers(app):
     with app.test_request_context():
         macros = app.jinja_env.get_template("publication/_macros.html").module
         table = str(macros.results_table(results, "Article 1"))
-    assert "<td>1\u202f234</td>" in table and "95,7 %" in table
+    assert "<td>1\u202f234</td>" in table and "95,7\u00a0%" in table
     assert "1\u202f292 votant·es sur 2\u202f000 inscrit·es" in table
     assert "<strong>Adopté</strong>" in table
 
