@@ -498,7 +498,7 @@ class SortingModel:
     def assign_one(self, text: str, item_id: str | None = None) -> LiveAssignment:
         """Theme, alternative, confidence, nearest recurring point and map position of one text."""
         doc = self.analyser_.analyse(text or "")
-        Xm = self.theme_model_.vectorizer_.transform_analysed([doc])
+        Xm = self.theme_model_.transform([doc])
         Xg = self.vectorizer_.transform_analysed([doc])
         proba, max_sim = self.assigner_.predict_proba(None, X=Xm, X_graph=Xg)
         a = self.assigner_
