@@ -510,6 +510,8 @@ class SortingModel:
         conf = float(row[top])
         if bool(a.is_far(max_sim[:1], row[None, :n_themes].max(axis=1))[0]):
             top, conf = len(classes) - 1, 1.0 - conf
+        else:
+            conf = float(a.calibrate([conf])[0])
         theme = str(classes[top])
         second = int(order[1]) if len(order) > 1 else top
         alt = str(classes[second]) if (second != top and row[second] >= a.alt_min and
