@@ -69,7 +69,7 @@ def confirmation_draw(rows: list[dict], per_theme: int = CONFIRMED_PER_THEME,
     rng = random.Random(seed)
     confirmed = {}
     for theme in sorted({r["theme"] for r in rows}):
-        pool = sorted((r["id"] for r in rows if r["theme"] == theme))
+        pool = sorted(r["id"] for r in rows if r["theme"] == theme)
         for rid in rng.sample(pool, min(per_theme, len(pool))):
             confirmed[rid] = theme
     return confirmed
