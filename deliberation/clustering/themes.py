@@ -59,6 +59,7 @@ from .vectors import load_word_vectors
 
 HORS_THEME = "hors_theme"
 MODEL_VERSION = "themes-5"
+BLOCK_ROWS = 4096  # contributions scored at a time (see ThemeAssigner.fit)
 _MEMORY_CACHE: dict[str, ThemeModel] = {}
 _CACHE_LOCK = threading.Lock()
 
@@ -491,6 +492,7 @@ class ThemeAssigner:
         statements (5 confirmations per theme, five draws) biases at 1 cost 2.1 points of
         top-1 on the other statements, at 10 they cost 0.5. With five confirmations a
         theme, the bias learns the noise of the case-control offset, not the congress.
+        The words then carry a confirmation to its paraphrases: adapt_l2 0.3 (−0.4 there).
     case_control : correct the adapter for confirmations sampled per theme (see
         _fit_adapter); False treats them as a random sample of the congress.
     alpha_grid : spreading strengths tried on the confirmations (capped at spread_alpha).
@@ -508,7 +510,7 @@ class ThemeAssigner:
                  spread_alpha=0.5, spread_default=0.0, n_neighbors=10, confirmed_weight=0.5,
                  hors_min_sim=0.04, hors_max_proba=0.35, hors_floor=0.01, alt_min=0.22,
                  review_below=0.8,
-                 confirmed_mode="adapt", adapt_l2=1.0, adapt_bias_l2=10.0, case_control=True,
+                 confirmed_mode="adapt", adapt_l2=0.3, adapt_bias_l2=10.0, case_control=True,
                  alpha_grid=(0.0, 0.15, 0.3, 0.5), alpha_min_confirmed=8, random_state=0):
         self.confirmed_mode = confirmed_mode
         self.adapt_l2 = adapt_l2
@@ -602,7 +604,7 @@ class ThemeAssigner:
                 boost[:, j] = top.mean(axis=1)
         return boost
 
-    def _fit_adapter(self, X, prior, confirmed):
+    def _fit_adapter(self, X, prior, confirmed, mass=None):
         """Per-theme bias b and per-feature corrections D fitted on the confirmed rows.
 
         Minimises the confirmed rows' cross-entropy of softmax(log prior + s + x D + b)
@@ -616,6 +618,8 @@ class ThemeAssigner:
         from the model's own soft counts) absorbs it during fitting and is dropped
         afterwards.  Without it, the biases learn « every theme is equally frequent »
         and push a congress with a dominant theme towards its rare ones.
+
+        mass: the congress's soft counts per theme, when X and prior hold only some rows.
         """
         from scipy.optimize import minimize
 
@@ -625,7 +629,8 @@ class ThemeAssigner:
             return None
         counts = np.bincount(confirmed[rows], minlength=K).astype(float)
         # A theme nobody confirmed yet counts as half a confirmation: still a contrast.
-        rate = np.log(np.maximum(counts, 0.5) / np.maximum(prior[:, :K].sum(axis=0), 1e-3))
+        mass = prior[:, :K].sum(axis=0) if mass is None else mass
+        rate = np.log(np.maximum(counts, 0.5) / np.maximum(mass, 1e-3))
         base = np.log(np.clip(prior[rows, :K], 1e-9, None))
         if self.case_control:
             base = base + (rate - rate.mean())
@@ -680,43 +685,62 @@ class ThemeAssigner:
         index = {c: j for j, c in enumerate(self.classes_)}
         n = len(texts)
         y = list(y) if y is not None else [None] * n
-        X = self.model_.transform(texts) if n else None
-        # The corpus-axes coordinates recurring points need, taken while X is at hand
-        # (X itself is the largest matrix of a refit and is not kept).
-        self.meaning_rows_ = self.model_.meaning(X) if n else None
-        self.X_graph_ = X_graph if X_graph is not None else X
         self.X_graph_T_ = None
         self.knn_ = None
+        # Without a graph of its own, the congress's graph is the model's space, whole.
+        X = self.model_.transform(texts) if n and X_graph is None else None
+        self.X_graph_ = X_graph if X_graph is not None else X
         if n == 0:
+            self.meaning_rows_ = None
             self._empty()
             return self
         confirmed = np.array([index.get(v, -1) if v else -1 for v in y])
-        known = confirmed >= 0
+        rows = np.flatnonzero(confirmed >= 0)
+        Xk = self.model_.transform([texts[i] for i in rows]) if len(rows) else None
         self.clf_ = None
-        if known.any() and self.confirmed_mode == "refit":
-            rows = np.flatnonzero(known)
-            self.clf_ = self.model_.refit_with(X[rows], self.classes_[confirmed[rows]],
+        if len(rows) and self.confirmed_mode == "refit":
+            self.clf_ = self.model_.refit_with(Xk, self.classes_[confirmed[rows]],
                                                weight=self.confirmed_weight)
-        prior, max_sim = self._prior(X)
+        # The evidence block by block: with the dense meaning block beside the words, the
+        # whole congress's matrix was the largest of a refit (50,000 ideas: 1,489 MiB).
+        # The corpus-axes coordinates recurring points need are taken on the way.
+        parts = [(self.model_.meaning(Xb), *self._prior(Xb))
+                 for Xb in self._blocks(texts, X)]
+        self.meaning_rows_ = np.vstack([p[0] for p in parts])
+        prior = np.vstack([p[1] for p in parts])
+        max_sim = np.concatenate([p[2] for p in parts])
         # Pad a hors_theme column when the classifier does not have one.
         if prior.shape[1] < len(self.classes_):
             prior = np.c_[prior, np.zeros((n, 1))]
         self.adapter_ = None
         self.prior_ = prior  # the evidence before confirmations, for the graph check
-        if known.any() and self.confirmed_mode == "adapt":
-            self.adapter_ = self._fit_adapter(X, prior, confirmed)
-            prior = self._adapt(X, prior)
-        if known.any() and self.confirmed_mode == "vote":
-            self.confirmed_X_ = X[np.flatnonzero(known)]
-            self.confirmed_y_ = confirmed[known]
-            boost = self._confirmed_vote(X)
-            strength = self.confirmed_weight * np.log1p(known.sum())
-            prior = _softmax(np.log(np.clip(prior, 1e-9, None)) + strength * 10 * boost)
-        else:
-            self.confirmed_X_, self.confirmed_y_ = None, None
+        self.confirmed_X_, self.confirmed_y_ = None, None
+        if len(rows) and self.confirmed_mode == "adapt":
+            K = len(self.codes_)
+            self.adapter_ = self._fit_adapter(Xk, prior[rows], confirmed[rows],
+                                              mass=prior[:, :K].sum(axis=0))
+        if len(rows) and self.confirmed_mode == "vote":
+            self.confirmed_X_, self.confirmed_y_ = Xk, confirmed[rows]
+        if self.adapter_ is not None or self.confirmed_X_ is not None:
+            strength = self.confirmed_weight * np.log1p(len(rows))
+            moved, start = [], 0
+            for Xb in self._blocks(texts, X):
+                block = self._adapt(Xb, prior[start:start + Xb.shape[0]])
+                if self.confirmed_X_ is not None:
+                    block = _softmax(np.log(np.clip(block, 1e-9, None))
+                                     + strength * 10 * self._confirmed_vote(Xb))
+                moved.append(block)
+                start += Xb.shape[0]
+            prior = np.vstack(moved)
         proba = self._spread(self.X_graph_, prior, confirmed, Z)
         self._finish(proba, max_sim, confirmed)
         return self
+
+    def _blocks(self, texts, X=None):
+        """The texts in the model's space, BLOCK_ROWS at a time (slices of X when given)."""
+        for start in range(0, len(texts), BLOCK_ROWS):
+            stop = start + BLOCK_ROWS
+            yield X[start:stop] if X is not None else self.model_.transform(texts[start:stop])
 
     def _spread(self, X, prior, confirmed, Z=None):
         """Label spreading over the congress k-NN graph, confirmed rows clamped."""
@@ -820,7 +844,7 @@ class ThemeAssigner:
         self.review_ = np.zeros(0, dtype=np.int64)
         self.confirmed_X_, self.confirmed_y_ = None, None
         self.adapter_ = None
-        self.alpha_ = self.spread_alpha
+        self.alpha_ = min(self.spread_default, self.spread_alpha)
 
     # -- live -----------------------------------------------------------------
     def predict_proba(self, texts, X=None, X_graph=None):
