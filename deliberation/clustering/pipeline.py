@@ -498,7 +498,7 @@ class SortingModel:
     def assign_one(self, text: str, item_id: str | None = None) -> LiveAssignment:
         """Theme, alternative, confidence, nearest recurring point and map position of one text."""
         doc = self.analyser_.analyse(text or "")
-        Xm = self.theme_model_.vectorizer_.transform_analysed([doc])
+        Xm = self.theme_model_.transform([doc])
         Xg = self.vectorizer_.transform_analysed([doc])
         proba, max_sim = self.assigner_.predict_proba(None, X=Xm, X_graph=Xg)
         a = self.assigner_
@@ -510,6 +510,8 @@ class SortingModel:
         conf = float(row[top])
         if bool(a.is_far(max_sim[:1], row[None, :n_themes].max(axis=1))[0]):
             top, conf = len(classes) - 1, 1.0 - conf
+        else:
+            conf = float(a.calibrate([conf])[0])
         theme = str(classes[top])
         second = int(order[1]) if len(order) > 1 else top
         alt = str(classes[second]) if (second != top and row[second] >= a.alt_min and
