@@ -114,6 +114,8 @@ class GroupCommit:
                             ticket.error = NotAnswered(repr(exc))
                             ticket.done.set()
                     if not isinstance(exc, Exception):
+                        with self._lock:  # the next request starts a new writer
+                            self._started = False
                         raise
 
     def run(self, tickets: list[_Ticket]) -> None:
