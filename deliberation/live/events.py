@@ -137,6 +137,9 @@ def init_ballot_events() -> None:
     def on_ballot_vote(data=None):
         """Sent by a voter's phone; only the sender hears the ack (counts go out coalesced)."""
         me = session_participant_id()
+        # issue 17: the identity is read; hold no pooled connection past this point (the
+        # rate limiter may yield to the event loop, the vote waits for its batch).
+        db.session.rollback()
         if me is None:
             return {"ok": False, "error": "Connectez-vous au congrès pour voter.",
                     "code": "login"}
