@@ -211,13 +211,13 @@ def load(url: str, spec_path: str, out_path: str) -> None:
 
     # The facilitator closes the ballot over HTTP.
     staff = requests.Session()
-    page = staff.get(f"{url}/animation/connexion", timeout=15).text
+    page = staff.get(f"{url}/animation/connexion", timeout=60).text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     staff.post(f"{url}/animation/connexion", data={"email": STAFF_EMAIL,
                                                     "password": STAFF_PASSWORD,
                                                     "csrf_token": token},
-               allow_redirects=False, timeout=15)
-    page = staff.get(f"{url}/animation/scrutins", timeout=15).text
+               allow_redirects=False, timeout=60)
+    page = staff.get(f"{url}/animation/scrutins", timeout=60).text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     gevent.sleep(1.0)  # let the last coalesced progress pushes go out
     t_close = time.monotonic()
