@@ -245,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.worker:
         clients = args.clients[0]
-        return worker(args.url, clients, max(120.0, clients / 25))
+        return worker(args.url, clients, max(120.0, clients / 10))  # 2,500: 250 s
     status = 0
     for clients in args.clients or ROOMS:
         status = status or record_room(args, clients)
