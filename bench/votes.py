@@ -306,7 +306,7 @@ def measure(n_voters: int = BURSTS[0]) -> dict:
         try:
             _run_child("from gevent import monkey; monkey.patch_all()\n"
                        f"from bench.votes import load; load('http://127.0.0.1:{port}', "
-                       f"{spec!r}, {out!r})", env, 240)
+                       f"{spec!r}, {out!r})", env, max(240, n_voters // 5))
         finally:
             server.terminate()
             try:
