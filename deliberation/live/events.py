@@ -21,7 +21,7 @@ from flask_socketio import emit, join_room, rooms
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import actions, audit, ballots, push
+from .. import actions, ballots, push
 from ..extensions import db, socketio
 from ..models import Ballot, Congress, is_row_id
 from ..push import AUDIENCES, STAFF_AUDIENCES, room
@@ -138,6 +138,9 @@ def init_ballot_events() -> None:
     def on_ballot_vote(data=None):
         """Sent by a voter's phone; only the sender hears the ack (counts go out coalesced)."""
         me = session_participant_id()
+        # issue 17: the identity is read; hold no pooled connection past this point (the
+        # rate limiter may yield to the event loop, the vote waits for its batch).
+        db.session.rollback()
         if me is None:
             return {"ok": False, "error": "Connectez-vous au congrès pour voter.",
                     "code": "login"}
@@ -155,10 +158,10 @@ def init_ballot_events() -> None:
         if not socket_allowed("ballot.vote", f"participant:{me}"):
             return {"ok": False, "error": "Trop de votes en peu de temps : patientez une "
                                           "minute puis réessayez.", "code": "rate_limited"}
-        try:
-            outcome = ballots.cast_vote(ballot_id, giver if giver is not None else me, choice,
-                                        holder_id=me if giver is not None else None,
-                                        client_key=data.get("key"))
+        try:  # issue 17: written with the other votes waiting, acked once committed
+            outcome = ballots.submit_vote(ballots.VoteRequest(
+                ballot_id, giver if giver is not None else me, choice,
+                holder_id=me if giver is not None else None, client_key=data.get("key")))
         except VoteRefused as exc:
             db.session.rollback()
             return {"ok": False, "error": exc.message, "code": exc.code}
@@ -171,9 +174,7 @@ def init_ballot_events() -> None:
             current_app.logger.exception("ballot.vote failed")
             return {"ok": False, "error": "Vote non enregistré : une erreur est survenue. "
                                           "Réessayez.", "code": "retry"}
-        if outcome["status"] in ("counted", "changed"):  # issue 13: the receipt's anchor
-            return {"ok": True, **outcome, "audit": audit.head()}
-        return {"ok": True, **outcome}
+        return {"ok": True, **outcome}  # issue 13: `audit`, the receipt's anchor
 
     @socketio.on("ballot.state")
     def on_ballot_state(data=None):  # noqa: ARG001
