@@ -337,6 +337,12 @@ class Contribution(db.Model):
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("contribution.id",
                                                                    ondelete="SET NULL"))
     supports: Mapped[int] = mapped_column(Integer, default=0)
+    # --- the sorting report (issue 18) ---
+    # The theme code (or « hors_theme ») the engine first proposed; NULL when it never
+    # proposed one. Kept when the facilitator corrects it: the report compares the two.
+    machine_theme: Mapped[str | None] = mapped_column(String(40))
+    # The engine put it in the « à vérifier » queue before anyone checked it.
+    machine_review: Mapped[bool] = mapped_column(Boolean, default=False)
     # Idempotency key of the request that created it (a retried submission is applied once).
     client_key: Mapped[str | None] = mapped_column(String(64))
 

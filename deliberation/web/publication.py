@@ -8,7 +8,7 @@ import json
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 from sqlalchemy import select
 
-from .. import drafting, publication
+from .. import drafting, publication, sorting_report
 from ..extensions import db
 from ..models import Congress, Motion
 from ..publication import (
@@ -140,5 +140,6 @@ def report_page(code: str):
                           ("Population inconnue", data["people"]["unknown"])]),
     }
     return render_template("publication/report.html", charts=charts,
+                           sorting_report=sorting_report.build(congress),
                            motion=db.session.scalar(select(Motion).filter_by(
                                congress_id=congress.id)), **data)
