@@ -10,8 +10,8 @@ import json
 import pytest
 from sqlalchemy import select
 
-from deliberation import corrections, sorting, sorting_report
 from deliberation import contributions as contrib
+from deliberation import corrections, sorting, sorting_report
 from deliberation.extensions import db
 from deliberation.models import OFF_TOPIC, Cluster, Contribution, SortRun
 
