@@ -132,6 +132,10 @@ class Congress(db.Model):
     retention_days: Mapped[int] = mapped_column(Integer, default=365)
     # A congress derived from an earlier one's published motion (the Ruralitic « déclinaison
     # rurale de la motion nationale »): its themes and articles were copied from it.
+    # --- any CSV (issue 18) ---
+    # The column mappings the facilitator chose for imports, remembered for the next file
+    # of the same shape: {kind: {file signature: {field: column name}}} (csv_import.py).
+    import_mappings: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
     derived_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("congress.id", ondelete="SET NULL", use_alter=True,
                    name="fk_congress_derived_from"))

@@ -128,8 +128,9 @@ def test_the_roster_migration_keeps_every_row_and_accepts_existing_people(databa
 
 
 def test_the_sorting_report_migration_keeps_every_row(database):
-    """0009 adds the engine's first proposal to `contribution` (issue 18): existing ideas
-    keep their rows and links, with no proposal known; downgrade and upgrade again."""
+    """0009 adds the engine's first proposal to `contribution` and the remembered CSV
+    mappings to `congress` (issue 18): existing ideas keep their rows and links, with no
+    proposal known; downgrade and upgrade again."""
     from flask_migrate import downgrade, upgrade
 
     uri, options = database
@@ -154,7 +155,12 @@ def test_the_sorting_report_migration_keeps_every_row(database):
         with db.engine.connect() as connection:
             assert connection.execute(text(
                 "SELECT machine_theme, machine_review FROM contribution")).one() == (None, False)
+            assert connection.execute(text("SELECT import_mappings FROM congress")).scalar() \
+                is None  # no mapping remembered yet
         downgrade(revision="0004")
         columns = {c["name"] for c in inspect(db.engine).get_columns("contribution")}
         assert not {"machine_theme", "machine_review"} & columns
+        assert "import_mappings" not in {c["name"] for c in
+                                         inspect(db.engine).get_columns("congress")}
+        assert kept() == (1, (1, 1))
         db.engine.dispose()

@@ -1,4 +1,4 @@
-"""the sorting report: the engine's first proposal for each idea
+"""the sorting report: the engine's first proposal for each idea; remembered CSV mappings
 
 Revision ID: 0009
 Revises: 0004
@@ -16,7 +16,11 @@ the first proposal is now stored when the engine makes it:
 - `contribution.machine_review`: the engine put the idea in the « à vérifier » queue
   before anyone checked it.
 
-Existing rows: NULL and false. The next refit records its proposal for every idea not
+`congress.import_mappings` (JSON) remembers, per kind of import (contributions,
+participants), the columns the facilitator mapped to Motion's fields for a file of a
+given shape (its set of column names), so the next such file comes prefilled.
+
+Existing rows: NULL and false (no mapping remembered). The next refit records its proposal for every idea not
 yet checked; ideas already checked have no known first proposal and stay out of the
 report's figures (nothing is guessed after the fact).
 
@@ -67,9 +71,13 @@ def upgrade():
         batch_op.add_column(sa.Column('machine_theme', sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column('machine_review', sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
+    with _batch('congress') as batch_op:
+        batch_op.add_column(sa.Column('import_mappings', sa.JSON(), nullable=True))
 
 
 def downgrade():
+    with _batch('congress') as batch_op:
+        batch_op.drop_column('import_mappings')
     with _batch('contribution') as batch_op:
         batch_op.drop_column('machine_review')
         batch_op.drop_column('machine_theme')

@@ -1,0 +1,98 @@
+"""Any CSV (issue 18): the facilitator's preview of a file with its own column names,
+where each of Motion's fields gets its column, then the import, all or nothing. The
+reading, the mapping and the import are the domain's `csv_import`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from .. import csv_import, sorting
+from ..csv_io import CsvError
+from ..extensions import db
+from ..queries import staff_congress
+from ..security import roles_required
+
+bp = Blueprint("imports", __name__, url_prefix="/animation/import")
+MAX_UPLOAD = 2 * 1024 * 1024
+#: Where each kind of import starts, and where a refused upload goes back to.
+ORIGINS = {"contributions": "facilitator.import_contributions",
+           "participants": "facilitator.participants"}
+
+
+def _folder() -> Path:
+    """The uploads waiting for their confirmation: under the instance folder only."""
+    return Path(current_app.instance_path) / "imports"
+
+
+def _kind(name: str) -> csv_import.Kind:
+    kind = csv_import.kind_of(name)
+    if kind is None:
+        abort(404)
+    return kind
+
+
+def _back(kind: csv_import.Kind, message: str):
+    flash(f"Import refusé, rien n'a été ajouté. {message}", "error")
+    return redirect(url_for(ORIGINS[kind.name]))
+
+
+@bp.post("/<kind_name>/apercu")
+@roles_required("facilitator")
+def upload(kind_name: str):
+    """A file sent: it waits on the server while the facilitator maps its columns."""
+    kind = _kind(kind_name)
+    congress = staff_congress()
+    file = request.files.get("file")
+    try:
+        if file is None or not file.filename:
+            raise CsvError("aucun fichier choisi.")
+        data = file.read(MAX_UPLOAD + 1)
+        if len(data) > MAX_UPLOAD:
+            raise CsvError("le fichier dépasse 2 Mo.")
+        token = csv_import.keep(_folder(), congress, data)
+        shown = csv_import.preview(congress, kind, data, token)
+    except CsvError as exc:
+        return _back(kind, exc.message)
+    return render_template("imports/preview.html", congress=congress, preview=shown,
+                           error=None)
+
+
+@bp.post("/<kind_name>/confirmer")
+@roles_required("facilitator")
+def confirm(kind_name: str):
+    """Import the waiting file with the chosen columns: all of it, or nothing."""
+    kind = _kind(kind_name)
+    congress = staff_congress()
+    token = request.form.get("token", "")
+    try:
+        data = csv_import.kept(_folder(), congress, token)
+    except CsvError as exc:
+        return _back(kind, exc.message)
+    shown = csv_import.preview(congress, kind, data, token)
+    try:
+        shown.mapping = csv_import.parse_mapping(kind, request.form, len(shown.sniffed.header))
+        n = csv_import.run(congress, kind, shown.sniffed, shown.mapping, current_user.id)
+        db.session.commit()
+    except CsvError as exc:
+        db.session.rollback()
+        return render_template("imports/preview.html", congress=congress, preview=shown,
+                               error=f"Import refusé, rien n'a été ajouté. {exc.message}"), 422
+    csv_import.discard(_folder(), congress, token)
+    if kind.name == "contributions":
+        sorting.schedule_refit(current_app._get_current_object(), congress.id)
+        flash(f"{n} contributions importées ; le classement se met à jour.", "success")
+        return redirect(url_for("facilitator.dashboard"))
+    flash(f"{n} participant·es importé·es.", "success")
+    return redirect(url_for("facilitator.participants"))
