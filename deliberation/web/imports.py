@@ -48,11 +48,11 @@ def _back(kind: csv_import.Kind, message: str):
     return redirect(url_for(ORIGINS[kind.name]))
 
 
-@bp.post("/<kind_name>/apercu")
+@bp.post("/<what>/apercu")
 @roles_required("facilitator")
-def upload(kind_name: str):
+def upload(what: str):
     """A file sent: it waits on the server while the facilitator maps its columns."""
-    kind = _kind(kind_name)
+    kind = _kind(what)
     congress = staff_congress()
     file = request.files.get("file")
     try:
@@ -69,11 +69,11 @@ def upload(kind_name: str):
                            error=None)
 
 
-@bp.post("/<kind_name>/confirmer")
+@bp.post("/<what>/confirmer")
 @roles_required("facilitator")
-def confirm(kind_name: str):
+def confirm(what: str):
     """Import the waiting file with the chosen columns: all of it, or nothing."""
-    kind = _kind(kind_name)
+    kind = _kind(what)
     congress = staff_congress()
     token = request.form.get("token", "")
     try:
