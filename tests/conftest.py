@@ -34,7 +34,8 @@ SMALL_THEMES = [
 #: a fresh PostgreSQL schema (marked `integration`, so `make test-fast` leaves them out).
 POSTGRESQL_MODULES = {"test_models", "test_voting", "test_ballots", "test_ballot_box",
                       "test_audit", "test_sessions", "test_integrity", "test_migrations",
-                      "test_roster"}
+                      "test_roster", "test_sorting_report", "test_proxy_import",
+                      "test_csv_import"}
 
 
 def pytest_generate_tests(metafunc):
