@@ -56,6 +56,17 @@ KINDS = {
 }
 
 
+#: How the preview names each field (the columns' own names are the file's, in English or
+#: without accents).
+FIELD_LABELS = {
+    "text": "Texte", "author": "Auteur", "commune": "Commune",
+    "channel": "Canal (en ligne ou en séance)", "theme": "Thème (son code)",
+    "created_at": "Date", "display_name": "Nom", "department_code": "Département",
+    "mandate": "Mandat", "population": "Population", "role": "Rôle",
+    "email": "Adresse électronique",
+}
+
+
 @dataclass
 class Preview:
     """What the preview page shows: the file as read, and each field's chosen column."""
@@ -160,11 +171,23 @@ def parse_mapping(kind: Kind, form: Mapping[str, Any], width: int) -> dict[str, 
         raw = raw.strip() if isinstance(raw, str) else ""
         if not raw:
             mapping[column.name] = None
-        elif raw.isascii() and raw.isdigit() and int(raw) < width:
+        elif raw.isascii() and raw.isdigit() and len(raw) < 6 and int(raw) < width:
             mapping[column.name] = int(raw)
         else:
             raise CsvError(f"la colonne choisie pour « {column.title} » n'existe pas dans le "
                            "fichier.")
+    return mapping
+
+
+def chosen_columns(kind: Kind, form: Mapping[str, Any], width: int) -> dict[str, int | None]:
+    """The preview form's valid choices, the others left empty: shown again with an error,
+    so that nothing the facilitator chose is lost."""
+    mapping: dict[str, int | None] = {}
+    for column in kind.columns:
+        raw = form.get(f"col-{column.name}", "")
+        raw = raw.strip() if isinstance(raw, str) else ""
+        valid = raw.isascii() and raw.isdigit() and len(raw) < 6 and int(raw) < width
+        mapping[column.name] = int(raw) if valid else None
     return mapping
 
 

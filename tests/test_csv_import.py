@@ -142,6 +142,7 @@ def test_the_pages_preview_map_and_import_participants(client, congress, facilit
     refused = client.post("/animation/import/participants/confirmer",
                           data={"token": token, "col-commune": "1"})
     assert refused.status_code == 422 and "« nom »" in text_of(refused)
+    assert '<option value="1" selected>Commune</option>' in refused.get_data(as_text=True)
     done = client.post("/animation/import/participants/confirmer", data={
         "token": token, "col-display_name": "0", "col-commune": "1", "col-email": "2"},
         follow_redirects=True)

@@ -61,12 +61,12 @@ def upload(what: str):
         data = file.read(MAX_UPLOAD + 1)
         if len(data) > MAX_UPLOAD:
             raise CsvError("le fichier dépasse 2 Mo.")
-        token = csv_import.keep(_folder(), congress, data)
-        shown = csv_import.preview(congress, kind, data, token)
-    except CsvError as exc:
+        shown = csv_import.preview(congress, kind, data, "")
+    except CsvError as exc:  # unreadable: nothing is kept on the server
         return _back(kind, exc.message)
+    shown.token = csv_import.keep(_folder(), congress, data)
     return render_template("imports/preview.html", congress=congress, preview=shown,
-                           error=None)
+                           field_labels=csv_import.FIELD_LABELS, error=None)
 
 
 @bp.post("/<what>/confirmer")
@@ -80,14 +80,20 @@ def confirm(what: str):
         data = csv_import.kept(_folder(), congress, token)
     except CsvError as exc:
         return _back(kind, exc.message)
-    shown = csv_import.preview(congress, kind, data, token)
     try:
-        shown.mapping = csv_import.parse_mapping(kind, request.form, len(shown.sniffed.header))
+        shown = csv_import.preview(congress, kind, data, token)
+    except CsvError as exc:  # read once already: only if the file changed on the server
+        return _back(kind, exc.message)
+    width = len(shown.sniffed.header)
+    shown.mapping = csv_import.chosen_columns(kind, request.form, width)  # kept on error
+    try:
+        shown.mapping = csv_import.parse_mapping(kind, request.form, width)
         n = csv_import.run(congress, kind, shown.sniffed, shown.mapping, current_user.id)
         db.session.commit()
     except CsvError as exc:
         db.session.rollback()
         return render_template("imports/preview.html", congress=congress, preview=shown,
+                               field_labels=csv_import.FIELD_LABELS,
                                error=f"Import refusé, rien n'a été ajouté. {exc.message}"), 422
     csv_import.discard(_folder(), congress, token)
     if kind.name == "contributions":
