@@ -72,10 +72,12 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         facilitator,
         filters,
         health,
+        imports,
         participant,
         privacy,
         projector,
         publication,
+        sorting_report,
         votes,
     )
 
@@ -125,7 +127,8 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
 
     for blueprint in (participant.bp, facilitator.bp, api.bp, votes.bp, drafting.bp,
                       publication.bp, derivation.bp, projector.bp, board.bp, board.live_bp,
-                      health.bp, privacy.bp):
+                      health.bp, privacy.bp, sorting_report.bp,
+                      imports.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)
     # production (issue 6): structured logs, rate limits

@@ -51,6 +51,7 @@ SCREENS = (
     Screen("Aperçu de la motion", "drafting.preview_motion", ("drafting", "vote")),
     Screen("Présence et procurations", "vote.presence", ("drafting", "vote")),
     Screen("Scrutins", "vote.ballot_list", ("drafting", "vote", "closed")),
+    Screen("Qualité du tri", "sorting_report.page", ("debate", "drafting", "vote", "closed")),
     Screen("Relevé des idées", "publication.report_page", ("debate", "drafting", "vote", "closed"),
            roles=STAFF, by_code=True),
     Screen("Motion publiée", "publication.motion_page", ("vote", "closed"), roles=STAFF,
