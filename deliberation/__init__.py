@@ -76,6 +76,7 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         privacy,
         projector,
         publication,
+        room_counts,
         votes,
     )
 
@@ -122,7 +123,7 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
 
     for blueprint in (participant.bp, facilitator.bp, api.bp, votes.bp, drafting.bp,
                       publication.bp, derivation.bp, projector.bp, board.bp, board.live_bp,
-                      health.bp, privacy.bp):
+                      health.bp, privacy.bp, room_counts.bp):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)
     # production (issue 6): structured logs, rate limits
