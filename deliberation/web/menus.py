@@ -58,6 +58,8 @@ SCREENS = (
     Screen("Motion publiée", "publication.motion_page", ("vote", "closed"), roles=STAFF,
            by_code=True, published=True),
     Screen("Projecteur", "projector.screen", roles=STAFF, by_code=True),
+    # issue 18: bearer tokens of the staff API (docs/api.md)
+    Screen("Jetons d'API", "staff_tokens.tokens"),
     Screen("Toutes les contributions", "participant.contributions", roles=STAFF, by_code=True),
 )
 
