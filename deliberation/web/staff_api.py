@@ -81,8 +81,8 @@ def _id(raw: Any, what: str) -> int:
     if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) <= 10:
         raw = int(raw)
     if not is_row_id(raw):
-        raise api.ApiError(422, f"Le champ « {what} » doit être un identifiant (nombre entier de 1 à "
-                                f"{MAX_ID}).")
+        raise api.ApiError(422, f"Le champ « {what} » doit être un identifiant (nombre "
+                                f"entier de 1 à {MAX_ID}).")
     return raw
 
 
