@@ -188,13 +188,13 @@ def test_the_room_counts_and_staff_tokens_migration_adds_two_tables(database):
         with db.engine.begin() as connection:
             connection.execute(text(
                 "INSERT INTO ballot (id, congress_id, title, state, secret, allow_change,"
-                " majority, created_at) VALUES (1, 1, 'Texte', 'draft', false, false,"
+                " majority, created_at) VALUES (2, 1, 'Texte', 'draft', false, false,"
                 " 'simple', CURRENT_TIMESTAMP)"))
         with pytest.raises(IntegrityError), db.engine.begin() as connection:
             connection.execute(text(
                 "INSERT INTO room_count (ballot_id, congress_id, method, people, pour, contre,"
                 " abstention, recorded_by_id, recorded_at, confirmed_by_id, confirmed_at)"
-                " VALUES (1, 1, 'hands', 2, 1, 0, 0, 1, CURRENT_TIMESTAMP, 1,"
+                " VALUES (2, 1, 'hands', 2, 1, 0, 0, 1, CURRENT_TIMESTAMP, 1,"
                 " CURRENT_TIMESTAMP)"))
         downgrade(revision="0004")
         assert not {"room_count", "staff_token"} & set(inspect(db.engine).get_table_names())

@@ -182,3 +182,17 @@ def test_the_page_two_staff_members_and_a_french_refusal(app, room):
 def _csrf(response) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"',
                      response.get_data(as_text=True)).group(1)
+
+
+def test_phones_and_the_published_page_show_both_parts(app, room):
+    from .conftest import login
+
+    ballot = closed_ballot(room, votes=("pour", "contre"))
+    room_counts.record(ballot, room["scribe"], method="paper", people=3, contre=2)
+    room_counts.confirm(ballot, room["facilitator"])
+    phone = app.test_client()
+    login(phone, room["people"][5])
+    page = text_of(phone.get("/c/TEST26/vote"))
+    assert "Dont votes électroniques : pour 1, contre 1, abstention 0" in page
+    assert "bulletins papier, 3 personnes comptées, dont 1 sans vote" in page
+    assert "Contre : 3" in page
