@@ -95,7 +95,10 @@ def test_a_room_count_entered_then_confirmed_by_a_second_staff_member(closed_ser
 
         # The ballot is not publishable meanwhile, and its results are electronic only.
         staff.goto(url + "/animation/scrutins")
-        assert "Décompte de la salle" not in staff.inner_text(f"main")
+        assert staff.locator(".room-split").count() == 0
+        staff.get_by_role("button", name=re.compile("Publier les résultats")).press("Enter")
+        staff.wait_for_selector("text=en attente de confirmation")
+        assert "Résultats publiés" not in staff.inner_text("main")
 
     scribe_context, scribe = staff_login(browser, url, DEMO_SCRIBE, viewport=PHONE)
     with scribe_context:
