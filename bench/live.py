@@ -9,8 +9,11 @@ push). Each worker stamps the arrival of every `contribution.created`; the laten
 one (idea, client) pair is arrival minus the moment the scribe sent the idea.
 
 Writes live_p50_ms, live_p95_ms, live_max_ms, live_clients (connected), live_ideas,
-live_lost (pairs never received) and live_ack_p50_ms (the scribe's own ack) to
-build/bench.json. Everything is bounded: clients, ideas and a global deadline.
+live_lost ((idea, client) pairs never received) and live_ack_p50_ms (the scribe's own
+ack) to build/bench.json; then the same with 5,000 phones as live_5000_* (a national
+motion vote). Loss is counted per idea and per client: a client that hears an idea
+twice counts once (live_duplicated says how often that happened), so loss is never
+negative. Everything is bounded: clients, ideas and a global deadline.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CODE = "RURAL26"
 SCRIBE = ("releve@motion.local", "motion-demo")
 TOKEN = re.compile(r"\[b(\d+)\]")
+ROOMS = (500, 5000)  # a regional congress; a national motion vote
 
 
 # -- the client worker (a subprocess) ---------------------------------------------------------
@@ -55,14 +59,15 @@ def worker(url: str, clients: int, connect_s: float) -> int:
     import gevent
     import websocket
 
-    arrivals: dict[str, list[float]] = {}
+    arrivals: dict[str, dict[int, float]] = {}  # idea → {client: first arrival}
+    duplicates = [0]
     socks = []
     errors: list[str] = []
     prefix = '42["contribution.created"'
     ws_url = url.replace("http://", "ws://", 1) + "/socket.io/?EIO=4&transport=websocket"
     auth = json.dumps({"congress": CODE, "audience": "participants"})
 
-    def reader(ws):
+    def reader(ws, client: int):
         while True:
             try:
                 frame = ws.recv()
@@ -79,7 +84,11 @@ def worker(url: str, clients: int, connect_s: float) -> int:
                 now = time.time()
                 found = TOKEN.search(frame)
                 if found:
-                    arrivals.setdefault(found.group(1), []).append(now)
+                    seen = arrivals.setdefault(found.group(1), {})
+                    if client in seen:
+                        duplicates[0] += 1
+                    else:
+                        seen[client] = now
 
     def one(i: int):
         try:
@@ -104,7 +113,7 @@ def worker(url: str, clients: int, connect_s: float) -> int:
             errors.append(repr(exc)[:200])
             return
         socks.append(ws)
-        gevent.spawn(reader, ws)
+        gevent.spawn(reader, ws, i)
 
     from gevent.pool import Pool
 
@@ -127,7 +136,10 @@ def worker(url: str, clients: int, connect_s: float) -> int:
         if not chunk:
             break
         buffer += chunk
-    print("RESULT " + json.dumps({"clients": len(socks), "arrivals": arrivals}), flush=True)
+    print("RESULT " + json.dumps({"clients": len(socks), "duplicates": duplicates[0],
+                                  "arrivals": {token: list(times.values())
+                                               for token, times in arrivals.items()}}),
+          flush=True)
     for sock in socks:
         try:
             sock.close()
@@ -137,6 +149,19 @@ def worker(url: str, clients: int, connect_s: float) -> int:
 
 
 # -- the driver -------------------------------------------------------------------------------
+
+def raise_fd_limit(wanted: int) -> int:
+    """Raise this process's soft limit on open files towards `wanted` (the server and the
+    workers it starts inherit it)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        return target
+    return soft
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -200,7 +225,9 @@ def percentile(values: list[float], q: float) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench live")
-    parser.add_argument("--clients", type=int, default=500)
+    parser.add_argument("--clients", type=int, action="append",
+                        help="phones (repeatable; default: "
+                             f"{', '.join(map(str, ROOMS))})")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--ideas", type=int, default=20)
     parser.add_argument("--interval", type=float, default=2.0,
@@ -217,9 +244,46 @@ def main(argv: list[str] | None = None) -> int:
                              "event loop")
     args = parser.parse_args(argv)
     if args.worker:
-        return worker(args.url, args.clients, 120.0)
+        clients = args.clients[0]
+        return worker(args.url, clients, max(120.0, clients / 10))  # 2,500: 250 s
+    status = 0
+    for clients in args.clients or ROOMS:
+        status = status or record_room(args, clients)
+    return status
 
+
+def record_room(args, clients: int) -> int:
+    """Measure one room size and record it: 500 phones under live_*, any other size under
+    live_<n>_* (live_5000_p95_ms...)."""
+    figures, per_idea, acks = measure(args, clients)
+    if args.details:
+        for token in sorted(per_idea, key=int):
+            times = per_idea[token]
+            print(f"idea {token:>3}: ack {acks[int(token)]:6.1f} ms, first "
+                  f"{min(times):6.1f}, p50 {percentile(times, 0.5):6.1f}, "
+                  f"p95 {percentile(times, 0.95):6.1f}, last {max(times):6.1f}",
+                  file=sys.stderr)
+    if clients != ROOMS[0]:
+        figures = {key.replace("live_", f"live_{clients}_", 1): value
+                   for key, value in figures.items()}
+    if args.no_refit:
+        figures = {key.replace("live_", "live_norefit_", 1): value
+                   for key, value in figures.items()}
+    if args.no_record:
+        for key in sorted(figures):
+            print(f"{key:32s} {figures[key]}")
+    else:
+        from .common import record
+
+        record(figures)
+    return 0
+
+
+def measure(args, clients: int) -> tuple[dict, dict[str, list[float]], list[float]]:
+    """One run: a server, `clients` phones in `args.workers` processes, the scribe's ideas."""
     import socketio
+
+    raise_fd_limit(clients + 1024)  # each phone is a socket here and one in the server
 
     deadline = time.monotonic() + args.deadline
     with tempfile.TemporaryDirectory(prefix="motion-bench-live-") as tmp:
@@ -228,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
         workers: list[subprocess.Popen] = []
         try:
             wait_ready(url, deadline)
-            share = [args.clients // args.workers + (i < args.clients % args.workers)
+            share = [clients // args.workers + (i < clients % args.workers)
                      for i in range(args.workers)]
             workers = [subprocess.Popen(
                 [sys.executable, "-m", "bench.live", "--worker", "--url", url,
@@ -272,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
 
             latencies: list[float] = []
             per_idea: dict[str, list[float]] = {}
-            received = 0
+            received = duplicated = 0
             for w in workers:
                 out, _ = w.communicate("STOP\n", timeout=120)
                 result = json.loads(next(line[7:] for line in out.splitlines()
@@ -280,9 +344,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"worker: {result['clients']} clients, "
                       f"{sum(len(t) for t in result['arrivals'].values())} arrivals",
                       file=sys.stderr)
+                duplicated += result.get("duplicates", 0)
                 for token, times in result["arrivals"].items():
                     if token in sent:
-                        received += len(times)
+                        received += len(times)  # distinct clients of this worker
                         latencies.extend((t - sent[token]) * 1000 for t in times)
                         per_idea.setdefault(token, []).extend(
                             (t - sent[token]) * 1000 for t in times)
@@ -301,27 +366,13 @@ def main(argv: list[str] | None = None) -> int:
         "live_p50_ms": round(percentile(latencies, 0.50), 1),
         "live_p95_ms": round(percentile(latencies, 0.95), 1),
         "live_max_ms": round(max(latencies), 1) if latencies else None,
+        # Per idea and per client: each (idea, client) pair heard at least once counts
+        # once, so a duplicate never hides a loss and the figure is never negative.
         "live_lost": len(sent) * connected - received,
+        "live_duplicated": duplicated,
         "live_ack_p50_ms": round(percentile(acks, 0.50), 1),
     }
-    if args.details:
-        for token in sorted(per_idea, key=int):
-            times = per_idea[token]
-            print(f"idea {token:>3}: ack {acks[int(token)]:6.1f} ms, first "
-                  f"{min(times):6.1f}, p50 {percentile(times, 0.5):6.1f}, "
-                  f"p95 {percentile(times, 0.95):6.1f}, last {max(times):6.1f}",
-                  file=sys.stderr)
-    if args.no_refit:
-        figures = {key.replace("live_", "live_norefit_", 1): value
-                   for key, value in figures.items()}
-    if args.no_record:
-        for key in sorted(figures):
-            print(f"{key:32s} {figures[key]}")
-    else:
-        from .common import record
-
-        record(figures)
-    return 0
+    return figures, per_idea, acks
 
 
 if __name__ == "__main__":

@@ -9,7 +9,12 @@ Keys: ``points_pair_f1_dev`` (pairs of statements the engine puts in one recurri
 point against the pairs the facilitator did), ``points_pair_precision_dev``,
 ``points_pair_recall_dev``, ``points_grouped2_dev`` (share of statements in a point of
 two or more; the facilitator: 0.755), ``points_count_dev``; the themes:
-``theme_top1_dev``, ``theme_top1_or_alt_dev``, ``theme_top1_dev_local`` (ids ``dl…``).
+``theme_top1_dev``, ``theme_top1_or_alt_dev``, ``theme_top1_dev_local`` (ids ``dl…``);
+« à vérifier »: ``review_recall_dev`` (the share of theme errors sent there) and
+``review_share_dev`` (the share of statements sent there); confirmations:
+``theme_top1_confirmed5_dev`` (5 statements per theme confirmed, drawn with a fixed
+seed, scored on the rest) and ``theme_top1_confirmed5_dev_before`` (the unconfirmed
+sort on those same rows).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import csv
 import itertools
 import os
+import random
 import sys
 from collections import Counter
 from pathlib import Path
@@ -25,6 +31,8 @@ from bench.common import ROOT, record
 
 STATEMENTS = "real_statements_dev.csv"
 POINTS = "real_statements_dev_points.csv"
+CONFIRMED_PER_THEME = 5
+CONFIRM_SEED = 0
 
 
 def data_dir() -> Path:
@@ -54,6 +62,28 @@ def pair_scores(ids, engine: dict, gold: dict) -> dict:
             "grouped2": round(grouped, 4), "count": len(sizes)}
 
 
+def confirmation_draw(rows: list[dict], per_theme: int = CONFIRMED_PER_THEME,
+                      seed: int = CONFIRM_SEED) -> dict[str, str]:
+    """{id: theme} of the statements a facilitator confirms: per_theme of each theme,
+    drawn with a fixed seed from the rows sorted by id (the same draw on every run)."""
+    rng = random.Random(seed)
+    confirmed = {}
+    for theme in sorted({r["theme"] for r in rows}):
+        pool = sorted(r["id"] for r in rows if r["theme"] == theme)
+        for rid in rng.sample(pool, min(per_theme, len(pool))):
+            confirmed[rid] = theme
+    return confirmed
+
+
+def review_figures(rows: list[dict], got: dict) -> dict:
+    """How « à vérifier » catches the theme errors: recall of errors, share of rows."""
+    wrong = [r for r in rows if got[r["id"]].theme != r["theme"]]
+    return {"review_recall_dev": round(sum(got[r["id"]].review for r in wrong)
+                                       / max(1, len(wrong)), 4),
+            "review_share_dev": round(sum(got[r["id"]].review for r in rows)
+                                      / max(1, len(rows)), 4)}
+
+
 def measure(folder: Path) -> dict:
     from deliberation.clustering import load_themes, sort_congress
 
@@ -69,7 +99,16 @@ def measure(folder: Path) -> dict:
                      / max(1, len(subset)), 4)
 
     points = pair_scores(ids, {i: got[i].cluster for i in ids}, gold)
+    confirmed = confirmation_draw(rows)
+    after = sort_congress(load_themes(), [(r["id"], r["text"]) for r in rows],
+                          confirmed=confirmed, random_state=0)
+    after_of = {item.id: item for item in after.items}
+    rest = [r for r in rows if r["id"] not in confirmed]
     return {
+        **review_figures(rows, got),
+        "theme_top1_confirmed5_dev": round(sum(after_of[r["id"]].theme == r["theme"]
+                                               for r in rest) / max(1, len(rest)), 4),
+        "theme_top1_confirmed5_dev_before": top1(rest),
         "points_pair_f1_dev": points["f1"],
         "points_pair_precision_dev": points["precision"],
         "points_pair_recall_dev": points["recall"],

@@ -1,4 +1,4 @@
-"""`python -m bench votes`: 500 voters vote on one ballot at once over Socket.IO.
+"""`python -m bench votes`: 500, then 2,000 voters vote on one ballot at once over Socket.IO.
 
 The real server (`python app.py`, gevent) runs in a subprocess on a free loopback
 port with a throwaway SQLite database. A second subprocess, itself under gevent,
@@ -9,7 +9,8 @@ some a second tap with a new key (refused: already voted). Then the facilitator
 closes the ballot over HTTP and we time until every client has received the final
 tally (`ballot.closed`).
 
-Figures (build/bench.json):
+Figures (build/bench.json), for the 500-voter burst (the 2,000-voter burst writes
+the same figures as votes_2000_cast, votes_2000_all_acked_s, votes_2000_lost, ...):
   votes_cast           voters who sent a vote
   votes_acknowledged   voters whose vote was acknowledged as recorded
   votes_counted        votes in the database / in the frozen results
@@ -19,7 +20,8 @@ Figures (build/bench.json):
   votes_all_acked_s    first send → last acknowledgement
   tally_all_clients_s  close request sent → the last client has the final tally
 
-Bounded: at most 500 clients, every wait has a timeout, loopback only.
+Bounded: every wait has a timeout, loopback only. Each voter is a socket in the
+generator process and in the server: the file-descriptor limit is raised to fit.
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CODE = "BENCH5"
 STAFF_EMAIL = "bench@motion.local"
 STAFF_PASSWORD = "bench-motion-vote"
-MAX_CLIENTS = 500
+BURSTS = (500, 2000)      # the room of a regional congress; a national motion vote
 RETRY_EVERY = 10         # every 10th voter re-sends with the same key (lost ack)
 DOUBLE_TAP_EVERY = 25    # every 25th voter taps again with a new key (refused)
 CONNECT_CONCURRENCY = 50
@@ -62,7 +64,9 @@ def setup(n_voters: int, spec_path: str) -> None:
     from deliberation.extensions import db
     from deliberation.models import Congress, Participant
 
-    app = create_app()
+    # The voters' logins are made here, not against the measured server: 2,000 invite
+    # links opened from one loopback address are what its rate limit exists to stop.
+    app = create_app({"RATELIMIT_ENABLED": False})
     with app.app_context():
         upgrade_database()
         congress = Congress(title="Congrès de mesure", join_code=CODE, phase="vote")
@@ -80,8 +84,17 @@ def setup(n_voters: int, spec_path: str) -> None:
         ballot = ballots.create(congress, "Ensemble du texte")
         db.session.commit()
         ballots.open_ballot(ballot.id)
-        spec = {"ballot": ballot.id, "code": CODE,
-                "voters": [{"id": v.id, "token": v.invite_token} for v in voters]}
+        names = (app.config["SESSION_COOKIE_NAME"], app.config.get("REMEMBER_COOKIE_NAME")
+                 or "remember_token")
+        spec = {"ballot": ballot.id, "code": CODE, "voters": []}
+        for voter in voters:
+            phone = app.test_client()
+            response = phone.get(f"/i/{voter.invite_token}")
+            if response.status_code != 302:
+                raise RuntimeError(f"login {voter.id}: HTTP {response.status_code}")
+            cookie = "; ".join(f"{name}={found.value}" for name in names
+                               if (found := phone.get_cookie(name)) is not None)
+            spec["voters"].append({"id": voter.id, "cookie": cookie})
     Path(spec_path).write_text(json.dumps(spec), encoding="utf-8")
 
 
@@ -137,21 +150,15 @@ def load(url: str, spec_path: str, out_path: str) -> None:
     from gevent.pool import Pool
 
     spec = json.loads(Path(spec_path).read_text(encoding="utf-8"))
-    voters = spec["voters"][:MAX_CLIENTS]
+    voters = spec["voters"]
     ballot_id, code = spec["ballot"], spec["code"]
     clients: dict[int, Voter] = {}
     errors: list[str] = []
     failures: list[str] = []
 
     def connect(voter):
-        with requests.Session() as http:
-            response = http.get(f"{url}/i/{voter['token']}", allow_redirects=False, timeout=15)
-            if response.status_code != 302:
-                errors.append(f"login {voter['id']}: HTTP {response.status_code}")
-                return
-            cookie = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
         try:
-            client = Voter(url, cookie, code, ballot_id)
+            client = Voter(url, voter["cookie"], code, ballot_id)
         except Exception as exc:  # noqa: BLE001 - counted, reported
             errors.append(f"connect {voter['id']}: {exc!r}")
             return
@@ -204,13 +211,13 @@ def load(url: str, spec_path: str, out_path: str) -> None:
 
     # The facilitator closes the ballot over HTTP.
     staff = requests.Session()
-    page = staff.get(f"{url}/animation/connexion", timeout=15).text
+    page = staff.get(f"{url}/animation/connexion", timeout=60).text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     staff.post(f"{url}/animation/connexion", data={"email": STAFF_EMAIL,
                                                     "password": STAFF_PASSWORD,
                                                     "csrf_token": token},
-               allow_redirects=False, timeout=15)
-    page = staff.get(f"{url}/animation/scrutins", timeout=15).text
+               allow_redirects=False, timeout=60)
+    page = staff.get(f"{url}/animation/scrutins", timeout=60).text
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
     gevent.sleep(1.0)  # let the last coalesced progress pushes go out
     t_close = time.monotonic()
@@ -270,8 +277,22 @@ def _start_server(env: dict, log: Path) -> subprocess.Popen:
     raise RuntimeError("server did not start")
 
 
-def measure(n_voters: int = MAX_CLIENTS) -> dict:
-    n_voters = max(1, min(MAX_CLIENTS, n_voters))
+def raise_fd_limit(wanted: int) -> int:
+    """Raise this process's soft limit on open files towards `wanted` (children inherit
+    it): each voter is one socket in the generator and one in the server."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        return target
+    return soft
+
+
+def measure(n_voters: int = BURSTS[0]) -> dict:
+    n_voters = max(1, n_voters)
+    raise_fd_limit(2 * n_voters + 1024)
     with tempfile.TemporaryDirectory(prefix="motion-bench-votes-") as tmp:
         tmp_path = Path(tmp)
         port = _free_port()
@@ -285,7 +306,7 @@ def measure(n_voters: int = MAX_CLIENTS) -> dict:
         try:
             _run_child("from gevent import monkey; monkey.patch_all()\n"
                        f"from bench.votes import load; load('http://127.0.0.1:{port}', "
-                       f"{spec!r}, {out!r})", env, 240)
+                       f"{spec!r}, {out!r})", env, max(240, n_voters // 5))
         finally:
             server.terminate()
             try:
@@ -326,21 +347,34 @@ def measure(n_voters: int = MAX_CLIENTS) -> dict:
     return {"figures": figures, "details": details}
 
 
+def prefixed(figures: dict, n_voters: int) -> dict:
+    """The 500-voter burst keeps its historical keys (votes_*); any other size is
+    written under votes_<n>_* (votes_2000_all_acked_s...)."""
+    if n_voters == BURSTS[0]:
+        return figures
+    return {key.replace("votes_", f"votes_{n_voters}_", 1) if key.startswith("votes_")
+            else f"{key}_{n_voters}": value for key, value in figures.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.votes")
-    parser.add_argument("--voters", type=int, default=MAX_CLIENTS,
-                        help=f"number of simulated voters (at most {MAX_CLIENTS})")
+    parser.add_argument("--voters", type=int, action="append",
+                        help="number of simulated voters (repeatable; default: "
+                             f"{', '.join(map(str, BURSTS))})")
     args = parser.parse_args(argv)
     from bench.common import record
 
-    outcome = measure(args.voters)
-    figures, details = outcome["figures"], outcome["details"]
-    record(figures)
-    print("details:", json.dumps(details, ensure_ascii=False))
-    ok = (figures["votes_lost"] == 0 and figures["votes_duplicated"] == 0
-          and figures["votes_acknowledged"] == figures["votes_cast"] == figures["votes_counted"]
-          and not details["verify_problems"])
-    return 0 if ok else 1
+    status = 0
+    for n_voters in args.voters or BURSTS:
+        outcome = measure(n_voters)
+        figures, details = outcome["figures"], outcome["details"]
+        record(prefixed(figures, n_voters))
+        print("details:", json.dumps(details, ensure_ascii=False))
+        ok = (figures["votes_lost"] == 0 and figures["votes_duplicated"] == 0
+              and figures["votes_acknowledged"] == figures["votes_cast"]
+              == figures["votes_counted"] and not details["verify_problems"])
+        status = status or (0 if ok else 1)
+    return status
 
 
 if __name__ == "__main__":

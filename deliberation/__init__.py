@@ -96,7 +96,7 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         app.config.from_object(config)
     _size_pool(app)
 
-    from . import links, live, logging_setup, ratelimit, security
+    from . import frames, links, live, logging_setup, ratelimit, security
 
     links.init_app(app)  # issue 13: PUBLIC_URL checked and normalised before anyone reads it
     db.init_app(app)
@@ -106,12 +106,15 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
     # The socketio object is shared by every app built in this process: forget a message
     # queue an earlier app configured (tests build many apps, one with a REDIS_URL).
     socketio.server_options.pop("client_manager", None)
+    channel = app.config.get("SOCKETIO_CHANNEL") or "flask-socketio"
     socketio.init_app(
         app,
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE") or _socketio_async_mode(),
         message_queue=app.config.get("REDIS_URL"),
+        # issue 17: one encoded frame per push, shared by every socket of the room
+        client_manager=frames.client_manager(app.config.get("REDIS_URL"), channel),
         cors_allowed_origins=_socket_origins(app),  # production (issue 6)
-        channel=app.config.get("SOCKETIO_CHANNEL") or "flask-socketio",
+        channel=channel,
         max_http_buffer_size=64 * 1024,
         manage_session=False,
         json=live.PacketJSON,  # issue 13: a too-deep payload still gets its refusing ack

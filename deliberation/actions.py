@@ -1,4 +1,5 @@
-"""The debate's actions (corrections, the scribe's capture, "+1"), applied once per key.
+"""The debate's actions (corrections, the scribe's capture and its « Corriger », "+1"),
+applied once per key.
 
 The socket handlers and their HTTP fallbacks both call `perform`: it checks the sender's
 role, validates, applies the action through the domain, stores its answer in
@@ -20,7 +21,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 
 from . import announce, corrections
 from . import contributions as contrib
-from .corrections import Outcome, add_support, parse_id
+from .corrections import Outcome, add_support, get_contribution, parse_id
 from .errors import InputError, PermissionDenied
 from .extensions import db
 from .models import OFF_TOPIC, AppliedAction, Congress, Participant
@@ -38,17 +39,7 @@ def capture(congress: Congress, actor: Participant, data: dict[str, Any]) -> Out
     if not isinstance(text, str):
         raise InputError("Le texte de l'idée est vide : écrivez au moins quelques mots.",
                          field="text")
-    speaker, commune = data.get("speaker"), data.get("commune")
-    for value, what in ((speaker, "Le nom de l'orateur"), (commune, "La commune")):
-        if value is not None and not isinstance(value, str):
-            raise InputError(f"{what} doit être un texte.")
-    pid = data.get("participant_id")
-    if pid not in (None, ""):
-        person = db.session.get(Participant, parse_id(pid, "L'identifiant de l'orateur"))
-        if person is None or person.congress_id != congress.id:
-            raise InputError("Cet orateur n'est pas inscrit à ce congrès.")
-        speaker = person.display_name
-        commune = commune or person.commune
+    speaker, commune = _speaker(congress, data)
     contribution, _ = contrib.create(
         congress, text, speaker_name=speaker, speaker_commune=commune, channel="live",
         client_key=data.get("key"))
@@ -62,8 +53,39 @@ def capture(congress: Congress, actor: Participant, data: dict[str, Any]) -> Out
         "cluster_label": contribution.cluster.display_label if contribution.cluster else None,
         "speaker": contribution.speaker,
         "commune": contribution.commune,
-        "text": contribution.text[:280],
+        "text": contribution.text,  # whole: « Corriger » starts from it
     })
+
+
+def _speaker(congress: Congress, data: dict[str, Any]) -> tuple[Any, Any]:
+    """(speaker, commune) from a capture or a correction: a registered official picked
+    by id (their name, and their commune unless one was typed), or the typed text."""
+    speaker, commune = data.get("speaker"), data.get("commune")
+    for value, what in ((speaker, "Le nom de l'orateur"), (commune, "La commune")):
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"{what} doit être un texte.")
+    pid = data.get("participant_id")
+    if pid not in (None, ""):
+        person = db.session.get(Participant, parse_id(pid, "L'identifiant de l'orateur"))
+        if person is None or person.congress_id != congress.id:
+            raise InputError("Cet orateur n'est pas inscrit à ce congrès.")
+        speaker = person.display_name
+        commune = commune or person.commune
+    return speaker, commune
+
+
+def correct(congress: Congress, actor: Participant, data: dict[str, Any]) -> Outcome:
+    """The scribe's « Corriger » on a captured idea: text, speaker and commune at once."""
+    contribution = get_contribution(congress, data.get("id"))
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise InputError("Le texte de l'idée est vide : écrivez au moins quelques mots.",
+                         field="text")
+    speaker, commune = _speaker(congress, data)
+    changed = contrib.correct_capture(contribution, actor.id, text, speaker, commune)
+    return Outcome("edited" if changed else "unchanged", [contribution], [], {
+        "id": contribution.id, "changed": changed, "text": contribution.text,
+        "speaker": contribution.speaker, "commune": contribution.commune})
 
 
 #: A key already stored for someone else (keys are unique in the whole table, and another
@@ -149,6 +171,7 @@ ACTIONS = {
     "theme.granularity": (FACILITATOR, _apply_granularity),
     "projector.mode": (FACILITATOR, _apply_mode),
     "scribe.capture": (STAFF, _apply_capture),
+    "contribution.correct": (STAFF, correct),
     "support": (PARTICIPANT, _apply_support),
 }
 

@@ -132,7 +132,7 @@ def action_done(outcome, congress_id: int) -> None:
     change = outcome.change
     if change == "created":
         contribution_created(outcome.contributions[0])
-    elif change in ("moved", "confirmed", "hidden", "unhidden", "duplicate"):
+    elif change in ("moved", "confirmed", "hidden", "unhidden", "duplicate", "edited"):
         contribution_changed(outcome.contributions[0], change, refit=change != "confirmed")
     elif change in ("merged", "split", "renamed", "granularity"):
         # Granularity: the setting shows at once; the regrouping follows with the refit.

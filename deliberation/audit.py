@@ -184,6 +184,7 @@ _PG_POSITION = """
 
 _PENDING = "motion_audit_pending"
 _HEAD = "motion_audit_head"
+_ENTRIES = "motion_audit_entries"
 _NEXT_STATE = "motion_audit_next_state"
 
 
@@ -210,6 +211,13 @@ def head() -> dict[str, Any] | None:
     return db.session.info.get(_HEAD)
 
 
+def heads() -> list[dict[str, Any]]:
+    """Every entry the session's last commit wrote, in the order they were recorded, as
+    `head` gives the last one: a batch of votes (ballots.cast_votes) gives each voter's
+    receipt its own vote's entry, not the batch's last."""
+    return list(db.session.info.get(_ENTRIES) or ())
+
+
 def receipt_line(anchor: dict[str, Any]) -> str:
     """The anchor as a receipt prints it (French)."""
     n = anchor["entries"]
@@ -234,16 +242,21 @@ def _write_pending(session) -> None:
             pending.insert(0, _marker(last.id))
     nested = session.in_nested_transaction()
     if session.get_bind().dialect.name == "postgresql":
-        entry, hash_, position = _append_postgresql(session, pending, key, state, nested)
+        written, position = _append_postgresql(session, pending, key, state, nested)
     else:
-        entry, hash_, position = _append_sqlite(session, pending, key, state)
-    session.info[_HEAD] = {"entry": entry, "entries": position, "hash": hash_}
+        written, position = _append_sqlite(session, pending, key, state)
+    # One transaction's entries are consecutive in the chain (one writer holds the lock).
+    entries = [{"entry": entry_id, "entries": position - len(written) + 1 + i, "hash": hash_}
+               for i, (entry_id, hash_) in enumerate(written)]
+    entry = written[-1][0]
+    session.info[_ENTRIES] = entries
+    session.info[_HEAD] = entries[-1]
     if not nested:  # what this process knows becomes true once the commit is done
         session.info[_NEXT_STATE] = (entry, position)
 
 
 def _append_sqlite(session, pending: list[dict], key: bytes,
-                   state: _State) -> tuple[int, str, int]:
+                   state: _State) -> tuple[list[tuple[int, str]], int]:
     prev = session.scalar(_LAST_HASH) or ""
     rows = []
     for entry in pending:
@@ -255,11 +268,11 @@ def _append_sqlite(session, pending: list[dict], key: bytes,
     position = known_position + session.scalar(
         select(func.count()).select_from(AuditEvent)
         .where(AuditEvent.id > known_id, AuditEvent.id <= ids[-1]))
-    return ids[-1], prev, position
+    return [(entry_id, row["hash"]) for entry_id, row in zip(ids, rows, strict=True)], position
 
 
 def _append_postgresql(session, pending: list[dict], key: bytes, state: _State,
-                       nested: bool) -> tuple[int, str, int]:
+                       nested: bool) -> tuple[list[tuple[int, str]], int]:
     """Serialise writers on one lock and chain in the database, holding the lock for no
     client round trip.
 
@@ -294,16 +307,17 @@ def _append_postgresql(session, pending: list[dict], key: bytes, state: _State,
     statements.append(sql.SQL(_PG_POSITION).format(known_id=sql.Literal(known_id),
                                                    known_position=sql.Literal(known_position)))
     cursor = raw.execute(sql.SQL("; ").join(statements))
-    written, position = None, 0
+    written, position = [], 0
     while True:
         names = [column.name for column in cursor.description or ()]
         if names == ["id", "hash"]:
-            written = cursor.fetchone()
+            entry_id, hash_ = cursor.fetchone()
+            written.append((entry_id, hash_))
         elif names == ["position"]:
             position = int(cursor.fetchone()[0])
         if not cursor.nextset():
             break
-    return written[0], written[1], position
+    return written, position
 
 
 def _marker(unkeyed_until: int) -> dict[str, Any]:

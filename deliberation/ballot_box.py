@@ -80,6 +80,16 @@ def put(ballot_id: int, choice: str) -> None:
                               "choice": choice})
 
 
+def put_many(ballot_id: int, choices: list[str]) -> None:
+    """Drop a batch's papers in the box, shuffled, each with a fresh random id (in the
+    batch's transaction: ballots.cast_votes)."""
+    choices = list(choices)
+    secrets.SystemRandom().shuffle(choices)
+    if choices:
+        db.session.execute(_PUT, [{"id": uuid.uuid4().hex, "ballot_id": ballot_id,
+                                   "choice": choice} for choice in choices])
+
+
 def redraw(ballot_id: int, *, only_open: bool = False) -> int:
     """Re-draw the ballot's papers with fresh random ids, in random order, in the caller's
     transaction (which commits). Returns how many papers the box holds.

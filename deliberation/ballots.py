@@ -27,6 +27,7 @@ that drafting can create a ballot in its own transaction.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -41,6 +42,7 @@ from .coalesce import Pace
 from .contributions import clean_line
 from .errors import InputError
 from .extensions import db
+from .group_commit import GroupCommit, NotAnswered
 from .models import (
     Amendment,
     Article,
@@ -252,11 +254,23 @@ def _people(congress_id: int) -> list[voting.Person]:
                           proxy_for_id=r.proxy_for_id) for r in rows]
 
 
-def eligible(congress_id: int) -> int:
-    """Present roster members who vote, plus the procurations they carry (within the
+def attendance(congress_id: int) -> voting.Attendance:
+    """Present roster members who vote, and the procurations they carry (within the
     congress limit); pending and refused registrations never count."""
     limit = db.session.scalar(select(Congress.max_proxies).where(Congress.id == congress_id))
-    return voting.eligible_count(_people(congress_id), limit or 1)
+    return voting.attendance(_people(congress_id), limit or 1)
+
+
+def eligible(congress_id: int) -> int:
+    """Voters a ballot counts on: the present members and the procurations they carry."""
+    return attendance(congress_id).expected
+
+
+def live_progress(ballot: Ballot, present: voting.Attendance | None = None) -> dict[str, Any]:
+    """Presence, quorum and votes cast of a ballot, as the screens show them while it is
+    open (`present`: the congress's attendance, when the caller already read it)."""
+    present = present if present is not None else attendance(ballot.congress_id)
+    return voting.progress(cast_count(ballot.id, ballot.secret), present, ballot.quorum)
 
 
 def results(ballot: Ballot) -> dict[str, Any]:
@@ -538,6 +552,217 @@ def _cast_secret(ballot: Any, voter_id: int, choice: str, holder_id: int | None,
                       "modifié).", "already_voted")
 
 
+# --- a burst of votes: one transaction per batch (group commit) ---------------------------
+#
+# The socket handler hands each vote to the process's one writer (`submit_vote`), which
+# writes every vote waiting as one transaction (`cast_votes`) and answers each phone once
+# it has committed. The guarantees are cast_vote's: the same conditional INSERTs under the
+# same unique constraints and the same ballot lock, the same audit entries; only the
+# commit is shared. What a batch cannot settle alone (a ballot no longer open, a voter
+# who already voted, the same voter twice in one batch, an unknown id) is answered by
+# `cast_vote` itself, after the batch's commit. A batch that fails commits nothing and
+# each of its votes is then written alone (group_commit.py).
+
+@dataclass(frozen=True)
+class VoteRequest:
+    """One vote as a phone sends it: whose vote, cast by whom (a proxy), what, which key."""
+
+    ballot_id: Any
+    voter_id: Any
+    choice: Any
+    holder_id: Any = None
+    client_key: Any = None
+
+
+@dataclass(frozen=True)
+class _Fresh:
+    index: int
+    voter_id: int
+    holder_id: int | None
+    choice: str
+    key: str | None
+
+
+def cast_votes(requests: list[VoteRequest]) -> list[dict[str, Any] | Exception]:
+    """Record a batch of votes in one transaction (commits); one answer per request, in
+    order: cast_vote's outcome (with `audit`, the vote's own entry in the chain, when
+    counted or changed) or the VoteRefused (or other exception) that refuses it alone.
+
+    Raises only before its commit (nothing of the batch written): the caller then
+    writes each vote alone.
+    """
+    answers: list[Any] = [None] * len(requests)
+    later: list[int] = []
+    fresh = _fresh_votes(requests, answers, later)
+    recorded: list[tuple[int, dict[str, Any]]] = []
+    moved: dict[int, tuple[int, bool]] = {}
+    for ballot, votes in fresh:
+        written = _write_batch(ballot, votes, later)
+        for vote, receipt in written:
+            audit.record("vote.cast", ballot.congress_id, vote.holder_id or vote.voter_id,
+                         ballot=ballot.id, voter=vote.voter_id,
+                         **({"secret": True} if ballot.secret else {"choice": vote.choice}),
+                         proxy=vote.holder_id is not None)
+            answer = {"ballot": ballot.id, "voter": vote.voter_id, "secret": ballot.secret,
+                      "status": "counted", "receipt": receipt}
+            if not ballot.secret:
+                answer["choice"] = vote.choice
+            recorded.append((vote.index, answer))
+        if written:
+            moved[ballot.id] = (ballot.congress_id, ballot.secret)
+    db.session.commit()
+    # Nothing below may raise: the batch is committed, its answers must go out.
+    anchors = audit.heads()[-len(recorded):] if recorded else []
+    for (index, answer), anchor in zip(recorded, anchors, strict=True):
+        answers[index] = {**answer, "audit": anchor}
+    for ballot_id, (congress_id, secret) in moved.items():
+        try:
+            note_progress(ballot_id, congress_id)
+            if secret:
+                ballot_box.note_cast(ballot_id)  # re-drawn soon, apart from this batch
+        except Exception:  # noqa: BLE001 - a missed progress push is caught up by the next
+            current_app.logger.exception("noting the progress of ballot %s failed", ballot_id)
+    for index in sorted(later):
+        try:
+            answers[index] = cast_one(requests[index])
+        except Exception as exc:  # noqa: BLE001 - its own refusal, for its caller alone
+            db.session.rollback()
+            answers[index] = exc
+    return answers
+
+
+def cast_one(request: VoteRequest) -> dict[str, Any]:
+    """One vote in its own transaction (cast_vote), its receipt anchored in the chain."""
+    outcome = cast_vote(request.ballot_id, request.voter_id, request.choice,
+                        holder_id=request.holder_id, client_key=request.client_key)
+    if outcome["status"] in ("counted", "changed"):
+        outcome = {**outcome, "audit": audit.head()}
+    return outcome
+
+
+def _fresh_votes(requests: list[VoteRequest], answers: list[Any],
+                 later: list[int]) -> list[tuple[Any, list[_Fresh]]]:
+    """The batch's new votes per open ballot, the rules checked as cast_vote does (in
+    two reads for the whole batch); refusals go into `answers`, the rest into `later`."""
+    ballot_ids = {r.ballot_id for r in requests if is_row_id(r.ballot_id)}
+    people_ids = {p for r in requests for p in (r.voter_id, r.holder_id) if is_row_id(p)}
+    found = {row.id: row for row in db.session.execute(
+        select(Ballot.id, Ballot.congress_id, Ballot.state, Ballot.secret)
+        .where(Ballot.id.in_(sorted(ballot_ids))))} if ballot_ids else {}
+    people = {row.id: voting.Person(
+        id=row.id, congress_id=row.congress_id, role=row.role,
+        active=row.token_revoked_at is None, present=bool(row.present),
+        accepted=row.roster_status == "accepted", proxy_for_id=row.proxy_for_id)
+        for row in db.session.execute(
+            select(Participant.id, Participant.congress_id, Participant.role,
+                   Participant.token_revoked_at, Participant.present,
+                   Participant.proxy_for_id, Participant.roster_status)
+            .where(Participant.id.in_(sorted(people_ids))))} if people_ids else {}
+    fresh: dict[int, list[_Fresh]] = {}
+    seen: set[tuple[int, int]] = set()
+    for index, request in enumerate(requests):
+        try:
+            choice = voting.check_choice(request.choice)
+        except VoteRefused as exc:
+            answers[index] = exc
+            continue
+        ballot = found.get(request.ballot_id) if is_row_id(request.ballot_id) else None
+        holder_id = request.holder_id if request.holder_id != request.voter_id else None
+        voter = people.get(request.voter_id) if is_row_id(request.voter_id) else None
+        holder = people.get(holder_id) if is_row_id(holder_id) else None
+        if (ballot is None or ballot.state != "open" or voter is None
+                or (holder_id is not None and holder is None)
+                or (ballot.id, voter.id) in seen):
+            later.append(index)  # cast_vote answers it exactly, after the commit
+            continue
+        try:
+            if holder is not None:
+                voting.check_proxy(holder, voter, ballot.congress_id)
+            else:
+                voting.check_voter(voter, ballot.congress_id)
+        except VoteRefused as exc:
+            answers[index] = exc
+            continue
+        seen.add((ballot.id, voter.id))
+        fresh.setdefault(ballot.id, []).append(
+            _Fresh(index, voter.id, holder_id, choice, voting.clean_key(request.client_key)))
+    return [(found[ballot_id], votes) for ballot_id, votes in sorted(fresh.items())]
+
+
+def _write_batch(ballot: Any, votes: list[_Fresh],
+                 later: list[int]) -> list[tuple[_Fresh, str]]:
+    """Insert one ballot's new votes with the vote path's own conditional statements
+    (in the batch's transaction); returns the (vote, receipt) written. Votes already in
+    the table, or not written because the ballot closed, go to `later`."""
+    table = BallotVoter if ballot.secret else Vote
+    voters = [vote.voter_id for vote in votes]
+    taken = set(db.session.scalars(select(table.voter_id).where(
+        table.ballot_id == ballot.id, table.voter_id.in_(voters))))
+    later.extend(vote.index for vote in votes if vote.voter_id in taken)
+    votes = [vote for vote in votes if vote.voter_id not in taken]
+    if not votes:
+        return []
+    _lock_ballot_shared(ballot.id)
+    if ballot.secret:
+        receipts = {vote.voter_id: voting.random_receipt() for vote in votes}
+        db.session.execute(_statements()["register"], [
+            {"b": ballot.id, "v": vote.voter_id, "h": vote.holder_id,
+             "r": receipts[vote.voter_id], "k": vote.key, "guard": ballot.id}
+            for vote in votes])
+    else:
+        secret_key = current_app.config["SECRET_KEY"]
+        receipts = {vote.voter_id: voting.nominal_receipt(secret_key, ballot.id, vote.voter_id)
+                    for vote in votes}
+        now = utcnow()
+        db.session.execute(_statements()["vote"], [
+            {"b": ballot.id, "v": vote.voter_id, "c": vote.choice, "t": now,
+             "h": vote.holder_id, "k": vote.key, "guard": ballot.id} for vote in votes])
+    # Which rows the guarded INSERTs wrote (none once the ballot is closed), read back in
+    # this transaction: an executemany's rowcount is not to be trusted (see _written).
+    written = set(db.session.scalars(select(table.voter_id).where(
+        table.ballot_id == ballot.id, table.voter_id.in_([v.voter_id for v in votes]))))
+    later.extend(vote.index for vote in votes if vote.voter_id not in written)
+    votes = [vote for vote in votes if vote.voter_id in written]
+    if ballot.secret and votes:
+        # Same transaction: never lost, never doubled; in random order, so that even
+        # the rows of one batch do not follow its voters' order.
+        ballot_box.put_many(ballot.id, [vote.choice for vote in votes])
+    return [(vote, receipts[vote.voter_id]) for vote in votes]
+
+
+def _batch_pace() -> None:
+    config = current_app.config
+    VOTES.limit = int(config.get("VOTE_BATCH_MAX", 500))
+    VOTES.window = float(config.get("VOTE_BATCH_WINDOW_S", 0.0 if config.get("TESTING")
+                                    else 0.002))
+
+
+#: The process's one writer of votes (started on first use, under a lock).
+VOTES = GroupCommit(cast_votes, cast_one, start_task=scheduler.start_task,
+                    around=scheduler.around, sleep=scheduler.sleep)
+
+
+def submit_vote(request: VoteRequest) -> dict[str, Any]:
+    """Cast one vote through the process's writer: returns once its batch has committed
+    (cast_vote's outcome, with `audit` when counted or changed), or raises VoteRefused.
+
+    Ends the caller's transaction first (nothing of it is kept): a phone waiting for its
+    batch holds no connection of the pool. An in-memory SQLite database is one
+    connection per thread, which a writer apart would not see: the vote is cast here.
+    """
+    db.session.rollback()
+    if not current_app.config.get("VOTE_GROUP_COMMIT", True) or \
+            db.engine.url.database in (None, "", ":memory:"):
+        return cast_one(request)
+    _batch_pace()
+    try:
+        return VOTES.submit(current_app._get_current_object(), request,
+                            timeout=float(current_app.config.get("VOTE_WAIT_S", 30.0)))
+    except NotAnswered:
+        raise VoteRefused("Vote non confirmé (serveur occupé) : réessayez, votre vote ne "
+                          "sera pas compté deux fois.", "retry") from None
+
+
 def check_receipt(ballot: Ballot, code: Any) -> bool:
     """True when `code` is the receipt of a vote recorded at this ballot."""
     code = voting.clean_receipt(code)
@@ -731,11 +956,10 @@ def subject(ballot: Ballot) -> dict[str, str]:
 
 
 def screen_payload(ballot: Ballot) -> dict[str, Any]:
-    """`payload`, with the live counts while the ballot is open."""
+    """`payload`, with presence, quorum and the live counts while the ballot is open."""
     found = payload(ballot)
     if ballot.state == "open":
-        found.update(cast=cast_count(ballot.id, ballot.secret),
-                     eligible=eligible(ballot.congress_id))
+        found.update(live_progress(ballot))
     return found
 
 
@@ -766,9 +990,7 @@ def progress_payload(ballot_id: int) -> dict[str, Any] | None:
     ballot = db.session.get(Ballot, ballot_id)
     if ballot is None:
         return None
-    return {"ballot": ballot.id, "state": ballot.state,
-            "cast": cast_count(ballot.id, ballot.secret),
-            "eligible": eligible(ballot.congress_id)}
+    return {"ballot": ballot.id, "state": ballot.state, **live_progress(ballot)}
 
 
 def _send_progress(ballot_id: int, congress_id: int, audiences: tuple[str, ...]) -> bool:

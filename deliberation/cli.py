@@ -16,10 +16,11 @@ from flask.cli import with_appcontext
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from . import audit, corpus, derivation, formats, sorting, transfer
+from . import audit, corpus, derivation, formats, publishing, sorting, transfer
 from .ballots import verify_report
 from .corpus import DEMO_FACILITATOR, DEMO_SCRIBE
 from .csv_io import CsvError
+from .csv_io import variant as csv_variant
 from .errors import InputError
 from .extensions import db
 from .links import base_url as public_base_url
@@ -226,7 +227,9 @@ def _import(kind: str, path: str, code: str | None) -> None:
             from None
     if kind == "contributions":
         sorting.refit(congress.id)
-    click.echo(f"{n} {kind} importé(e)s dans « {congress.title} ».")
+    noun = ("contribution importée", "contributions importées") if kind == "contributions" \
+        else ("personne importée", "personnes importées")
+    click.echo(f"{formats.plural(n, *noun)} dans « {congress.title} ».")
 
 
 @click.command("import-participants")
@@ -251,12 +254,18 @@ def import_contributions_command(path: str, code: str | None):
 @click.argument("what", type=click.Choice(["contributions", "participants"]))
 @click.option("--congress", "code", default=None)
 @click.option("--output", "-o", default="-", help="Fichier de sortie (- : sortie standard).")
+@click.option("--format", "form", default=None,
+              help="tableurs (défaut : « ; », virgule décimale, BOM) ou outils (« , », point).")
 @with_appcontext
-def export_command(what: str, code: str | None, output: str):
-    """Export contributions or participants as CSV."""
+def export_command(what: str, code: str | None, output: str, form: str | None):
+    """Export contributions or participants as CSV, for spreadsheets or for tools."""
+    try:
+        variant = csv_variant(form)
+    except CsvError as exc:
+        raise click.BadParameter(exc.message, param_hint="--format") from None
     congress = _congress(code)
-    body = transfer.export_contributions(congress) if what == "contributions" \
-        else transfer.export_participants(congress)
+    body = transfer.export_contributions(congress, variant) if what == "contributions" \
+        else transfer.export_participants(congress, form=variant)
     if output == "-":
         click.echo(body, nl=False)
     else:
@@ -334,6 +343,9 @@ def verify_command(against: str | None):
                             f"{current_app.config.get('AUDIT_KEY_FILE')})",
                             hint="Lancez la vérification avec la clé du serveur.")
         lines, problems = ([], []) if missing else verify_report(anchor)
+        if not missing and inspect(db.engine).has_table("publication"):
+            line, found = publishing.verify_line()  # each published version, as sealed
+            lines, problems = [*lines, line], [*problems, *found]
     except SQLAlchemyError as exc:  # unreachable, or tables of an older schema
         db.session.rollback()
         reason = type(getattr(exc, "orig", None) or exc).__name__

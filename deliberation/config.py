@@ -59,12 +59,20 @@ class Config:
     # ... in a child process beside the server (deliberation/refit_process.py), so the
     # refit never takes the event loop from the live pushes; in process when off.
     SORT_WORKER_PROCESS = os.environ.get("SORT_WORKER_PROCESS", "1") == "1"
+    # issue 17: votes over Socket.IO are written in batches, one transaction each, by one
+    # writer per process (ballots.submit_vote); 0 writes each vote alone (a comparison).
+    VOTE_GROUP_COMMIT = os.environ.get("VOTE_GROUP_COMMIT", "1") == "1"
+    VOTE_BATCH_MAX = int(os.environ.get("VOTE_BATCH_MAX", "500"))
     PUBLIC_URL = os.environ.get("PUBLIC_URL") or None
     # The audit chain's key (issue 13): kept outside the database. AUDIT_KEY (32
     # characters or more), else this file, created with mode 0600 on first use beside
     # the secret key (deliberation/audit.py, docs/security.md).
     AUDIT_KEY = os.environ.get("AUDIT_KEY") or None
     AUDIT_KEY_FILE = os.environ.get("AUDIT_KEY_FILE") or str(INSTANCE / "audit_key")
+    # Who answers accessibility reports (RGAA's « Retour d'information et contact »): an
+    # e-mail address or a web address of the organiser. Unset, the statement points to the
+    # congress's organising team.
+    ACCESSIBILITY_CONTACT = os.environ.get("ACCESSIBILITY_CONTACT") or None
 
 
 class TestConfig(Config):

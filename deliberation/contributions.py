@@ -180,6 +180,38 @@ def edit(contribution: Contribution, participant: Participant, text: str) -> Con
     return contribution
 
 
+def correct_capture(contribution: Contribution, actor_id: int | None, text: str | None,
+                    speaker: str | None, commune: str | None) -> list[str]:
+    """The scribe's « Corriger » on an idea captured in the room: its text, its speaker
+    and their commune, as a typo or a misheard name is noticed. Returns the fields that
+    changed (none: nothing written). An official's own idea, posted from their phone, is
+    theirs to edit, never the scribe's: refused. Everything is checked before anything
+    is written, so a refusal loses nothing."""
+    if contribution.channel != "live" or contribution.author_id is not None:
+        raise InputError("Seules les idées relevées en séance se corrigent ici : une idée "
+                         "envoyée par un·e élu·e ne se modifie que par son auteur·rice.")
+    if contribution.status == "withdrawn":
+        raise InputError("Cette idée a été retirée.")
+    require_open(contribution_congress(contribution))
+    body = clean_idea(text)
+    name = clean_line(speaker, limit=120, what="Le nom de l'orateur", required=True)
+    place = clean_line(commune, limit=120, what="La commune") or None
+    changed = [field for field, before, after in (
+        ("text", contribution.text, body), ("speaker", contribution.speaker_name, name),
+        ("commune", contribution.speaker_commune or None, place)) if before != after]
+    if not changed:
+        return changed
+    contribution.text, contribution.speaker_name, contribution.speaker_commune = \
+        body, name, place
+    contribution.updated_at = utcnow()
+    # As for an official's edit: a new text voids the machine's guess, not a human's.
+    if "text" in changed and not contribution.confirmed:
+        contribution.confidence = None
+    audit.record("contribution.corrected", contribution.congress_id, actor_id,
+                 contribution_id=contribution.id, fields=changed)
+    return changed
+
+
 def withdraw(contribution: Contribution, participant: Participant) -> Contribution:
     _own(contribution, participant)
     require_open(contribution_congress(contribution))

@@ -3,6 +3,15 @@
 Imports are all or nothing: the file is read and checked completely before the
 first row is stored, and the first problem is reported in French with its line
 number, so the person fixes the file and sends it again with nothing half-imported.
+They take either separator (« ; » from a French spreadsheet, « , » from a tool) and a
+UTF-8 BOM or none.
+
+Exports come in two variants, one helper for every download (`write_rows`):
+
+- `tableurs` (the default): what a French Excel or LibreOffice opens with a double
+  click: « ; » between cells, a decimal comma, a UTF-8 BOM (else Excel reads Latin-1),
+  CRLF line ends;
+- `outils`: RFC 4180 for scripts and other tools: « , », a decimal point, no BOM.
 """
 
 from __future__ import annotations
@@ -11,9 +20,12 @@ import csv
 import io
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 MAX_ROWS = 20_000
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: The separators an import accepts, the first one winning a tie.
+DELIMITERS = (",", ";", "\t")
 
 
 class CsvError(ValueError):
@@ -34,6 +46,39 @@ class Column:
     @property
     def title(self) -> str:
         return self.label or self.name
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way of writing a CSV file: its name in URLs (`?format=`), its link label."""
+
+    name: str
+    label: str
+    delimiter: str
+    decimal: str
+    bom: bool
+
+
+SPREADSHEETS = Variant("tableurs", "CSV pour tableurs", ";", ",", True)
+TOOLS = Variant("outils", "CSV pour outils", ",", ".", False)
+VARIANTS = (SPREADSHEETS, TOOLS)
+
+
+def variant(name: str | None) -> Variant:
+    """The variant a URL or command line asks for; none given means spreadsheets."""
+    if not name:
+        return SPREADSHEETS
+    for candidate in VARIANTS:
+        if name.strip().lower() == candidate.name:
+            return candidate
+    raise CsvError(f"format « {name[:40]} » inconnu : choisissez "
+                   + " ou ".join(f"« {v.name} »" for v in VARIANTS) + ".")
+
+
+def _delimiter(text: str) -> str:
+    """The separator of the header line: the candidate it holds most often."""
+    head = text.split("\n", 1)[0]
+    return max(DELIMITERS, key=lambda d: (head.count(d), -DELIMITERS.index(d)))
 
 
 def _decode(data: bytes) -> str:
@@ -57,7 +102,7 @@ def read_rows(data: bytes, columns: Sequence[Column], *, unique: Sequence[str] =
     if not data or not data.strip():
         raise CsvError("le fichier est vide.")
     text = _decode(data)
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     try:
         header = next(reader)
     except (StopIteration, csv.Error):
@@ -71,10 +116,10 @@ def read_rows(data: bytes, columns: Sequence[Column], *, unique: Sequence[str] =
                 break
     missing = [c.title for c in columns if c.required and c.name not in positions]
     if missing:
-        if len(header) == 1 and any(sep in header[0] for sep in (";", "\t", "|")):
+        if len(header) == 1 and "|" in header[0]:
             raise CsvError(
-                "le séparateur doit être la virgule ; ce fichier utilise « ; » ou une "
-                "tabulation. Exportez-le en « CSV (séparateur : virgule) ».", 1)
+                "le séparateur doit être le point-virgule, la virgule ou une tabulation ; "
+                "ce fichier utilise « | ». Exportez-le en « CSV ».", 1)
         raise CsvError(("colonne obligatoire absente : " if len(missing) == 1 else
                         "colonnes obligatoires absentes : ") + ", ".join(missing)
                        + ". Colonnes attendues : " + ", ".join(c.title for c in columns) + ".", 1)
@@ -86,11 +131,12 @@ def read_rows(data: bytes, columns: Sequence[Column], *, unique: Sequence[str] =
             if not any(cell.strip() for cell in record):
                 continue
             if len(record) != len(header):
-                raise CsvError(f"{len(record)} champs au lieu de {len(header)} (une virgule "
-                               "en trop, ou un texte avec virgule sans guillemets ?).", line)
+                raise CsvError(f"{len(record)} champs au lieu de {len(header)} (un séparateur "
+                               "en trop, ou un texte qui en contient sans guillemets ?).", line)
             row = {}
             for column in columns:
                 value = record[positions[column.name]].strip() if column.name in positions else ""
+                value = _unneutralise(value)
                 if "\x00" in value:
                     raise CsvError(f"caractère nul dans « {column.title} ».", line)
                 if column.required and not value:
@@ -123,11 +169,31 @@ def neutralise(value: object) -> str:
     return text
 
 
-def write_rows(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    """CSV text with a header, every cell neutralised, UTF-8 BOM for spreadsheet users."""
+def _unneutralise(value: str) -> str:
+    """Undo `neutralise` on the way back in, so that an export imports as it was."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
+    return value
+
+
+def cell(value: object, decimal: str = ".") -> str:
+    """One cell: a number is written with the variant's decimal mark (never a formula, so
+    « -2 » stays a number); any other value is text, neutralised."""
+    if isinstance(value, (float, Decimal)) and not isinstance(value, bool):
+        return str(value).replace(".", decimal)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return neutralise(value)
+
+
+def write_rows(columns: Sequence[str], rows: Iterable[Sequence[object]],
+               form: Variant = SPREADSHEETS) -> str:
+    """CSV text with a header, every cell neutralised, in the given variant. Numbers are
+    passed as numbers (float, not a preformatted string) so that each variant writes its
+    own decimal mark."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csv.writer(out, delimiter=form.delimiter, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([neutralise(cell) for cell in row])
-    return "\ufeff" + out.getvalue()
+        writer.writerow([cell(value, form.decimal) for value in row])
+    return ("\ufeff" if form.bom else "") + out.getvalue()

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from . import audit, drafting
+from . import audit, drafting, publishing
 from .clustering.inheritance import compare, sentences
 from .contributions import clean_line
 from .errors import InputError
@@ -38,7 +38,6 @@ from .extensions import db
 from .models import (
     Article,
     ArticleVersion,
-    Ballot,
     Cluster,
     Congress,
     Contribution,
@@ -57,11 +56,13 @@ COMPARED_MEMBERS = 40
 # --- creating the congress ------------------------------------------------------------
 
 def is_published(congress: Congress) -> bool:
-    """The motion is public: its ballot on the whole text is published (publication.py's
-    rule for the public page)."""
-    return db.session.scalar(select(Ballot.id).filter_by(
-        congress_id=congress.id, article_id=None, amendment_id=None, state="published")
-        .limit(1)) is not None
+    """The motion's text is public (publishing.py): a published version, or an adopted
+    text about to be frozen on its first reading; a text withheld by the facilitator's
+    choice is not."""
+    newest = publishing.latest(congress)
+    if newest is not None:
+        return newest.kind == "published"
+    return publishing.is_public(congress)
 
 
 def clean_join_code(raw: str | None) -> str:
@@ -87,6 +88,9 @@ def derive_congress(source: Congress, title: str | None, join_code: str | None, 
                          "congrès.")
     title = clean_line(title, limit=200, what="Le titre du congrès", required=True)
     code = clean_join_code(join_code)
+    # The text as published, corrections included (read first: it may freeze version 1).
+    version = publishing.current(source)
+    published = {item["id"]: item for item in version.document["articles"]} if version else {}
     congress = Congress(title=title, join_code=code, phase=DERIVED_PHASE,
                         place=clean_line(place, limit=200, what="Le lieu"),
                         derived_from_id=source.id)
@@ -94,7 +98,7 @@ def derive_congress(source: Congress, title: str | None, join_code: str | None, 
     db.session.flush()
     themes = _copy_themes(source, congress)
     account = _carry_facilitator(actor, congress)
-    articles = _copy_articles(source, congress, themes, account)
+    articles = _copy_articles(source, congress, themes, account, published)
     audit.record("congress.derived", congress.id, account.id if account else None,
                  source_id=source.id, source_code=source.join_code, themes=len(themes),
                  articles=len(articles), by=actor.id if actor else None)
@@ -116,19 +120,24 @@ def _copy_themes(source: Congress, congress: Congress) -> dict[int, Theme]:
 
 
 def _copy_articles(source: Congress, congress: Congress, themes: dict[int, Theme],
-                   author: Participant | None) -> list[Article]:
-    """Copy the articles; each one's text becomes its first version and its inherited text."""
+                   author: Participant | None,
+                   published: dict[int, dict] | None = None) -> list[Article]:
+    """Copy the articles as `published` has them (article id → the published version's
+    article), else as drafted; each one's text becomes its first version and its
+    inherited text."""
     copies = []
     for old in drafting.articles(source):
         theme = themes.get(old.theme_id) if old.theme_id is not None else None
-        body = (old.body_md or "").strip()
-        article = Article(congress_id=congress.id, kind=old.kind, title=old.title,
+        shown = (published or {}).get(old.id, {})
+        body = shown.get("body_md", old.body_md or "").strip()
+        heading = shown.get("title", old.title)
+        article = Article(congress_id=congress.id, kind=old.kind, title=heading,
                           position=old.position, theme_id=theme.id if theme else None,
                           inherited_md=body)
         db.session.add(article)
         db.session.flush()
         if body:
-            drafting.save_version(article, old.title, body, author, note=INHERITED_NOTE)
+            drafting.save_version(article, heading, body, author, note=INHERITED_NOTE)
         copies.append(article)
     return copies
 

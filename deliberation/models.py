@@ -10,6 +10,7 @@ from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import (
+    DDL,
     JSON,
     Boolean,
     CheckConstraint,
@@ -22,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -667,6 +669,64 @@ class Amendment(db.Model):
     @property
     def state_label(self) -> str:
         return AMENDMENT_STATE_LABELS[self.state]
+
+
+# -- Publication (issue 14): a published motion never changes ----------------------------
+#: "published": the text is public (adopted, or rejected and published as such);
+#: "withheld": the whole text was rejected and the facilitator chose not to publish it.
+PUBLICATION_KINDS = ("published", "withheld")
+CORRECTION_REASON_MAX = 1000
+
+
+class Publication(db.Model):
+    """One published version of a congress's motion, frozen: what every public copy shows.
+
+    Version 1 is written when the whole text's ballot is published; a correction is a
+    new row with the next number and its reason, never an update. `document` holds the
+    text as published (each article's Markdown and the HTML rendered from it), the
+    results and the audit anchor; `digest` is its sha256, recorded in the audit chain.
+    """
+
+    __tablename__ = "publication"
+    __table_args__ = (
+        UniqueConstraint("congress_id", "number", name="uq_publication_number"),
+        CheckConstraint("number >= 1", name="ck_publication_number"),
+        CheckConstraint(_in("kind", PUBLICATION_KINDS), name="ck_publication_kind"),
+        # A correction always says why; only the first version may go without a reason.
+        CheckConstraint(f"number = 1 OR length(reason) BETWEEN 1 AND {CORRECTION_REASON_MAX}",
+                        name="ck_publication_reason"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(ForeignKey("congress.id", ondelete="CASCADE"),
+                                             index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(10), default="published")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("participant.id",
+                                                            ondelete="SET NULL"))
+    published_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+    digest: Mapped[str] = mapped_column(String(64))
+
+
+#: The database refuses to change a published version (the participant who published it
+#: may still be erased: `actor_id` is left out). The same statements are in migration 0005.
+PUBLICATION_FROZEN_COLUMNS = "congress_id, number, kind, reason, published_at, document, digest"
+PUBLICATION_IMMUTABLE_SQLITE = (
+    "CREATE TRIGGER publication_immutable BEFORE UPDATE OF "
+    f"{PUBLICATION_FROZEN_COLUMNS} ON publication "
+    "BEGIN SELECT RAISE(ABORT, 'a published version never changes'); END")
+PUBLICATION_IMMUTABLE_POSTGRESQL = (
+    "CREATE OR REPLACE FUNCTION publication_immutable() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'a published version never changes'; END $$; "
+    "CREATE TRIGGER publication_immutable BEFORE UPDATE OF "
+    f"{PUBLICATION_FROZEN_COLUMNS} ON publication "
+    "FOR EACH ROW EXECUTE FUNCTION publication_immutable()")
+event.listen(Publication.__table__, "after_create",
+             DDL(PUBLICATION_IMMUTABLE_SQLITE).execute_if(dialect="sqlite"))
+event.listen(Publication.__table__, "after_create",
+             DDL(PUBLICATION_IMMUTABLE_POSTGRESQL).execute_if(dialect="postgresql"))
 
 
 # -- Live debate (issue 4): idempotent client actions -------------------------------------

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -33,10 +33,9 @@ from sqlalchemy import func, select
 
 from . import audit, ballots, drafting, formats
 from .clustering.typography import french, french_markdown
-from .csv_io import write_rows
+from .csv_io import SPREADSHEETS, Variant, write_rows
 from .extensions import db
 from .models import (
-    Amendment,
     Article,
     ArticleSource,
     Ballot,
@@ -46,7 +45,7 @@ from .models import (
     Participant,
 )
 from .queries import counts
-from .rendering import export_markdown, render_motion_text
+from .rendering import export_markdown, french_date, render_motion_text, sanitise
 
 RURAL_MAX_POPULATION = 2000  # fewer than 2,000 inhabitants: rural (INSEE « unité urbaine »)
 SHOWN_STATUSES = drafting.SOURCE_STATUSES
@@ -140,20 +139,19 @@ def published_ballots(congress: Congress) -> list[Ballot]:
                                    .order_by(Ballot.id)))
 
 
-@dataclass
-class ArticleView:
-    article: Article
-    label: str
-    html: Markup
-    trace: dict[str, Any]
-    ballot: Ballot | None = None
-    results: dict[str, Any] | None = None
-    amendments: list[tuple[Amendment, Ballot | None, dict[str, Any] | None]] = field(
-        default_factory=list)
+# --- the document: the motion as plain data, what a publication freezes --------------------
+
+DOCUMENT_FORMAT = 1
 
 
-def motion_view(congress: Congress) -> dict[str, Any]:
-    """Everything the motion's page and its exports show."""
+def document(congress: Congress) -> dict[str, Any]:
+    """The motion as the drafting and ballot tables hold it now, as plain JSON data: what
+    the staff preview shows, and what a publication freezes (`Publication.document`).
+
+    Each article keeps its Markdown as typed, the HTML rendered from it and the Markdown
+    that motion.md prints, so a published copy never depends on the live tables, nor on a
+    later change of the renderer.
+    """
     drafting.settle_all(congress)
     db.session.commit()
     motion = drafting.motion_for(congress)
@@ -161,7 +159,7 @@ def motion_view(congress: Congress) -> dict[str, Any]:
     items = drafting.articles(congress)
     names = drafting.labels(items)
     published = published_ballots(congress)
-    views = []
+    articles = []
     all_sources: set[int] = set()
     for article in items:
         ids = [c.id for c in drafting.sources(article)]
@@ -169,10 +167,7 @@ def motion_view(congress: Congress) -> dict[str, Any]:
         article_ballots = [b for b in published if b.article_id == article.id
                            and b.amendment_id is None]
         ballot = article_ballots[-1] if article_ballots else None
-        view = ArticleView(article=article, label=names[article.id],
-                           html=render_motion_text(article.body_md),
-                           trace=traceability(origins(article=article)),
-                           ballot=ballot, results=outcome(ballot) if ballot else None)
+        amendments = []
         for amendment in drafting.amendments(congress, article=article):
             if amendment.state not in ("accepted", "adopted", "put_to_vote", "rejected"):
                 continue
@@ -180,23 +175,61 @@ def motion_view(congress: Congress) -> dict[str, Any]:
             shown = b if b is not None and b.state == "published" else None
             if amendment.state == "rejected" and shown is None:
                 continue  # rejected by the facilitator without a vote: not part of the record
-            view.amendments.append((amendment, shown, outcome(shown) if shown else None))
-        views.append(view)
+            amendments.append({
+                "id": amendment.id, "state": amendment.state,
+                "state_label": amendment.state_label,
+                "author": amendment.author.display_name if amendment.author else None,
+                "ballot": shown.id if shown else None,
+                "results": outcome(shown) if shown else None})
+        articles.append({
+            "id": article.id, "kind": article.kind, "label": names[article.id],
+            "title": article.title, **article_text(article.body_md),
+            "trace": traceability(origins(article=article)),
+            "ballot": ballot.id if ballot else None,
+            "results": outcome(ballot) if ballot else None,
+            "amendments": amendments})
     whole = text_ballot(congress)
     results = outcome(whole) if whole else None
     return {
-        "congress": congress,
-        "motion": motion,
-        "articles": views,
-        "ballot": whole,
+        "format": DOCUMENT_FORMAT,
+        "title": motion.title,
+        "congress": _congress_data(congress),
+        "articles": articles,
+        "ballot": whole.id if whole else None,
         "results": results,
         # A rejected text is published as such, never under its own « adoptent » (issue 14).
         "rejected": bool(results) and not results.get("adopted"),
-        "rejected_notice": REJECTED_NOTICE,
         "anchor": audit.published_anchor(whole.id) if whole else None,
         "trace": traceability(origins(all_sources)) if all_sources else traceability([]),
         "rural_max": RURAL_MAX_POPULATION,
+        "ballots": ballot_rows(congress),
     }
+
+
+def article_text(body_md: str | None) -> dict[str, str]:
+    """An article's text three ways: as typed, as HTML (sanitised) and as motion.md prints it."""
+    body = body_md or ""
+    return {"body_md": body, "html": str(render_motion_text(body)),
+            "markdown": french_markdown(export_markdown(body.strip()))}
+
+
+def _congress_data(congress: Congress) -> dict[str, Any]:
+    return {"code": congress.join_code, "title": congress.title, "place": congress.place,
+            "dates": formats.date_range(congress.starts_on, congress.ends_on)}
+
+
+def template_view(doc: dict[str, Any]) -> dict[str, Any]:
+    """The document as the templates read it: each article's stored HTML marked safe, once
+    more through the sanitiser (it comes back from the database)."""
+    return {**doc, "articles": [{**a, "html": sanitise(a.get("html", ""))}
+                                for a in doc.get("articles", ())],
+            "rejected_notice": REJECTED_NOTICE}
+
+
+def motion_view(congress: Congress) -> dict[str, Any]:
+    """The staff preview: the motion as it would be published now (live tables)."""
+    return {"congress": congress, "doc": template_view(document(congress)), "version": None,
+            "history": [], **page_helpers()}
 
 
 def ballot_rows(congress: Congress) -> list[dict[str, Any]]:
@@ -254,7 +287,9 @@ RESULT_COLUMNS = ("scrutin", "type", "objet", "article", "amendement", "secret",
                   "methode_salle")
 
 
-def results_csv(congress: Congress) -> str:
+def results_csv(doc: dict[str, Any], form: Variant = SPREADSHEETS) -> str:
+    """Every published result of a publication, one row per ballot; percentages stay
+    numbers (decimal comma for spreadsheets, point for tools)."""
     def cells(row):
         c = row["counts"]
         return (row["id"], row["kind_label"], row["title"], row["article"] or "",
@@ -264,9 +299,9 @@ def results_csv(congress: Congress) -> str:
                 row["percent_expressed"].get("pour", ""),
                 row["percent_expressed"].get("contre", ""), row["outcome"], row["reason"],
                 row["closed_at"] or "", row["published_at"] or "",
-                *_room_cells(row["room"]))
+                *_room_cells(row.get("room")))
 
-    return write_rows(RESULT_COLUMNS, (cells(r) for r in ballot_rows(congress)))
+    return write_rows(RESULT_COLUMNS, (cells(r) for r in doc.get("ballots", ())), form)
 
 
 def _room_cells(room: dict[str, Any] | None) -> tuple:
@@ -277,19 +312,22 @@ def _room_cells(room: dict[str, Any] | None) -> tuple:
     return (c["pour"], c["contre"], c["abstention"], room["people"], room["method_label"])
 
 
-def results_json(congress: Congress) -> dict[str, Any]:
+def results_json(doc: dict[str, Any], version: dict[str, Any] | None = None) -> dict[str, Any]:
     """Every published result, and the audit log's anchor that `verify --against` reads
-    (docs/api.md)."""
-    motion = drafting.motion_for(congress)
-    whole = text_ballot(congress)
-    return {
-        "congress": {"code": congress.join_code, "title": congress.title,
-                     "place": congress.place},
-        "motion": {"title": motion.title, "published": whole is not None,
-                   "adopted": bool(whole and outcome(whole).get("adopted"))},
-        "ballots": ballot_rows(congress),
-        "audit": audit.published_anchor(whole.id) if whole else None,
+    (docs/api.md); `version`: which version of the motion this is."""
+    data = {
+        "congress": {key: doc["congress"][key] for key in ("code", "title", "place")},
+        "motion": {"title": doc["title"], "published": True,
+                   "adopted": bool(doc.get("results") and doc["results"].get("adopted"))},
+        "ballots": doc.get("ballots", []),
+        "audit": doc.get("anchor"),
     }
+    if version:
+        data["version"] = {"number": version["number"],
+                           "published_at": _iso(version["published_at"]),
+                           "reason": version["reason"] or None,
+                           "latest": version["latest_number"]}
+    return data
 
 
 # --- exports ---------------------------------------------------------------------------
@@ -298,13 +336,14 @@ def trace_sentence(trace: dict[str, Any]) -> str:
     n = trace["contributions"]
     if not n:
         return "Aucune contribution liée."
-    parts = [f"S'appuie sur {n} contribution{'s' if n > 1 else ''}",
-             f"de {trace['communes']} commune{'s' if trace['communes'] > 1 else ''}",
-             f"et {trace['departments']} département{'s' if trace['departments'] > 1 else ''}"]
+    parts = [f"S'appuie sur {formats.plural(n, 'contribution')}",
+             f"de {formats.plural(trace['communes'], 'commune')}",
+             f"et {formats.plural(trace['departments'], 'département')}"]
     text = " ".join(parts)
     if trace["rural_share"] is not None:
         text += f" ; {_fr_number(trace['rural_share'])} % venues de communes rurales"
-    text += f" ; {trace['online']} en ligne, {trace['live']} en séance."
+    text += f" ; {formats.number(trace['online'])} en ligne, " \
+            f"{formats.number(trace['live'])} en séance."
     return text
 
 
@@ -312,46 +351,68 @@ def _fr_number(value) -> str:
     return formats.number(round(value, 1) if isinstance(value, float) else value)
 
 
-def _result_sentence(results: dict[str, Any] | None) -> str:
+def result_sentence(results: dict[str, Any] | None) -> str:
+    """« Vote : 2 pour, 1 contre, 0 abstention — adopté. », French numbers."""
     if not results:
         return ""
     c = results.get("counts", {})
-    return (f"Vote : {c.get('pour', 0)} pour, {c.get('contre', 0)} contre, "
-            f"{c.get('abstention', 0)} abstention{'s' if c.get('abstention', 0) > 1 else ''} — "
+    return (f"Vote : {formats.number(c.get('pour', 0))} pour, "
+            f"{formats.number(c.get('contre', 0))} contre, "
+            f"{formats.plural(c.get('abstention', 0), 'abstention')} — "
             f"{results.get('outcome', '')}.")
 
 
 REJECTED_NOTICE = ("Texte rejeté par le vote de l'assemblée : ce n'est pas une motion "
                    "adoptée. Il est publié pour mémoire, avec ses résultats.")
+#: A correction fixes the text's wording; the votes stay those the room cast.
+RESULTS_KEPT = french("Une correction ne modifie pas les résultats : ce sont ceux des votes "
+                      "du congrès.")
+NOT_VOTED = french("Pas de vote séparé sur cet article : il a été voté avec l'ensemble du texte.")
+
+
+def version_sentence(version: dict[str, Any]) -> str:
+    """« Version 2 du 11 décembre 2026 à 15 h 02 », and the correction's reason."""
+    text = f"Version {version['number']} du {french_date(version['published_at'])}"
+    if version["reason"]:
+        text += f" — correction : {version['reason'].rstrip('.')}"
+    return french(text + ".")
 
 
 def motion_markdown(view: dict[str, Any]) -> str:
-    congress, motion = view["congress"], view["motion"]
-    title = french(motion.title)
-    lines = [f"# Texte rejeté — {title}" if view.get("rejected") else f"# {title}", ""]
-    if view.get("rejected"):
+    """motion.md: the published text and its results, from the publication's document."""
+    doc, version = view["doc"], view.get("version")
+    title = french(doc["title"])
+    lines = [f"# Texte rejeté — {title}" if doc.get("rejected") else f"# {title}", ""]
+    if doc.get("rejected"):
         lines += [f"> **{french(REJECTED_NOTICE)}**", ""]
-    lines.append(_dates_line(congress))
-    if view["results"]:
-        lines += ["", f"**{_result_sentence(view['results'])}**"]
-    for item in view["articles"]:
-        heading = item.label if item.article.kind == "preamble" else \
-            f"{item.label} — {french(item.article.title)}"
-        body = french_markdown(export_markdown((item.article.body_md or "").strip()))
-        lines += ["", f"## {heading}", "", body or "_(vide)_"]
-        if item.results:
-            lines += ["", f"*{_result_sentence(item.results)}*"]
-        for amendment, _ballot, res in item.amendments:
-            if res:
-                lines += ["", f"*Amendement n° {amendment.id} : {_result_sentence(res)}*"]
-            elif amendment.state == "accepted":
-                lines += ["", f"*Amendement n° {amendment.id} intégré par l'animation.*"]
-        if item.article.kind != "preamble":
-            lines += ["", f"*{trace_sentence(item.trace)}*"]
-    lines += ["", "---", "", f"*{trace_sentence(view['trace'])}*",
-              f"*Commune rurale : moins de {RURAL_MAX_POPULATION} habitants (seuil INSEE).*"]
-    if view.get("anchor"):
-        lines.append(f"*{anchor_sentence(view['anchor'])}*")
+    lines.append(_dates_line(doc["congress"]))
+    if version:
+        lines += ["", f"*{version_sentence(version)}*"]
+        if version["number"] > 1:
+            lines.append(f"*{RESULTS_KEPT}*")
+    if doc.get("results"):
+        lines += ["", f"**{result_sentence(doc['results'])}**"]
+    for item in doc["articles"]:
+        heading = item["label"] if item["kind"] == "preamble" else \
+            f"{item['label']} — {french(item['title'])}"
+        lines += ["", f"## {heading}", "", item["markdown"] or "_(vide)_"]
+        if item["results"]:
+            lines += ["", f"*{result_sentence(item['results'])}*"]
+        elif item["kind"] != "preamble" and doc.get("results"):
+            lines += ["", f"*{NOT_VOTED}*"]
+        for amendment in item["amendments"]:
+            if amendment["results"]:
+                lines += ["", f"*Amendement n° {amendment['id']} : "
+                              f"{result_sentence(amendment['results'])}*"]
+            elif amendment["state"] == "accepted":
+                lines += ["", f"*Amendement n° {amendment['id']} intégré par l'animation.*"]
+        if item["kind"] != "preamble":
+            lines += ["", f"*{trace_sentence(item['trace'])}*"]
+    lines += ["", "---", "", f"*{trace_sentence(doc['trace'])}*",
+              f"*Commune rurale : moins de {formats.number(doc['rural_max'])} habitants "
+              "(seuil INSEE).*"]
+    if doc.get("anchor"):
+        lines.append(f"*{anchor_sentence(doc['anchor'])}*")
     return "\n".join([*lines, ""])
 
 
@@ -363,13 +424,9 @@ def anchor_sentence(anchor: dict[str, Any]) -> str:
             f"texte, empreinte {anchor['hash']}.")
 
 
-def _dates_line(congress: Congress) -> str:
-    parts = [congress.title]
-    if congress.place:
-        parts.append(congress.place)
-    if congress.starts_on:
-        parts.append(formats.date_range(congress.starts_on, congress.ends_on))
-    return " — ".join(parts)
+def _dates_line(congress: dict[str, Any]) -> str:
+    return " — ".join(part for part in (congress["title"], congress.get("place"),
+                                        congress.get("dates")) if part)
 
 
 @lru_cache(maxsize=1)
@@ -384,9 +441,15 @@ def document_css() -> str:
 
 def standalone_html(view: dict[str, Any]) -> str:
     """One self-contained HTML file: inline CSS, no script, no external URL."""
-    return render_template("publication/standalone.html", css=Markup(document_css()),
-                           trace_sentence=trace_sentence, result_sentence=_result_sentence,
-                           **view)
+    return render_template("publication/standalone.html",
+                           **{**page_helpers(), **view, "css": Markup(document_css())})
+
+
+def page_helpers() -> dict[str, Any]:
+    """The sentences the motion's templates print, as the exports print them."""
+    return {"trace_sentence": trace_sentence, "result_sentence": result_sentence,
+            "version_sentence": version_sentence, "results_kept": RESULTS_KEPT,
+            "not_voted": NOT_VOTED}
 
 
 def motion_pdf(view: dict[str, Any]) -> bytes:

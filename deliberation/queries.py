@@ -86,3 +86,25 @@ def counts(congress: Congress) -> dict:
         "by_theme": {code: themes.get(code, 0) for code in [*codes.values(), "non_classe"]},
         "by_channel": {"online": by_channel.get("online", 0), "live": by_channel.get("live", 0)},
     }
+
+
+# --- the « à vérifier » queue ----------------------------------------------------------
+# One definition read by the dashboard, the board and the menus: an idea shown on the
+# board whose theme the machine is unsure of and nobody confirmed yet. The dashboard
+# counted duplicates too, and the board counted the 30 it lists: 170, then 30.
+
+def _to_review(congress: Congress):
+    return (select(Contribution).filter_by(congress_id=congress.id, confirmed=False)
+            .where(Contribution.review_rank.is_not(None), Contribution.status.in_(SHOWN)))
+
+
+def review_queue(congress: Congress, limit: int | None = None) -> list[Contribution]:
+    """The ideas « à vérifier », most uncertain first (then the newest)."""
+    query = _to_review(congress).order_by(Contribution.review_rank, Contribution.id.desc())
+    return list(db.session.scalars(query.limit(limit) if limit else query))
+
+
+def review_count(congress: Congress) -> int:
+    """How many ideas are « à vérifier »: every screen prints this figure."""
+    return db.session.scalar(select(func.count()).select_from(
+        _to_review(congress).subquery())) or 0

@@ -25,15 +25,20 @@ ALLOWED_SCHEMES = {"http", "https", "mailto"}
 
 def render_markdown(text: str) -> Markup:
     """Render user markdown to HTML that is safe to insert in any page."""
-    html = markdown.markdown(text or "", extensions=["sane_lists"], output_format="html")
-    clean = nh3.clean(
-        html,
+    return sanitise(markdown.markdown(text or "", extensions=["sane_lists"],
+                                      output_format="html"))
+
+
+def sanitise(html: str) -> Markup:
+    """HTML through the allow-list, safe to insert in any page (also HTML rendered earlier
+    and stored, as a published motion keeps it: sanitising clean HTML changes nothing)."""
+    return Markup(nh3.clean(
+        html or "",
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=ALLOWED_SCHEMES,
         link_rel="noopener noreferrer nofollow",
-    )
-    return Markup(clean)
+    ))
 
 
 def render_motion_text(text: str) -> Markup:

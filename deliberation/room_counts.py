@@ -38,7 +38,7 @@ PENDING_LABEL = "en attente de confirmation"
 STAFF_ROLES = ("facilitator", "scribe")
 
 
-def _number(raw: Any, what: str) -> int:
+def _number(raw: Any, what: str, field: str) -> int:
     """A count from a form (text) or JSON (int): a whole number ≥ 0, else a French refusal."""
     if isinstance(raw, bool):
         raw = None
@@ -48,12 +48,12 @@ def _number(raw: Any, what: str) -> int:
         text = str(raw if raw is not None else "").replace("\u202f", "").replace(" ", "")
         text = text.strip()
         if text == "":
-            text = "0" if what != "Le nombre de personnes comptées" else ""
+            text = "0" if field != "people" else ""
         if not text or not text.isascii() or not text.isdigit() or len(text) > 10:
-            raise InputError(f"{what} doit être un nombre entier positif ou nul.", field=what)
+            raise InputError(f"{what} doit être un nombre entier positif ou nul.", field=field)
         value = int(text)
     if not 0 <= value <= MAX_ID:
-        raise InputError(f"{what} doit être un nombre entier positif ou nul.", field=what)
+        raise InputError(f"{what} doit être un nombre entier positif ou nul.", field=field)
     return value
 
 
@@ -96,10 +96,10 @@ def record(ballot: Ballot, actor: Participant, *, method: Any, people: Any,
     if method not in ROOM_COUNT_METHODS:
         raise InputError("Choisissez la méthode de décompte : à main levée ou bulletins papier.",
                          field="method")
-    people = _number(people, "Le nombre de personnes comptées")
-    totals = {"pour": _number(pour, "Le nombre de voix « Pour »"),
-              "contre": _number(contre, "Le nombre de voix « Contre »"),
-              "abstention": _number(abstention, "Le nombre d'abstentions")}
+    people = _number(people, "Le nombre de personnes comptées", "people")
+    totals = {"pour": _number(pour, "Le nombre de voix « Pour »", "pour"),
+              "contre": _number(contre, "Le nombre de voix « Contre »", "contre"),
+              "abstention": _number(abstention, "Le nombre d'abstentions", "abstention")}
     if people == 0:
         raise InputError("Indiquez combien de personnes ont été comptées dans la salle.",
                          field="people")

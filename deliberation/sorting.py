@@ -29,6 +29,7 @@ from .coalesce import Pace
 from .extensions import db, socketio
 from .models import SORTED_STATUSES, Ballot, Cluster, Congress, Contribution, SortRun, Theme, utcnow
 from .push import scheduler
+from .queries import review_count, review_queue
 
 
 @dataclass
@@ -362,16 +363,8 @@ def dashboard_summary(congress: Congress, points_per_theme: int = 5,
     """What the facilitator's dashboard shows of the sorting: last run, queue, points."""
     run = db.session.scalar(select(SortRun).filter_by(congress_id=congress.id)
                             .order_by(SortRun.id.desc()).limit(1))
-    review = list(db.session.scalars(
-        select(Contribution).filter_by(congress_id=congress.id, confirmed=False)
-        .where(Contribution.review_rank.is_not(None),
-               Contribution.status.in_(SORTED_STATUSES))
-        .order_by(Contribution.review_rank).limit(review_limit)))
-    review_total = db.session.scalar(
-        select(db.func.count()).select_from(Contribution)
-        .filter_by(congress_id=congress.id, confirmed=False)
-        .where(Contribution.review_rank.is_not(None),
-               Contribution.status.in_(SORTED_STATUSES))) or 0
+    review = review_queue(congress, review_limit)
+    review_total = review_count(congress)
     points: dict[int, list[Cluster]] = {}
     for theme in congress.themes:
         points[theme.id] = list(db.session.scalars(

@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from . import audit
 from .contributions import MAX_TEXT, POPULATION_MAX, clean_idea, clean_int, clean_line
-from .csv_io import Column, CsvError, read_rows, write_rows
+from .csv_io import SPREADSHEETS, Column, CsvError, Variant, read_rows, write_rows
 from .errors import InputError
 from .extensions import db
-from .models import CHANNELS, ROLES, Congress, Contribution, Participant, Theme
+from .models import CHANNELS, OFF_TOPIC, ROLES, Congress, Contribution, Participant, Theme
 
 PARTICIPANT_COLUMNS = (
     Column("display_name", required=True, max_length=120, aliases=("nom", "name"), label="nom"),
@@ -101,7 +101,8 @@ def import_contributions(congress: Congress, data: bytes, actor_id: int | None =
             raise CsvError(f"canal « {row['channel']} » inconnu (attendus : "
                            f"{', '.join(CHANNELS)}).", line)
         theme = None
-        if row["theme"]:
+        off_topic = row["theme"].lower() == OFF_TOPIC  # as the export writes it
+        if row["theme"] and not off_topic:
             theme = themes.get(row["theme"].lower())
             if theme is None:
                 raise CsvError(f"thème « {row['theme']} » inconnu (codes : "
@@ -124,8 +125,9 @@ def import_contributions(congress: Congress, data: bytes, actor_id: int | None =
             author_id=author.id if author else None,
             speaker_name=None if author else speaker,
             speaker_commune=None if author else commune,
-            theme_id=theme.id if theme else None, confirmed=theme is not None,
-            confidence=1.0 if theme else None)
+            theme_id=theme.id if theme else None, off_topic=off_topic,
+            confirmed=theme is not None or off_topic,
+            confidence=1.0 if theme or off_topic else None)
         if created:
             contribution.created_at = created
             contribution.updated_at = created
@@ -136,7 +138,8 @@ def import_contributions(congress: Congress, data: bytes, actor_id: int | None =
     return len(new)
 
 
-def export_participants(congress: Congress, base_url: str = "") -> str:
+def export_participants(congress: Congress, base_url: str = "",
+                        form: Variant = SPREADSHEETS) -> str:
     """Every participant with their invite link; staff get none (they log in by password)."""
     people = db.session.scalars(select(Participant).filter_by(congress_id=congress.id)
                                 .order_by(Participant.id))
@@ -146,10 +149,12 @@ def export_participants(congress: Congress, base_url: str = "") -> str:
         ((p.id, p.display_name, p.commune, p.department_code, p.mandate, p.population or "",
           p.role, p.email or "", "oui" if p.present else "non",
           f"{base_url}/i/{p.invite_token}" if p.is_active and not p.is_staff else "",
-          "oui" if not p.is_active else "non") for p in people))
+          "oui" if not p.is_active else "non") for p in people), form)
 
 
-def export_contributions(congress: Congress) -> str:
+def export_contributions(congress: Congress, form: Variant = SPREADSHEETS) -> str:
+    """Every contribution, whatever its status; the confidence is a number, so that each
+    variant writes its own decimal mark."""
     items = db.session.scalars(select(Contribution).filter_by(congress_id=congress.id)
                                .order_by(Contribution.id))
     return write_rows(
@@ -159,7 +164,7 @@ def export_contributions(congress: Congress) -> str:
           c.created_at.isoformat(sep=" ", timespec="minutes"),
           c.theme.code if c.theme else ("hors_theme" if c.off_topic else ""),
           c.alt_theme.code if c.alt_theme else "",
-          "" if c.confidence is None else f"{c.confidence:.3f}",
+          "" if c.confidence is None else round(float(c.confidence), 3),
           "oui" if c.confirmed else "non",
           c.cluster.display_label if c.cluster else "", c.status, c.duplicate_of_id or "",
-          c.supports) for c in items))
+          c.supports) for c in items), form)

@@ -48,6 +48,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from . import formats
 from .errors import InputError
 
 CHOICES = ("pour", "contre", "abstention")
@@ -203,16 +204,34 @@ def check_proxy_grant(holder: Person, giver: Person, held: int, limit: int) -> N
                          f"{'s' if held > 1 else ''} : c'est le maximum ({limit}).")
 
 
-def eligible_count(people: Iterable[Person], limit: int) -> int:
-    """Voters a ballot counts on: present members, plus proxies held by present members
-    (at most `limit` per holder)."""
+@dataclass(frozen=True)
+class Attendance:
+    """Whom a ballot counts on: members present in the room, and the procurations they
+    carry for absent members (within the congress limit)."""
+
+    present: int
+    proxies: int
+
+    @property
+    def expected(self) -> int:
+        return self.present + self.proxies
+
+
+def attendance(people: Iterable[Person], limit: int) -> Attendance:
+    """Present voting members, and the proxies they hold (at most `limit` per holder)."""
     people = list(people)
     present = {p.id for p in people if can_vote_role(p) and p.present}
     held: dict[int, int] = {}
     for p in people:
         if can_vote_role(p) and not p.present and p.proxy_for_id in present:
             held[p.proxy_for_id] = held.get(p.proxy_for_id, 0) + 1
-    return len(present) + sum(min(n, limit) for n in held.values())
+    return Attendance(len(present), sum(min(n, limit) for n in held.values()))
+
+
+def eligible_count(people: Iterable[Person], limit: int) -> int:
+    """Voters a ballot counts on: present members, plus proxies held by present members
+    (at most `limit` per holder)."""
+    return attendance(people, limit).expected
 
 
 # --- tally and outcome -----------------------------------------------------------
@@ -276,6 +295,52 @@ def decide(counts: Mapping[str, int], *, eligible: int, majority: str = "simple"
         "adopted": adopted,
         "outcome": "adopté" if adopted else "rejeté",
         "reason": reason,
+    }
+
+
+def progress(cast: int, present: Attendance, quorum: int | None) -> dict[str, Any]:
+    """An open ballot's live figures: who is in the room, the quorum and whether it is
+    met, votes cast (proxies included) over voters expected.
+
+    As numbers (bars, `aria-valuenow`) and as the French sentences the phone and both
+    projectors show, worded once here with French number formats, so three screens in
+    two languages of JavaScript never disagree. A quorum of 0 is no quorum.
+    """
+    expected = present.expected
+    required = quorum or None
+    met = required is None or cast >= required
+    reachable = required is None or max(cast, expected) >= required
+    share = _percent(min(cast, expected), expected)
+    voters = formats.plural(expected, "votant·e attendu·e", "votant·es attendu·es")
+    proxies = (formats.plural(present.proxies, "procuration") if present.proxies
+               else "aucune procuration")
+    if required is None:
+        quorum_text = "Pas de quorum requis."
+    else:
+        rule = f"Quorum\u00a0: {formats.plural(required, 'vote')} requis"
+        if met:
+            quorum_text = f"{rule} — atteint."
+        elif reachable:
+            quorum_text = (f"{rule} — non atteint, il manque "
+                           f"{formats.plural(required - cast, 'vote')}.")
+        else:
+            quorum_text = f"{rule} — hors d'atteinte avec {voters}."
+    return {
+        "cast": cast,
+        "eligible": expected,
+        "present": present.present,
+        "proxies": present.proxies,
+        "quorum": quorum,
+        "quorum_met": met,
+        "quorum_reachable": reachable,
+        "percent": share,
+        "texts": {
+            "presence": f"{formats.plural(present.present, 'élu·e présent·e', 'élu·es présent·es')}"
+                        f", {proxies}\u00a0: {voters}.",
+            "quorum": quorum_text,
+            "progress": f"{formats.plural(cast, 'vote')} sur {voters} "
+                        f"({formats.number(share)}\u202f%).",
+        },
     }
 
 

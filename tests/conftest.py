@@ -34,7 +34,8 @@ SMALL_THEMES = [
 #: a fresh PostgreSQL schema (marked `integration`, so `make test-fast` leaves them out).
 POSTGRESQL_MODULES = {"test_models", "test_voting", "test_ballots", "test_ballot_box",
                       "test_audit", "test_sessions", "test_integrity", "test_migrations",
-                      "test_roster", "test_moderation", "test_room_counts",
+                      "test_roster", "test_moderation", "test_publication_versions",
+                      "test_vote_batches", "test_vote_progress", "test_room_counts",
                       "test_staff_api"}
 
 

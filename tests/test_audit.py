@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, select, text, update
 
-from deliberation import audit, ballots, create_app, voting
+from deliberation import audit, ballots, create_app, publishing, voting
 from deliberation.config import TestConfig
 from deliberation.extensions import db, socketio
 from deliberation.models import AuditEvent, Ballot, BallotBox, BallotVoter, Vote
@@ -299,7 +299,7 @@ def published(hall, client, tmp_path):
                               strict=True):
         ballots.cast_vote(whole, person.id, choice)
     ballots.close_ballot(whole)
-    ballots.publish_ballot(whole)
+    publishing.publish(whole, None, "publier")  # rejected: published as such (publishing.py)
     path = tmp_path / "motion.json"
     path.write_bytes(client.get(f"/motion/{congress.join_code}/resultats.json").data)
     secret = new_ballot(congress, "Vote secret", secret=True)

@@ -35,14 +35,14 @@ def test_import_and_export_commands(runner, congress, tmp_path):
     people = tmp_path / "p.csv"
     people.write_text("nom,commune\nAnne,Murat\n", encoding="utf-8")
     result = runner.invoke(args=["import-participants", str(people)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0 and "1 personne importée dans" in result.output, result.output
     ideas = tmp_path / "c.csv"
     ideas.write_text("texte,auteur\nLa fibre au hameau,Anne\n", encoding="utf-8")
     result = runner.invoke(args=["import-contributions", str(ideas), "--congress", "TEST26"])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0 and "1 contribution importée" in result.output, result.output
     assert db.session.scalar(db.select(Contribution)).author.display_name == "Anne"
     bad = tmp_path / "bad.csv"
-    bad.write_bytes(b"nom;commune\nAnne;Murat\n")
+    bad.write_bytes(b"nom|commune\nAnne|Murat\n")
     result = runner.invoke(args=["import-participants", str(bad)])
     assert result.exit_code == 1 and "séparateur" in result.output
     result = runner.invoke(args=["import-participants", str(tmp_path / "absent.csv")])
@@ -54,6 +54,10 @@ def test_import_and_export_commands(runner, congress, tmp_path):
     assert "Anne" in result.output
     result = runner.invoke(args=["export", "secrets"])
     assert result.exit_code == 2
+    result = runner.invoke(args=["export", "participants", "--format", "outils"])
+    assert result.exit_code == 0 and result.output.startswith("id,nom,")
+    result = runner.invoke(args=["export", "participants", "--format", "excel"])
+    assert result.exit_code == 2 and "format « excel » inconnu" in result.output
 
 
 def test_python_dash_m_runs_the_commands(tmp_path):

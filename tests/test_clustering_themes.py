@@ -201,9 +201,11 @@ def test_graph_strength_is_checked_on_enough_confirmations():
     texts = [t for t, _ in TEXTS] + GARDENS
     few = [None] * len(texts)
     few[9] = "culture"
-    assert fit(texts, y=few).alpha_ == 0.5  # too few to judge: the configured strength
+    # Too few to judge: the default strength (none, unless configured).
+    assert fit(texts, y=few).alpha_ == 0.0
+    assert fit(texts, y=few, spread_default=0.3).alpha_ == 0.3
     many = [y for _, y in TEXTS] + ["culture", None, None, None]
     a = fit(texts, y=many, alpha_min_confirmed=8)
     assert a.alpha_ in {0.0, 0.15, 0.3, 0.5}
     assert fit(texts, y=many, spread_alpha=0.2).alpha_ <= 0.2
-    assert fit(texts, y=many, confirmed_mode="refit").alpha_ == 0.5
+    assert fit(texts, y=many, confirmed_mode="refit", spread_default=0.3).alpha_ == 0.3

@@ -3,6 +3,8 @@ the derive-congress command) and the inherited-text panel of their drafting scre
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -319,3 +321,15 @@ def test_the_facilitator_goes_back_and_forth_between_the_two_congresses(
     assert "Vous animez maintenant « Ruralitic 2027 »" in text_of(again)
     actions = set(db.session.scalars(select(AuditEvent.action).filter_by(congress_id=new.id)))
     assert {"congress.derived", "staff.switched", "staff.login"} <= actions
+
+
+def test_form_lists_every_error_each_tied_to_its_field(client, published, facilitator):
+    """RGAA 11.10 (issue 14): a title and a code both wrong are both listed at the top."""
+    staff_login(client, facilitator.email)
+    page = client.post("/animation/deriver", data={"title": "", "join_code": "ab"})
+    assert page.status_code == 422
+    html = page.get_data(as_text=True)
+    assert re.findall(r'<a href="#(derive-[a-z]+)">', html) == ["derive-title", "derive-code"]
+    for field in ("derive-title", "derive-code"):
+        tag = re.search(rf'<input id="{field}"[^>]*>', html).group(0)
+        assert 'aria-invalid="true"' in tag and f"{field}-erreur" in tag

@@ -10,6 +10,7 @@ import pytest
 from deliberation import formats
 from deliberation.extensions import db
 from deliberation.models import SortRun
+from deliberation.web.typesetting import typeset
 
 from .conftest import login
 
@@ -63,3 +64,28 @@ def test_the_sorting_summary_has_no_decimal_point_and_no_parenthesised_plural(
     assert "1 contribution en 0,21 s" in page
     assert "(s)" not in page and "(x)" not in page and "0.21" not in page
     assert "1 nouvelle contribution" in page and "1 point récurrent" in page
+
+
+# --- the templates' own words (deliberation/web/typesetting.py) ------------------------
+
+NBSP = "\u00a0"
+
+
+@pytest.mark.parametrize("written, set_as", [
+    ("Phase : débat", f"Phase{NBSP}: débat"),
+    ("Retirer ?  Vraiment !", f"Retirer{NNBSP}?  Vraiment{NNBSP}!"),
+    ("« Voter »", f"«{NBSP}Voter{NBSP}»"),
+    ("Quelques phrases (2 000 caractères) ; 57 %", f"Quelques phrases (2{NNBSP}000 "
+                                                    f"caractères){NNBSP}; 57{NBSP}%"),
+    ('<a href="/x?y=1" class="a">Lien</a>', '<a href="/x?y=1" class="a">Lien</a>'),
+    ("14:30, 1,5 — 12 345", f"14:30, 1,5 — 12{NNBSP}345"),
+])
+def test_template_text_gets_french_spacing(written, set_as):
+    assert typeset(written) == set_as
+
+
+def test_every_html_template_is_set_when_compiled_and_values_are_left_alone(app):
+    template = app.jinja_env.from_string("Thème : {{ value }} !")
+    assert template.render(value="a : b") == "Thème : a : b !"  # not an .html template
+    rendered = app.jinja_env.get_template("_errors.html").render(error="Texte : vide")
+    assert f"enregistrer{NBSP}:" in rendered and "Texte : vide" in rendered

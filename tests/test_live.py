@@ -53,6 +53,9 @@ def _valid(debate, event: str) -> dict:
     if event == "scribe.capture":
         return {"speaker": "Jean Dupont", "commune": "Aurillac",
                 "text": "Un conseiller numérique par canton pour aider les habitants."}
+    if event == "contribution.correct":
+        return {"id": debate.ideas[0], "speaker": "Orateur 0", "commune": "Aurillac",
+                "text": "La fibre optique dans chaque hameau, corrigée par le relevé."}
     if event == "support":
         return {"id": debate.ideas[0]}
     raise AssertionError(event)
@@ -62,6 +65,7 @@ ALLOWED = {
     "contribution.move": {"scribe", "facilitator"},
     "contribution.confirm": {"scribe", "facilitator"},
     "scribe.capture": {"scribe", "facilitator"},
+    "contribution.correct": {"scribe", "facilitator"},
     "contribution.hide": {"facilitator"},
     "contribution.unhide": {"facilitator"},
     "contribution.duplicate": {"facilitator"},
@@ -86,6 +90,7 @@ PUSHED = {
     "theme.granularity": "points.updated",
     "projector.mode": "projector.mode",
     "scribe.capture": "contribution.created",
+    "contribution.correct": "contribution.updated",
     "support": "points.updated",
 }
 

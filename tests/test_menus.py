@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from deliberation import ballots
+from deliberation import ballots, publishing
 from deliberation.extensions import db
 from deliberation.models import PHASES
 
@@ -72,7 +72,7 @@ def test_the_dashboard_says_what_to_do_next_with_a_link(client, congress, facili
     _set_phase(congress, phase)
     login(client, facilitator)
     page = client.get("/animation/").get_data(as_text=True)
-    step = re.search(r'<p class="next-step"><strong>Prochaine étape :</strong>.*?'
+    step = re.search(r'<p class="next-step"><strong>Prochaine étape\s:</strong>.*?'
                      r'<a href="([^"]+)">', page, re.S)
     assert step, phase
     assert client.get(step.group(1)).status_code == 200
@@ -88,6 +88,9 @@ def test_the_published_motion_joins_the_menu_once_published(client, congress, fa
     ballots.close_ballot(ballot.id)
     ballots.publish_ballot(ballot.id)
     _set_phase(congress, "closed")
+    # No vote: the text is rejected, and waits for the facilitator's choice (publishing.py).
+    assert "Motion publiée" not in _menu(client)
+    publishing.publish(ballot.id, facilitator.id, "publier")
     menu = _menu(client)
     assert client.get(menu["Motion publiée"]).status_code == 200
     page = client.get("/animation/").get_data(as_text=True)

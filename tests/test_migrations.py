@@ -2,7 +2,7 @@
 
 import pytest
 from sqlalchemy import inspect, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from deliberation import create_app
 from deliberation.config import TestConfig
@@ -127,6 +127,44 @@ def test_the_roster_migration_keeps_every_row_and_accepts_existing_people(databa
         db.engine.dispose()
 
 
+def test_the_publication_versions_migration_adds_a_table_no_one_can_rewrite(database):
+    """0005 adds `publication` and the trigger that refuses to change a version; earlier
+    rows stay; downgrade and upgrade again."""
+    from flask_migrate import downgrade, upgrade
+
+    uri, options = database
+    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": uri, "SQLALCHEMY_ENGINE_OPTIONS": options})
+    insert = ("INSERT INTO publication (id, congress_id, number, kind, reason, actor_id,"
+              " published_at, document, digest) VALUES (1, 1, 1, 'published', '', 1,"
+              " CURRENT_TIMESTAMP, '{\"title\": \"Motion\"}', 'abc')")
+    with app.app_context():
+        upgrade(revision="0004")
+        with db.engine.begin() as connection:
+            for row in ROWS:
+                connection.execute(text(row))
+        for step in (lambda: upgrade(revision="0005"), lambda: downgrade(revision="0004"),
+                     lambda: upgrade(revision="0005")):
+            step()
+            with db.engine.connect() as connection:
+                assert connection.execute(text("SELECT count(*) FROM participant")).scalar() == 1
+        with db.engine.begin() as connection:
+            connection.execute(text(insert))
+        for bad in ("UPDATE publication SET document = '{}'",
+                    "UPDATE publication SET reason = 'autre'"):
+            with pytest.raises(DBAPIError), db.engine.begin() as connection:
+                connection.execute(text(bad))
+        with pytest.raises(IntegrityError), db.engine.begin() as connection:  # no reason
+            connection.execute(text(insert.replace("(1, 1, 1,", "(2, 1, 2,")))
+        with db.engine.begin() as connection:  # erasing the person who published
+            connection.execute(text("DELETE FROM contribution"))
+            connection.execute(text("DELETE FROM participant WHERE id = 1"))
+            assert connection.execute(text("SELECT actor_id FROM publication")).scalar() is None
+        downgrade(revision="0004")
+        assert "publication" not in inspect(db.engine).get_table_names()
+        db.engine.dispose()
+
+
 def test_the_premoderation_migration_keeps_every_row_and_queues_nothing(database):
     """0006 rebuilds `contribution` on SQLite (its status check gains « pending » and
     « rejected »): supports pointing at it survive, no congress moderates and no idea waits;
@@ -146,7 +184,7 @@ def test_the_premoderation_migration_keeps_every_row_and_queues_nothing(database
             with db.engine.connect() as connection:
                 return connection.execute(text(sql)).all()
 
-        for step in (lambda: upgrade(revision="0006"), lambda: downgrade(revision="0004"),
+        for step in (lambda: upgrade(revision="0006"), lambda: downgrade(revision="0005"),
                      lambda: upgrade(revision="0006")):
             step()
             assert read("SELECT count(*) FROM support") == [(1,)]
@@ -159,7 +197,7 @@ def test_the_premoderation_migration_keeps_every_row_and_queues_nothing(database
                     "UPDATE contribution SET channel = 'fax' WHERE id = 1"):
             with pytest.raises(IntegrityError), db.engine.begin() as connection:
                 connection.execute(text(bad))
-        downgrade(revision="0004")
+        downgrade(revision="0005")
         assert read("SELECT status FROM contribution") == [("hidden",)]
         assert read("SELECT count(*) FROM support") == [(1,)]
         db.engine.dispose()

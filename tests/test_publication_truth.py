@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from deliberation import ballots, drafting
+from deliberation import ballots, drafting, publishing
 from deliberation.errors import InputError
 from deliberation.extensions import db
 from deliberation.models import Article
 
-from .conftest import make_person
+from .conftest import make_person, text_of
 
 
 def _article(congress, facilitator):
@@ -74,6 +74,10 @@ def test_a_rejected_text_is_published_as_rejected_on_every_copy(client, congress
     ballots.close_ballot(ballot.id)
     ballots.publish_ballot(ballot.id)
     code = congress.join_code
+    # Published without the facilitator's choice: nothing public yet (publishing.py).
+    waiting = client.get(f"/motion/{code}")
+    assert waiting.status_code == 404 and "pas encore choisi" in text_of(waiting)
+    publishing.publish(ballot.id, facilitator.id, "publier")
     page = client.get(f"/motion/{code}").get_data(as_text=True)
     assert "<title>Texte rejeté —" in page and 'class="rejected-notice"' in page
     assert "pas une motion adoptée" in page

@@ -10,6 +10,7 @@ from flask import g
 from sqlalchemy import select
 
 from deliberation import ballots, publication, room_counts
+from deliberation.csv_io import TOOLS
 from deliberation.errors import InputError
 from deliberation.extensions import db
 from deliberation.models import AuditEvent, Ballot, RoomCount
@@ -116,8 +117,8 @@ def test_confirmation_by_a_second_staff_member_and_the_sums(room):
     row = publication.ballot_rows(room["congress"])[0]
     assert row["counts"] == r["counts"] and row["electronic"] == electronic
     assert row["room"]["people"] == 4
-    assert publication.results_csv(room["congress"]).splitlines()[1].endswith(
-        "3,0,0,4,à main levée")
+    table = publication.results_csv(publication.document(room["congress"]), TOOLS)
+    assert table.splitlines()[1].endswith("3,0,0,4,à main levée")
 
 
 def test_quorum_applies_to_the_sum(room):

@@ -54,8 +54,9 @@ POLICY: dict[str, set[str]] = {
 for _name in ("publication.motion_page", "publication.export_html",
               "publication.export_markdown", "publication.export_pdf",
               "publication.report_page", "publication.export_results_csv",
-              "publication.export_results_json"):
+              "publication.export_results_json", "publication.motion_version"):
     POLICY[_name] = EVERYONE
+POLICY["publication.correct"] = POLICY["publication.correct_post"] = FACILITATOR
 FACILITATOR_PREFIXES = ("facilitator.", "vote.ballot_", "vote.mark_presence", "vote.presence",
                         "vote.proxy_", "drafting.", "derivation.")
 

@@ -186,7 +186,8 @@ def test_staff_tokens_appear_in_no_export_or_sheet(app, congress, official, faci
                                                    scribe):
     client = logged_in(fresh(app), facilitator)
     export = client.get("/animation/export/participants.csv").get_data(as_text=True)
-    rows = {row["role"]: row for row in csv.DictReader(io.StringIO(export.lstrip("\ufeff")))}
+    rows = {row["role"]: row for row in csv.DictReader(io.StringIO(export.lstrip("\ufeff")),
+                                                       delimiter=";")}
     assert rows["participant"]["lien_invitation"].endswith(official.invite_token)
     assert rows["facilitator"]["lien_invitation"] == rows["scribe"]["lien_invitation"] == ""
     for url in ("/animation/invitations", "/animation/participants"):

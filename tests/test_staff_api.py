@@ -166,9 +166,26 @@ def test_exports(client, team, official):
     assert any("Élu 0" in ",".join(row)
                for row in csv.reader(io.StringIO(people.get_data(as_text=True))))
     assert client.get(f"{base}/contributions.csv", headers=h).status_code == 200
-    assert client.get(f"{base}/resultats.csv", headers=h).status_code == 200
-    assert client.get(f"{base}/resultats.json", headers=h).get_json()["ballots"] == []
+    assert "pas publiée" in error_of(client.get(f"{base}/resultats.csv", headers=h), 404)
     assert error_of(client.get(f"{base}/autre.csv", headers=h), 404)
+    # Once the whole text is published through the API: the results as published.
+    for p in team["people"]:
+        ballots.set_present(p, True, None)
+    ballot_id = client.post("/api/staff/TEST26/ballots", headers=h,
+                            json={"title": "Ensemble de la motion"}).get_json()["id"]
+    client.post(f"/api/staff/TEST26/ballots/{ballot_id}/open", headers=h)
+    ballots.cast_vote(ballot_id, team["people"][0].id, "contre")
+    client.post(f"/api/staff/TEST26/ballots/{ballot_id}/close", headers=h)
+    # rejected: the facilitator says whether to publish it as rejected, as on the form
+    assert error_of(client.post(f"/api/staff/TEST26/ballots/{ballot_id}/publish",
+                                headers=h), 422)
+    published = client.post(f"/api/staff/TEST26/ballots/{ballot_id}/publish", headers=h,
+                            json={"rejected_text": "publier"}).get_json()
+    assert published["state"] == "published" and published["motion_version"]["number"] == 1
+    data = client.get(f"{base}/resultats.json", headers=h).get_json()
+    assert [b["id"] for b in data["ballots"]] == [ballot_id]
+    assert data["ballots"][0]["counts"]["contre"] == 1
+    assert client.get(f"{base}/resultats.csv", headers=h).status_code == 200
 
 
 def test_bad_bodies_get_a_french_error(client, team):

@@ -53,7 +53,7 @@ def test_contributions_import_links_known_authors(congress):
 
 
 BAD_FILES = [
-    ("wrong delimiter", b"nom;commune;departement\nAnne;Murat;15\n", "séparateur"),
+    ("wrong delimiter", b"nom|commune|departement\nAnne|Murat|15\n", "séparateur"),
     ("missing column", b"commune,departement\nMurat,15\n", "colonne obligatoire absente"),
     ("latin-1 bytes", "nom,commune\nAnne,Murat\nLéa,Ségur\n".encode("latin-1"),
      "Ligne 3 : caractère non UTF-8"),
@@ -112,7 +112,7 @@ def test_round_trip_export_then_import(congress):
     transfer.import_contributions(congress, GOOD_CONTRIBUTIONS.encode())
     db.session.commit()
     exported = transfer.export_contributions(congress)
-    rows = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff"))))
+    rows = list(csv.DictReader(io.StringIO(exported.lstrip("\ufeff")), delimiter=";"))
     assert [r["texte"] for r in rows] == [
         "La fibre, vite !", "Former les secrétaires de mairie", "Héberger nos données en France"]
     assert rows[0]["auteur"] == "Anne Leroy" and rows[0]["theme"] == "acces"
@@ -136,7 +136,8 @@ def test_round_trip_export_then_import(congress):
     assert transfer.import_contributions(other, reimport.encode()) == 3
 
     people = list(csv.DictReader(io.StringIO(
-        transfer.export_participants(congress, "https://motion.test").lstrip("\ufeff"))))
+        transfer.export_participants(congress, "https://motion.test").lstrip("\ufeff")),
+        delimiter=";"))
     assert {p["nom"] for p in people} == {"Anne Leroy", "Luc Hoarau", "Sarah Benali"}
     # Staff log in by password: the export never carries their invite link.
     assert all(p["lien_invitation"].startswith("https://motion.test/i/")
@@ -151,7 +152,7 @@ def test_formula_injection_is_neutralised_on_export(congress, official, cell):
     db.session.add(Contribution(congress_id=congress.id, author_id=official.id, text=cell))
     db.session.commit()
     exported = transfer.export_contributions(congress)
-    row = next(csv.DictReader(io.StringIO(exported.lstrip("\ufeff"))))
+    row = next(csv.DictReader(io.StringIO(exported.lstrip("\ufeff")), delimiter=";"))
     assert row["texte"].startswith("'")
 
 

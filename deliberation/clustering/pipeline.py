@@ -498,7 +498,7 @@ class SortingModel:
     def assign_one(self, text: str, item_id: str | None = None) -> LiveAssignment:
         """Theme, alternative, confidence, nearest recurring point and map position of one text."""
         doc = self.analyser_.analyse(text or "")
-        Xm = self.theme_model_.vectorizer_.transform_analysed([doc])
+        Xm = self.theme_model_.transform([doc])
         Xg = self.vectorizer_.transform_analysed([doc])
         proba, max_sim = self.assigner_.predict_proba(None, X=Xm, X_graph=Xg)
         a = self.assigner_
@@ -510,6 +510,8 @@ class SortingModel:
         conf = float(row[top])
         if bool(a.is_far(max_sim[:1], row[None, :n_themes].max(axis=1))[0]):
             top, conf = len(classes) - 1, 1.0 - conf
+        else:
+            conf = float(a.calibrate([conf])[0])
         theme = str(classes[top])
         second = int(order[1]) if len(order) > 1 else top
         alt = str(classes[second]) if (second != top and row[second] >= a.alt_min and
@@ -598,6 +600,10 @@ def _changes(previous, items, clusters) -> dict:
              if i.id in before and before[i.id] != i.theme]
     old_ids = {c.id for c in previous.clusters}
     new_ids = {c.id for c in clusters}
+    # Recurring points (two ideas or more) as the board and the projector show them: the
+    # groups above count lone ideas too (« 214 conservés » beside 131 points).
+    old_points = {c.id for c in previous.clusters if c.size > 1}
+    new_points = {c.id for c in clusters if c.size > 1}
     return {
         "first_run": False,
         "new_contributions": sum(1 for i in items if i.id not in before),
@@ -606,6 +612,9 @@ def _changes(previous, items, clusters) -> dict:
         "groups_kept": len(old_ids & new_ids),
         "groups_new": len(new_ids - old_ids),
         "groups_gone": len(old_ids - new_ids),
+        "points_kept": len(old_points & new_points),
+        "points_new": len(new_points - old_points),
+        "points_gone": len(old_points - new_points),
     }
 
 

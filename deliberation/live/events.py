@@ -21,7 +21,7 @@ from flask_socketio import emit, join_room, rooms
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import actions, audit, ballots, push
+from .. import actions, ballots, push
 from ..extensions import db, socketio
 from ..models import Ballot, Congress, is_row_id
 from ..push import AUDIENCES, STAFF_AUDIENCES, room
@@ -118,7 +118,8 @@ def init_app(app: Flask) -> None:
 # --- ballots ------------------------------------------------------------------------
 # Owned by the vote feature. Events pushed to every audience of the congress:
 #   ballot.opened / ballot.closed / ballot.published   {ballot payload, results when closed}
-#   ballot.progress {ballot, state, cast, eligible}   coalesced by ballots.flush_progress
+#   ballot.progress {ballot, state, cast, eligible, present, proxies, quorum_met, texts, ...}
+#                   coalesced by ballots.flush_progress
 # Events a client sends (ack answers, never an exception):
 #   ballot.vote  {ballot, choice, key, for?}  → {ok, status, receipt, ...} | {ok: false, error}
 #   ballot.state {}                           → {ok, ballots: [payload, ...]}
@@ -137,6 +138,9 @@ def init_ballot_events() -> None:
     def on_ballot_vote(data=None):
         """Sent by a voter's phone; only the sender hears the ack (counts go out coalesced)."""
         me = session_participant_id()
+        # issue 17: the identity is read; hold no pooled connection past this point (the
+        # rate limiter may yield to the event loop, the vote waits for its batch).
+        db.session.rollback()
         if me is None:
             return {"ok": False, "error": "Connectez-vous au congrès pour voter.",
                     "code": "login"}
@@ -154,10 +158,10 @@ def init_ballot_events() -> None:
         if not socket_allowed("ballot.vote", f"participant:{me}"):
             return {"ok": False, "error": "Trop de votes en peu de temps : patientez une "
                                           "minute puis réessayez.", "code": "rate_limited"}
-        try:
-            outcome = ballots.cast_vote(ballot_id, giver if giver is not None else me, choice,
-                                        holder_id=me if giver is not None else None,
-                                        client_key=data.get("key"))
+        try:  # issue 17: written with the other votes waiting, acked once committed
+            outcome = ballots.submit_vote(ballots.VoteRequest(
+                ballot_id, giver if giver is not None else me, choice,
+                holder_id=me if giver is not None else None, client_key=data.get("key")))
         except VoteRefused as exc:
             db.session.rollback()
             return {"ok": False, "error": exc.message, "code": exc.code}
@@ -170,9 +174,7 @@ def init_ballot_events() -> None:
             current_app.logger.exception("ballot.vote failed")
             return {"ok": False, "error": "Vote non enregistré : une erreur est survenue. "
                                           "Réessayez.", "code": "retry"}
-        if outcome["status"] in ("counted", "changed"):  # issue 13: the receipt's anchor
-            return {"ok": True, **outcome, "audit": audit.head()}
-        return {"ok": True, **outcome}
+        return {"ok": True, **outcome}  # issue 13: `audit`, the receipt's anchor
 
     @socketio.on("ballot.state")
     def on_ballot_state(data=None):  # noqa: ARG001
@@ -195,7 +197,7 @@ def init_ballot_events() -> None:
 #   phase.changed, projector.mode
 # Client → server, each acked {ok: true, ...} or {ok: false, error: "<français>"}:
 #   snapshot; contribution.move/hide/unhide/duplicate/confirm; point.merge/split/rename;
-#   theme.granularity; projector.mode; scribe.capture; support.
+#   theme.granularity; projector.mode; scribe.capture; contribution.correct; support.
 # Every client action carries `key` (8–64 characters): the first answer is stored in
 # AppliedAction, so a retry (lost ack, reconnection) is applied once and answered the same.
 
@@ -291,6 +293,12 @@ def init_debate_events() -> None:
     def on_capture(data=None):
         """Sent by the scribe (or a facilitator); all screens hear contribution.created."""
         return _act("scribe.capture", data)
+
+    @socketio.on("contribution.correct")
+    def on_correct(data=None):
+        """Sent by the scribe (or a facilitator) correcting a captured idea's text or
+        speaker; all screens hear contribution.updated (`edited`)."""
+        return _act("contribution.correct", data)
 
     @socketio.on("support")
     def on_support(data=None):

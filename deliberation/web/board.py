@@ -37,7 +37,7 @@ from ..corrections import (
 from ..errors import InputError
 from ..extensions import db
 from ..models import OFF_TOPIC, Cluster, Congress, Contribution, Participant, SortRun, Support
-from ..queries import congress_by_code, staff_congress
+from ..queries import congress_by_code, review_count, review_queue, staff_congress
 from ..ratelimit import contribute_limit, live_action_limit, support_limit
 from ..rendering import plain_excerpt
 from ..screens import snapshot
@@ -70,6 +70,31 @@ def scribe():
             flash(f"Idée n° {ack['id']} enregistrée — thème : {ack['theme_label']}.", "success")
             return redirect(url_for("board.scribe"))
         error = ack["error"]
+    return _scribe_page(congress, form, error)
+
+
+@bp.post("/releve/<int:contribution_id>/corriger")
+@live_action_limit
+@roles_required("facilitator", "scribe")
+def scribe_correct(contribution_id: int):
+    """« Corriger » a captured idea without JavaScript: on a refusal the page comes back
+    with the correction open, what was typed kept and the French error beside it."""
+    congress = staff_congress()
+    form = {k: request.form.get(k, "") for k in ("text", "speaker", "commune",
+                                                 "participant_id", "key")}
+    ack = actions.perform("contribution.correct",
+                          {"id": contribution_id, **{k: v for k, v in form.items() if v != ""}},
+                          current_user._get_current_object())
+    if ack.get("ok"):
+        flash(f"Idée n° {contribution_id} corrigée." if ack.get("changed")
+              else f"Idée n° {contribution_id} : rien n'a changé.", "success")
+        return redirect(url_for("board.scribe") + f"#idee-{contribution_id}")
+    return _scribe_page(congress, {}, None, correcting={"id": contribution_id, **form,
+                                                        "error": ack["error"]})
+
+
+def _scribe_page(congress: Congress, form: dict[str, str], error: str | None,
+                 correcting: dict[str, Any] | None = None):
     speakers = list(db.session.scalars(
         select(Participant).filter_by(congress_id=congress.id, role="participant",
                                       token_revoked_at=None)
@@ -79,10 +104,20 @@ def scribe():
         .where(Contribution.status != "withdrawn")
         .options(selectinload(Contribution.theme), selectinload(Contribution.cluster))
         .order_by(Contribution.id.desc()).limit(RECENT_CAPTURES)))
+    if correcting and all(c.id != correcting["id"] for c in recent):
+        # A refused correction of an idea that left the recent list: shown with it, so
+        # what was typed comes back beside the error.
+        older = db.session.get(Contribution, correcting["id"])
+        if older is not None and older.congress_id == congress.id \
+                and older.channel == "live" and older.status != "withdrawn":
+            recent.append(older)
     themes = [[t.code, t.short_title] for t in congress.themes] + [[OFF_TOPIC, "Hors thème"]]
     return render_template("board/scribe.html", congress=congress, speakers=speakers,
-                           recent=recent, form=form, error=error, themes=themes), \
-        (422 if error else 200)
+                           recent=recent, form=form, error=error, themes=themes,
+                           correcting=correcting or {},
+                           correcting_shown=bool(correcting) and any(
+                               c.id == correcting["id"] for c in recent)), \
+        (422 if error or correcting else 200)
 
 
 # -- the facilitator's board ---------------------------------------------------------------
@@ -150,8 +185,7 @@ def board_data(congress: Congress) -> dict[str, Any]:
         view.points.sort(key=lambda p: (-len(p.items), p.cluster.key))
         view.loose.sort(key=lambda c: c.id, reverse=True)
     by_id = {c.id: c for c in everything}
-    review = sorted((c for c in shown if c.review_rank is not None and not c.confirmed),
-                    key=lambda c: (c.review_rank, -c.id))[:REVIEW_SHOWN]
+    review = review_queue(congress, REVIEW_SHOWN)
     run = db.session.scalar(select(SortRun).filter_by(congress_id=congress.id)
                             .order_by(SortRun.id.desc()).limit(1))
     pairs = []
@@ -167,6 +201,7 @@ def board_data(congress: Congress) -> dict[str, Any]:
         "themes": themes,
         "targets": targets,
         "review": review,
+        "review_total": review_count(congress),
         "pairs": pairs[:DUPLICATES_SHOWN],
         "hidden": [c for c in everything if c.status == "hidden"],
         "duplicates": [(c, by_id.get(c.duplicate_of_id)) for c in everything
@@ -275,7 +310,7 @@ def _live_context(congress: Congress, draft: str = "", error: str | None = None)
     return {"congress": congress, "state": state, "supported": supported, "own": own,
             "labels": labels, "member": _member(congress),
             "can_support": _member(congress) and current_user.role == "participant",
-            "draft": draft, "error": error}
+            "draft": draft, "error": error, "error_field": "text"}
 
 
 @live_bp.post("/c/<code>/direct/contribuer")

@@ -12,7 +12,8 @@ from flask_login import current_user
 from sqlalchemy.exc import IntegrityError
 
 from .. import derivation
-from ..errors import InputError
+from ..contributions import clean_line
+from ..errors import FormErrors, InputError, check_fields
 from ..extensions import db
 from ..queries import staff_congress
 from ..security import roles_required, start_session
@@ -29,11 +30,22 @@ def _template_helpers():
             "other_accounts": derivation.other_accounts}
 
 
-def _form_page(form=None, error=None, status=200):
+def _form_page(form=None, error=None, status=200, errors=()):
     congress = staff_congress()
     return render_template("facilitator/derive.html", congress=congress,
                            published=derivation.is_published(congress),
-                           form=form or {}, error=error), status
+                           form=form or {}, error=error, errors=list(errors)), status
+
+
+def _check_form(form) -> None:
+    """Every field checked at once, keyed by its input's id, so the error summary lists
+    them all; `derive_congress` checks them again (the domain trusts no screen)."""
+    check_fields((
+        ("derive-title", lambda: clean_line(form.get("title"), limit=200,
+                                            what="Le titre du congrès", required=True)),
+        ("derive-code", lambda: derivation.clean_join_code(form.get("join_code"))),
+        ("derive-place", lambda: clean_line(form.get("place"), limit=200, what="Le lieu")),
+    ))
 
 
 @bp.post("/animation/congres/<int:account_id>")
@@ -64,9 +76,13 @@ def derive():
     source, actor = staff_congress(), current_user._get_current_object()
     form = request.form
     try:
+        if derivation.is_published(source):
+            _check_form(form)
         congress = derivation.derive_congress(source, form.get("title"), form.get("join_code"),
                                               place=form.get("place"), actor=actor)
         db.session.commit()
+    except FormErrors as exc:
+        return _form_page(form, status=422, errors=exc.errors)
     except InputError as exc:
         db.session.rollback()
         return _form_page(form, exc.message, 422)

@@ -169,9 +169,8 @@ def preview():
 def preview_motion():
     """The whole motion as it will be published (before any vote)."""
     congress = staff_congress()
-    view = publication.motion_view(congress)
     return render_template("publication/motion.html", preview=True,
-                           trace_sentence=publication.trace_sentence, **view)
+                           **publication.motion_view(congress))
 
 
 # --- one article ---------------------------------------------------------------------------

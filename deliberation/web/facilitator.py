@@ -19,7 +19,8 @@ from sqlalchemy import select
 from .. import announce, audit, moderation, phases, roster, sorting, transfer
 from ..contributions import POPULATION_MAX, clean_int, clean_line
 from ..csv_io import CsvError
-from ..errors import InputError
+from ..csv_io import variant as csv_variant
+from ..errors import FormErrors, InputError, check_fields
 from ..extensions import db
 from ..links import base_url
 from ..models import (
@@ -242,32 +243,19 @@ def add_participant():
     congress = staff_congress()
     form = request.form
     try:
-        name = clean_line(form.get("display_name"), limit=120, what="Le nom", required=True)
-        role = form.get("role", "participant")
-        if role not in ROLES:
-            raise InputError("Rôle inconnu.")
-        population = clean_int(form.get("population"), what="La population",
-                               maximum=POPULATION_MAX)
-        person = Participant(
-            congress_id=congress.id, display_name=name, role=role,
-            commune=clean_line(form.get("commune"), limit=120, what="La commune"),
-            department_code=clean_line(form.get("department_code"), limit=3,
-                                       what="Le département").upper(),
-            mandate=clean_line(form.get("mandate"), limit=80, what="Le mandat"),
-            population=population, roster_status="accepted")  # added here: on the roster
-        if role in STAFF_ROLES:
-            _staff_credentials(person, form)
+        person = _new_person(congress, form)
         db.session.add(person)
         db.session.flush()
         audit.record("participant.added", congress.id, current_user.id,
-                     participant_id=person.id, role=role)
+                     participant_id=person.id, role=person.role)
         db.session.commit()
     except InputError as exc:
         db.session.rollback()
         people = list(db.session.scalars(select(Participant).filter_by(congress_id=congress.id)
                                          .order_by(Participant.display_name)))
+        errors = exc.errors if isinstance(exc, FormErrors) else [(exc.field, exc.message)]
         return render_template("facilitator/participants.html", congress=congress,
-                               people=people, roles=ROLES, form=form, error=exc.message,
+                               people=people, roles=ROLES, form=form, errors=errors,
                                queue=roster.pending(congress)), 422
     how = "Son compte se connecte par mot de passe." if person.is_staff else \
         "Son lien d'invitation est dans la liste."
@@ -275,22 +263,57 @@ def add_participant():
     return redirect(url_for("facilitator.participants"))
 
 
-def _staff_credentials(person: Participant, form) -> None:
-    """Staff log in by password only: a staff account gets its address and password here."""
+def _new_person(congress, form) -> Participant:
+    """The person the « Ajouter une personne » form describes, every field checked at once
+    (each refusal keyed by its field's id, for the error summary)."""
+    line = clean_line
+
+    def role():
+        if form.get("role", "participant") not in ROLES:
+            raise InputError("Rôle inconnu.")
+        return form.get("role", "participant")
+
+    checks = [
+        ("display_name", lambda: line(form.get("display_name"), limit=120, what="Le nom",
+                                      required=True)),
+        ("commune", lambda: line(form.get("commune"), limit=120, what="La commune")),
+        ("department_code", lambda: line(form.get("department_code"), limit=3,
+                                         what="Le département").upper()),
+        ("mandate", lambda: line(form.get("mandate"), limit=80, what="Le mandat")),
+        ("population", lambda: clean_int(form.get("population"), what="La population",
+                                         maximum=POPULATION_MAX)),
+        ("role", role),
+    ]
+    if form.get("role") in STAFF_ROLES:  # staff log in by password only, never by a link
+        checks += [("email", lambda: _staff_email(congress, form)),
+                   ("password", lambda: _staff_password(form))]
+    values = check_fields(checks)
+    email, password = values.pop("email", None), values.pop("password", None)
+    person = Participant(congress_id=congress.id, roster_status="accepted",  # on the roster
+                         email=email, **values)
+    if password is not None:
+        person.set_password(password)
+    return person
+
+
+def _staff_email(congress, form) -> str:
     email = (form.get("email") or "").strip().lower()
     if "@" not in email or len(email) > 200 or any(ch.isspace() for ch in email):
         raise InputError("Un compte d'animation ou de relevé a besoin d'une adresse "
                          "électronique valide : il se connecte avec elle et un mot de passe.",
                          field="email")
-    if db.session.scalar(select(Participant.id).filter_by(congress_id=person.congress_id,
+    if db.session.scalar(select(Participant.id).filter_by(congress_id=congress.id,
                                                           email=email)) is not None:
         raise InputError(f"L'adresse {email} a déjà un compte dans ce congrès.", field="email")
+    return email
+
+
+def _staff_password(form) -> str:
     password = form.get("password") or ""
     if not 8 <= len(password) <= 200:
         raise InputError("Le mot de passe doit compter de 8 à 200 caractères.",
                          field="password")
-    person.email = email
-    person.set_password(password)
+    return password
 
 
 def _upload() -> bytes:
@@ -389,13 +412,19 @@ def import_contributions():
 @bp.get("/export/<what>.csv")
 @roles_required("facilitator")
 def export(what: str):
+    """Contributions or participants as CSV: for French spreadsheets by default,
+    `?format=outils` for tools (csv_io)."""
     congress = staff_congress()
-    if what == "contributions":
-        body = transfer.export_contributions(congress)
-    elif what == "participants":
-        body = transfer.export_participants(congress, base_url())
-    else:
+    if what not in ("contributions", "participants"):
         abort(404)
+    try:
+        form = csv_variant(request.args.get("format"))
+    except CsvError as exc:
+        return Response(exc.message + "\n", status=400, mimetype="text/plain")
+    if what == "contributions":
+        body = transfer.export_contributions(congress, form)
+    else:
+        body = transfer.export_participants(congress, base_url(), form)
     filename = f"{congress.join_code.lower()}-{what}.csv"
     return Response(body, mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

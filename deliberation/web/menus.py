@@ -16,7 +16,7 @@ from sqlalchemy import select
 from ..drafting import amendments_open
 from ..extensions import db
 from ..models import PHASES, Ballot
-from ..publication import text_ballot
+from ..publishing import is_public, is_withheld
 
 ALL = PHASES
 STAFF = ("facilitator", "scribe")
@@ -57,6 +57,7 @@ SCREENS = (
            roles=STAFF, by_code=True),
     Screen("Motion publiée", "publication.motion_page", ("vote", "closed"), roles=STAFF,
            by_code=True, published=True),
+    Screen("Corriger la motion", "publication.correct", ("vote", "closed"), published=True),
     Screen("Projecteur", "projector.screen", roles=STAFF, by_code=True),
     # issue 18: bearer tokens of the staff API (docs/api.md)
     Screen("Jetons d'API", "staff_tokens.tokens"),
@@ -72,7 +73,7 @@ def next_phase(phase: str) -> str | None:
 def staff_menu(congress, role: str) -> list[dict]:
     """The screens a staff member reaches now: label, URL, and whether it is this page."""
     shown = {congress.phase, next_phase(congress.phase)}
-    published = text_ballot(congress) is not None
+    published = is_public(congress)
     items = []
     for screen in SCREENS:
         if role not in screen.roles or not shown.intersection(screen.phases):
@@ -101,6 +102,8 @@ NEXT_STEPS = {
     "closed": ("Le congrès est clos : publiez le résultat du scrutin sur l'ensemble du "
                "texte pour publier la motion.", "vote.ballot_list"),
 }
+WITHHELD_STEP = ("Le texte a été rejeté et, comme vous l'avez choisi, aucune motion n'est "
+                 "publiée : la page publique le dit.", "publication.motion_page")
 PUBLISHED_STEP = ("La motion est publiée : partagez son adresse, son PDF et ses résultats.",
                   "publication.motion_page")
 
@@ -108,8 +111,8 @@ PUBLISHED_STEP = ("La motion est publiée : partagez son adresse, son PDF et ses
 def next_step(congress) -> dict | None:
     """The dashboard's « Prochaine étape »: what to do now, with a link to the screen."""
     found = NEXT_STEPS.get(congress.phase)
-    if congress.phase == "closed" and text_ballot(congress) is not None:
-        found = PUBLISHED_STEP
+    if congress.phase == "closed" and is_public(congress):
+        found = WITHHELD_STEP if is_withheld(congress) else PUBLISHED_STEP
     if found is None:
         return None
     sentence, endpoint = found

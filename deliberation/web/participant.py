@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from .. import announce, audit, roster
 from .. import contributions as contrib
-from ..errors import InputError
+from ..errors import FormErrors, InputError, check_fields
 from ..extensions import db
 from ..models import Congress, Contribution, Participant
 from ..push import close_participant_sockets
@@ -56,12 +56,12 @@ def join():
     else:  # a phone sent here from a congress page (the projector's vote address) keeps it
         then = request.args.get("next", "")
         form = {"code": request.args.get("code") or _code_in(then), "next": then}
-    error = None
+    errors = []
     if request.method == "POST":
         try:
             participant = _register(form)
-        except InputError as exc:
-            error = exc.message
+        except FormErrors as exc:
+            errors = exc.errors
         else:
             start_session(participant)
             flash(f"Bienvenue, {participant.display_name} ! Vous pouvez contribuer.", "success")
@@ -71,7 +71,7 @@ def join():
             then = form.get("next", "")
             return redirect(then if _code_in(then) == code
                             else url_for("participant.congress", code=code))
-    return render_template("join.html", form=form, error=error), (422 if error else 200)
+    return render_template("join.html", form=form, errors=errors), (422 if errors else 200)
 
 
 _CONGRESS_PAGE = re.compile(r"^/c/([A-Za-z0-9_-]{1,16})(?:/[A-Za-z0-9/_-]*)?$")
@@ -85,27 +85,38 @@ def _code_in(path: str) -> str:
     return found.group(1).upper() if found else ""
 
 
-def _register(form) -> Participant:
-    code = contrib.clean_line(form.get("code"), limit=16, what="Le code du congrès",
-                              required=True).upper()
+def _open_congress(raw: str | None) -> Congress:
+    code = contrib.clean_line(raw, limit=16, what="Le code du congrès", required=True).upper()
     congress = db.session.scalar(select(Congress).filter_by(join_code=code))
     if congress is None:
         raise InputError(f"Aucun congrès ne porte le code « {code} ». Vérifiez l'invitation.",
                          field="code")
     if congress.phase == "closed":
         raise InputError("Ce congrès est clos.", field="code")
-    name = contrib.clean_line(form.get("display_name"), limit=120, what="Votre nom",
-                              required=True)
-    commune = contrib.clean_line(form.get("commune"), limit=120, what="Votre commune",
-                                 required=True)
-    department = contrib.clean_line(form.get("department_code"), limit=3,
-                                    what="Le département").upper()
-    mandate = contrib.clean_line(form.get("mandate"), limit=80, what="Le mandat")
-    population = _optional_int(form.get("population"), "La population de la commune")
-    participant = Participant(congress_id=congress.id, display_name=name, commune=commune,
-                              department_code=department, mandate=mandate,
-                              population=population, role="participant",
-                              roster_status=roster.joining_status(congress))
+    return congress
+
+
+def _register(form) -> Participant:
+    """Check every field (each refusal is listed, keyed by its field's id), then join."""
+    line = contrib.clean_line
+    values = check_fields((
+        ("code", lambda: _open_congress(form.get("code"))),
+        ("display_name", lambda: line(form.get("display_name"), limit=120, what="Votre nom",
+                                      required=True)),
+        ("commune", lambda: line(form.get("commune"), limit=120, what="Votre commune",
+                                 required=True)),
+        ("department_code", lambda: line(form.get("department_code"), limit=3,
+                                         what="Le département").upper()),
+        ("mandate", lambda: line(form.get("mandate"), limit=80, what="Le mandat")),
+        ("population", lambda: _optional_int(form.get("population"),
+                                             "La population de la commune")),
+    ))
+    congress = values["code"]
+    participant = Participant(congress_id=congress.id, display_name=values["display_name"],
+                              commune=values["commune"],
+                              department_code=values["department_code"],
+                              mandate=values["mandate"], population=values["population"],
+                              role="participant", roster_status=roster.joining_status(congress))
     db.session.add(participant)
     db.session.flush()
     audit.record("participant.joined", congress.id, participant.id, via="code",
@@ -204,7 +215,8 @@ def contribute(code: str):
     except InputError as exc:
         db.session.rollback()
         return render_template("congress.html", congress=congress, stats=counts(congress),
-                               mine=[], member=True, draft=text, error=exc.message), 422
+                               mine=[], member=True, draft=text, error=exc.message,
+                               error_field="text"), 422
     if created:
         announce.contribution_created(contribution)
     flash(HELD_THANKS if contribution.status == "pending"
@@ -245,7 +257,8 @@ def edit(contribution_id: int):
             return redirect(url_for("participant.congress", code=congress.join_code)
                             + "#mes-contributions")
     return render_template("edit.html", congress=congress, contribution=contribution,
-                           draft=draft, error=error), (422 if error else 200)
+                           draft=draft, error=error, error_field="text"), \
+        (422 if error else 200)
 
 
 @bp.post("/contributions/<int:contribution_id>/retirer")

@@ -1,13 +1,18 @@
-"""Data protection pages: the policy, one's own data (download, erasure), and the
-facilitator's retention settings. The rules themselves live in the domain's `privacy`."""
+"""Public legal pages and data protection: the accessibility statement (RGAA), the privacy
+policy, one's own data (download, erasure), and the facilitator's retention settings. The
+rules themselves live in the domain's `privacy`."""
 
 from __future__ import annotations
 
 import json
+from datetime import date
+from functools import cache
+from pathlib import Path
 
 from flask import (
     Blueprint,
     Response,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -27,6 +32,29 @@ from ..push import close_participant_sockets
 from ..security import roles_required
 
 bp = Blueprint("privacy", __name__)
+
+#: When the accessibility statement was last established: change it with the statement,
+#: after checking again what it says (RGAA asks for the date of the evaluation).
+ACCESSIBILITY_STATEMENT_DATE = date(2026, 12, 7)
+
+
+@cache
+def _vendored_version(static_folder: str, package: str) -> str | None:
+    """The version of a vendored package, read from static/vendor/MANIFEST.json, so the
+    statement names the axe-core that the browser tests really run."""
+    manifest = json.loads((Path(static_folder) / "vendor" / "MANIFEST.json")
+                          .read_text(encoding="utf-8"))
+    return next((f["version"] for f in manifest["files"] if f["package"] == package), None)
+
+
+@bp.get("/accessibilite")
+def accessibility():
+    """Public: the accessibility statement in the RGAA 4.1 format, honest about what is
+    tested and what is not; linked from every page's footer."""
+    return render_template(
+        "privacy/accessibility.html", established=ACCESSIBILITY_STATEMENT_DATE,
+        contact=current_app.config.get("ACCESSIBILITY_CONTACT"),
+        axe_version=_vendored_version(current_app.static_folder, "axe-core"))
 
 
 @bp.get("/donnees-personnelles")

@@ -21,10 +21,12 @@ from ..security import roles_required
 bp = Blueprint("room", __name__)
 
 STAFF = ("facilitator", "scribe")
+#: Fields of the entry form whose ids end with the ballot's id (vote/room_counts.html).
+FIELDS = ("people", "pour", "contre", "abstention")
 
 
 def _page(congress: Congress, form=None, error: str | None = None, error_for: int | None = None,
-          status: int = 200):
+          status: int = 200, field: str | None = None):
     items = list(db.session.scalars(
         select(Ballot).where(Ballot.congress_id == congress.id,
                              Ballot.state.in_(("closed", "published")))
@@ -37,6 +39,8 @@ def _page(congress: Congress, form=None, error: str | None = None, error_for: in
     return render_template("vote/room_counts.html", congress=congress, ballots=items,
                            counts=counts, names=names, capacity=capacity, form=form or {},
                            error=error, error_for=error_for,
+                           # the summary links to the field at fault (templates/_errors.html)
+                           error_field=f"{field}-{error_for}" if field in FIELDS else None,
                            METHOD_LABELS=room_counts.METHOD_LABELS), status
 
 
@@ -58,7 +62,7 @@ def room_record(ballot_id: int):
                            abstention=form.get("abstention"))
     except InputError as exc:
         db.session.rollback()
-        return _page(staff_congress(), form, exc.message, ballot_id, 422)
+        return _page(staff_congress(), form, exc.message, ballot_id, 422, exc.field)
     flash("Décompte de la salle enregistré, en attente de confirmation par une autre "
           "personne de l'équipe.", "success")
     return redirect(url_for("room.room_list") + f"#salle-{ballot_id}")

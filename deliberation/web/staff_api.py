@@ -26,7 +26,17 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import announce, ballots, phases, publication, push, staff_tokens, transfer, voting
+from .. import (
+    announce,
+    ballots,
+    phases,
+    publication,
+    publishing,
+    push,
+    staff_tokens,
+    transfer,
+    voting,
+)
 from ..contributions import clean_int
 from ..errors import InputError
 from ..extensions import db
@@ -234,23 +244,31 @@ def ballot_create(code: str):
     return jsonify(_ballot_json(ballot)), 201
 
 
-STEPS = {"open": ballots.open_ballot, "close": ballots.close_ballot,
-         "publish": ballots.publish_ballot}
+STEPS = {"open": ballots.open_ballot, "close": ballots.close_ballot}
 
 
 @bp.post("/<code>/ballots/<int:ballot_id>/<step>")
 @staff_api_limit
 def ballot_step(code: str, ballot_id: int, step: str):
     congress, actor = _caller(code)
-    if step not in STEPS:
+    if step not in (*STEPS, "publish"):
         raise api.ApiError(404, "Action inconnue : open, close ou publish.")
     ballot = _ballot(congress, ballot_id)
     try:
-        ballot = STEPS[step](ballot.id, actor.id)
+        if step == "publish":  # as the form: the whole text also freezes the motion's version
+            done, version = publishing.publish(ballot.id, actor.id,
+                                               _body().get("rejected_text"))
+            ballot = done[-1]
+        else:
+            ballot, done, version = STEPS[step](ballot.id, actor.id), [], None
     except InputError as exc:
         raise _refused(exc) from None
-    push.publish(ballots.state_events(ballot))
-    return jsonify(_ballot_json(ballot))
+    for each in done or [ballot]:
+        push.publish(ballots.state_events(each))
+    found = _ballot_json(ballot)
+    if version is not None:
+        found["motion_version"] = {"number": version.number, "kind": version.kind}
+    return jsonify(found)
 
 
 @bp.get("/<code>/ballots/<int:ballot_id>/results")
@@ -274,10 +292,17 @@ def export(code: str, name: str):
         body = transfer.export_contributions(congress)
     elif name == "participants.csv":
         body = transfer.export_participants(congress, base_url())
-    elif name == "resultats.csv":
-        body = publication.results_csv(congress)
-    elif name == "resultats.json":
-        return jsonify(publication.results_json(congress))
+    elif name in ("resultats.csv", "resultats.json"):
+        # The results as published: the motion's version in force (publishing.py).
+        shown = publishing.current(congress)
+        if shown is None or shown.kind == "withheld":
+            raise api.ApiError(404, "La motion n'est pas publiée : pas encore de résultats "
+                                    "à exporter.")
+        if name == "resultats.json":
+            newest = publishing.latest(congress)
+            return jsonify(publication.results_json(
+                shown.document, publishing.version_info(shown, newest)))
+        body = publication.results_csv(shown.document)
     else:
         raise api.ApiError(404, "Export inconnu : contributions.csv, participants.csv, "
                                 "resultats.csv ou resultats.json.")

@@ -22,9 +22,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import audit, ballots, formats, push, voting
+from .. import audit, ballots, formats, publishing, push, voting
 from ..contributions import clean_int
-from ..errors import InputError
+from ..errors import FormErrors, InputError, check_fields
 from ..extensions import db
 from ..models import MAX_ID, Article, Ballot, Congress, Participant
 from ..queries import congress_by_code, owned_or_404, staff_congress
@@ -143,13 +143,13 @@ def phone(code: str):
         .order_by(Ballot.closed_at.desc(), Ballot.id.desc()).limit(10)))
     mine = ballots.my_votes([b.id for b in open_ballots + done_ballots],
                             [v.id for v in voters] or [me.id])
-    progress = {b.id: ballots.cast_count(b.id, b.secret) for b in open_ballots}
+    present = ballots.attendance(congress.id) if open_ballots else None
+    progress = {b.id: ballots.live_progress(b, present) for b in open_ballots}
     return render_template(
         "vote/phone.html", congress=congress, me=me, voters=voters,
         can_vote_role=can_vote,
         can_declare=ballots.can_declare_presence(congress),
-        open_ballots=open_ballots, done_ballots=done_ballots, mine=mine, progress=progress,
-        eligible=ballots.eligible(congress.id) if open_ballots else 0)
+        open_ballots=open_ballots, done_ballots=done_ballots, mine=mine, progress=progress)
 
 
 @bp.post("/c/<code>/vote/<int:ballot_id>")
@@ -262,7 +262,8 @@ def projector(code: str):
 
 
 
-def _ballot_page(congress: Congress, form=None, error: str | None = None, status: int = 200):
+def _ballot_page(congress: Congress, form=None, error: str | None = None, status: int = 200,
+                 errors=()):
     items = list(db.session.scalars(select(Ballot).where(Ballot.congress_id == congress.id)
                                     .order_by(Ballot.id)))
     articles = list(db.session.scalars(select(Article).where(Article.congress_id == congress.id)
@@ -270,8 +271,10 @@ def _ballot_page(congress: Congress, form=None, error: str | None = None, status
     live_counts = {b.id: ballots.cast_count(b.id, b.secret) for b in items if b.state == "open"}
     return render_template("vote/facilitator.html", congress=congress, ballots=items,
                            articles=articles, live_counts=live_counts,
+                           motion_version=publishing.latest(congress),
                            eligible=ballots.eligible(congress.id), form=form or {},
-                           error=error, MAJORITY_RULES=voting.MAJORITY_RULES), status
+                           error=error, errors=list(errors),
+                           MAJORITY_RULES=voting.MAJORITY_RULES), status
 
 
 @bp.get("/animation/scrutins")
@@ -286,15 +289,12 @@ def ballot_create():
     congress = staff_congress()
     form = request.form
     try:
-        article = None
-        if form.get("article"):
-            article_id = _form_id(form["article"])
-            if article_id is None:
-                raise InputError("Article inconnu.")
-            article = db.session.get(Article, article_id)
-            if article is None or article.congress_id != congress.id:
-                raise InputError("Article inconnu.")
-        quorum = clean_int(form.get("quorum"), what="Le quorum", maximum=voting.QUORUM_MAX)
+        fields = check_fields((
+            ("article", lambda: _ballot_article(congress, form.get("article"))),
+            ("quorum", lambda: clean_int(form.get("quorum"), what="Le quorum",
+                                         maximum=voting.QUORUM_MAX)),
+        ))
+        article, quorum = fields["article"], fields["quorum"]
         title = form.get("title") or (article.title if article else "")
         ballot = ballots.create(
             congress, title, article=article, secret=form.get("secret") == "1",
@@ -302,6 +302,8 @@ def ballot_create():
             majority=form.get("majority") or "simple",
             quorum=quorum, actor_id=current_user.id)
         db.session.commit()
+    except FormErrors as exc:  # every field's refusal at once, each tied to its field
+        return _ballot_page(congress, form, status=422, errors=exc.errors)
     except InputError as exc:
         db.session.rollback()
         return _ballot_page(congress, form, exc.message, 422)
@@ -309,6 +311,22 @@ def ballot_create():
     return redirect(url_for("vote.ballot_list") + f"#scrutin-{ballot.id}")
 
 
+def _ballot_article(congress: Congress, raw: str | None) -> Article | None:
+    """The article a new ballot puts to the vote (None: the whole text or another object)."""
+    if not raw:
+        return None
+    article_id = _form_id(raw)
+    article = db.session.get(Article, article_id) if article_id is not None else None
+    if article is None or article.congress_id != congress.id:
+        raise InputError("Article inconnu.")
+    return article
+
+
+PUBLISHED_MESSAGES = {
+    "published": "Résultats publiés : la motion est publiée (version 1).",
+    "withheld": "Résultats publiés. Aucune motion n'est publiée : le texte rejeté ne l'est "
+                "pas, comme vous l'avez choisi.",
+}
 ACTIONS = {
     "ouvrir": (ballots.open_ballot, "Scrutin ouvert : les téléphones peuvent voter."),
     "clore": (ballots.close_ballot, "Scrutin clos : les résultats sont figés et projetés."),
@@ -328,14 +346,21 @@ def ballot_action(ballot_id: int, action: str):
         if action not in ACTIONS:
             abort(404)
         step, message = ACTIONS[action]
-        ballot = step(ballot.id, current_user.id)
+        if action == "publier":  # the whole text: the motion's version 1 too (publishing.py)
+            done, version = publishing.publish(ballot.id, current_user.id,
+                                               request.form.get("texte_rejete"))
+            ballot, message = done[-1], PUBLISHED_MESSAGES.get(
+                version.kind if version else None, message)
+        else:
+            ballot, done = step(ballot.id, current_user.id), []
     except InputError as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return redirect(url_for("vote.ballot_list") + f"#scrutin-{ballot_id}")
     if action == "ouvrir" and request.form.get("project") == "1":
         _project_vote(ballot)
-    push.publish(ballots.state_events(ballot))
+    for each in done or [ballot]:
+        push.publish(ballots.state_events(each))
     flash(message, "success")
     return redirect(url_for("vote.ballot_list") + f"#scrutin-{ballot.id}")
 

@@ -1,4 +1,5 @@
-// Projector vote mode: "N votes sur M votant·es" while a ballot is open, then counts,
+// Projector vote mode: "N votes sur M votant·es", a progress bar, presence and quorum
+// while a ballot is open, then counts,
 // percentages, a bar chart and ADOPTÉ / REJETÉ in huge type once it closes.
 // Listens to ballot.opened / ballot.progress / ballot.closed; asks ballot.state on every
 // (re)connection so a dropped connection never leaves a stale picture.
@@ -66,7 +67,48 @@
     words.fitWords(text, fits);
   }
 
-  function meterWidth(b) { return b.eligible ? 100 * b.cast / b.eligible : 0; }
+  function meterWidth(b) {
+    if (typeof b.percent === "number") { return b.percent; }
+    return b.eligible ? 100 * b.cast / b.eligible : 0;
+  }
+  function texts(b) { return b.texts || { presence: "", quorum: "", progress: "" }; }
+
+  // Presence, quorum and progress as the server words them (ballots.live_progress): the
+  // bar is a progressbar whose text equivalent is the progress sentence.
+  function meter(b) {
+    var box = el("div", "pv-meter-box");
+    box.setAttribute("role", "progressbar");
+    box.setAttribute("aria-label", "Votes exprimés");
+    box.setAttribute("aria-valuemin", "0");
+    box.setAttribute("aria-valuemax", "100");
+    var svg = svgBar("pv-meter", 0, 4);
+    svg.appendChild(rect("pv-meter-track", 100, 4));
+    svg.appendChild(rect("pv-meter-fill", meterWidth(b), 4));
+    box.appendChild(svg);
+    return box;
+  }
+  function facts() {
+    var line = el("p", "pv-facts");
+    line.appendChild(el("span", "pv-presence"));
+    line.appendChild(document.createTextNode(" "));
+    line.appendChild(el("span", "pv-quorum"));
+    return line;
+  }
+  function showFacts(b) {
+    var t = texts(b);
+    var box = root.querySelector(".pv-meter-box");
+    if (box) {
+      box.setAttribute("aria-valuenow", String(Math.round(meterWidth(b) * 10) / 10));
+      box.setAttribute("aria-valuetext", t.progress);
+    }
+    var presence = root.querySelector(".pv-presence");
+    if (presence) { presence.textContent = t.presence; }
+    var quorum = root.querySelector(".pv-quorum");
+    if (quorum) {
+      quorum.textContent = t.quorum;
+      quorum.className = "pv-quorum pv-quorum-" + (b.quorum_met === false ? "unmet" : "met");
+    }
+  }
 
   // Chart.js (static/vendor/chart.js) draws the bar chart; the SVG bars stay as the
   // fallback when it is missing. Counts and percentages are always written as text.
@@ -126,10 +168,9 @@
       count.appendChild(el("span", "pv-eligible", String(b.eligible || 0)));
       count.appendChild(document.createTextNode(" votant·es"));
       root.appendChild(count);
-      var meter = svgBar("pv-meter", 0, 4);
-      meter.appendChild(rect("pv-meter-track", 100, 4));
-      meter.appendChild(rect("pv-meter-fill", meterWidth(b), 4));
-      root.appendChild(meter);
+      root.appendChild(meter(b));
+      root.appendChild(facts());
+      showFacts(b);
       root.appendChild(el("p", "pv-hint", "Votez sur votre téléphone : Pour, Contre ou Abstention."));
       fitScreen();
       return;
@@ -182,8 +223,9 @@
     if (!current || current.id !== p.ballot || current.state !== "open" || p.state !== "open") {
       return;
     }
-    current.cast = p.cast;
-    current.eligible = p.eligible;
+    Object.keys(p).forEach(function (key) {
+      if (key !== "ballot" && key !== "state") { current[key] = p[key]; }
+    });
     var cast = root.querySelector(".pv-cast");
     var eligible = root.querySelector(".pv-eligible");
     var fill = root.querySelector(".pv-meter-fill");
@@ -192,6 +234,7 @@
     eligible.textContent = String(p.eligible);
     cast.nextSibling.textContent = (p.cast > 1 ? " votes" : " vote") + " sur ";
     fill.setAttribute("width", String(Math.max(0, Math.min(100, meterWidth(current)))));
+    showFacts(current);
   }
 
   function pick(list) {

@@ -203,11 +203,35 @@
       function (node) { node.textContent = String(eligible); });
   }
 
+  // Presence, quorum and progress (the server words them: ballots.live_progress).
+  function setProgress(p) {
+    setCount(p.ballot, p.cast, p.eligible);
+    var box = document.querySelector('[data-progress-for="' + p.ballot + '"]');
+    if (!box || !p.texts) { return; }
+    ["presence", "quorum", "progress"].forEach(function (name) {
+      var node = box.querySelector('[data-progress-text="' + name + '"]');
+      if (node && node.textContent !== p.texts[name]) { node.textContent = p.texts[name]; }
+    });
+    var quorum = box.querySelector(".vote-quorum");
+    if (quorum) {
+      quorum.classList.toggle("vote-quorum-met", !!p.quorum_met);
+      quorum.classList.toggle("vote-quorum-unmet", !p.quorum_met);
+    }
+    var meter = box.querySelector("[role=progressbar]");
+    if (meter) {
+      meter.setAttribute("aria-valuenow", String(p.percent));
+      meter.setAttribute("aria-valuetext", p.texts.progress);
+    }
+    var fill = box.querySelector(".vote-meter-fill");
+    if (fill) { fill.setAttribute("width", String(Math.max(0, Math.min(100, p.percent)))); }
+  }
+
   function openIdsOnPage() {
     var ids = {};
-    Array.prototype.forEach.call(document.querySelectorAll("[data-cast-for]"), function (node) {
-      ids[node.getAttribute("data-cast-for")] = true;
-    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-cast-for], [data-progress-for]"),
+      function (node) {
+        ids[node.getAttribute("data-cast-for") || node.getAttribute("data-progress-for")] = true;
+      });
     return Object.keys(ids).sort().join(",");
   }
 
@@ -222,7 +246,7 @@
       if (!answer || !answer.ok) { return; }
       var open = [];
       answer.ballots.forEach(function (b) {
-        if (b.state === "open") { open.push(String(b.id)); setCount(b.id, b.cast, b.eligible); }
+        if (b.state === "open") { open.push(String(b.id)); setProgress(Object.assign({ ballot: b.id }, b)); }
       });
       if (open.sort().join(",") !== openIdsOnPage()) {
         refreshSoon("La liste des scrutins ouverts a changé.");
@@ -230,7 +254,7 @@
     });
   });
   socket.on("ballot.progress", function (p) {
-    if (p && p.state === "open") { setCount(p.ballot, p.cast, p.eligible); }
+    if (p && p.state === "open") { setProgress(p); }
   });
   socket.on("ballot.opened", function (b) {
     refreshSoon("Un scrutin vient d'ouvrir : « " + b.title + " ».");

@@ -279,7 +279,7 @@ def test_board_and_scribe_work_without_javascript(debate_server, browser):
     server = debate_server
     context, page = staff_page(browser, server, DEMO_SCRIBE, "/animation/releve",
                                java_script_enabled=False)
-    page.get_by_label("Orateur·rice").fill("Jeanne Sans-Script")
+    page.get_by_label("Orateur·rice", exact=True).fill("Jeanne Sans-Script")
     page.get_by_label("Commune", exact=True).fill("Murat")
     page.get_by_label("Idée", exact=True).fill(
         "Des ateliers de formation au numérique pour les seniors.")

@@ -177,8 +177,8 @@ def test_whole_congress_by_clicking(congress_server, browser):
     projector = journey.follow(desk, desk.locator("nav").get_by_role("link", name="Projecteur"),
                                viewport=PROJECTOR_SIZES[1])
     journey.menu(desk, "Relevé en séance")
-    desk.get_by_label("Orateur·rice").fill("Mme Odile Marchal")
-    desk.get_by_label("Commune").fill("Saint-Flour")
+    desk.get_by_label("Orateur·rice", exact=True).fill("Mme Odile Marchal")
+    desk.get_by_label("Commune", exact=True).fill("Saint-Flour")
     desk.get_by_label("Idée", exact=True).fill(SAID)
     desk.get_by_role("button", name="Enregistrer l'idée").click()
     expect(desk.locator(".scribe-recent")).to_contain_text(SAID)
