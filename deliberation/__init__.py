@@ -72,11 +72,13 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         facilitator,
         filters,
         health,
+        imports,
         participant,
         privacy,
         projector,
         publication,
         room_counts,
+        sorting_report,
         staff_api,
         votes,
     )
@@ -127,8 +129,8 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
 
     for blueprint in (participant.bp, facilitator.bp, api.bp, votes.bp, drafting.bp,
                       publication.bp, derivation.bp, projector.bp, board.bp, board.live_bp,
-                      health.bp, privacy.bp, room_counts.bp, staff_api.bp,
-                      staff_api.pages):
+                      health.bp, privacy.bp, sorting_report.bp, imports.bp,
+                      room_counts.bp, staff_api.bp, staff_api.pages):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)
     csrf.exempt(staff_api.bp)  # bearer tokens, no cookie: no CSRF to forge

@@ -144,6 +144,10 @@ class Congress(db.Model):
     retention_days: Mapped[int] = mapped_column(Integer, default=365)
     # A congress derived from an earlier one's published motion (the Ruralitic « déclinaison
     # rurale de la motion nationale »): its themes and articles were copied from it.
+    # --- any CSV (issue 18) ---
+    # The column mappings the facilitator chose for imports, remembered for the next file
+    # of the same shape: {kind: {file signature: {field: column name}}} (csv_import.py).
+    import_mappings: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=dict)
     derived_from_id: Mapped[int | None] = mapped_column(
         ForeignKey("congress.id", ondelete="SET NULL", use_alter=True,
                    name="fk_congress_derived_from"))
@@ -351,6 +355,12 @@ class Contribution(db.Model):
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("contribution.id",
                                                                    ondelete="SET NULL"))
     supports: Mapped[int] = mapped_column(Integer, default=0)
+    # --- the sorting report (issue 18) ---
+    # The theme code (or « hors_theme ») the engine first proposed; NULL when it never
+    # proposed one. Kept when the facilitator corrects it: the report compares the two.
+    machine_theme: Mapped[str | None] = mapped_column(String(40))
+    # The engine put it in the « à vérifier » queue before anyone checked it.
+    machine_review: Mapped[bool] = mapped_column(Boolean, default=False)
     # Idempotency key of the request that created it (a retried submission is applied once).
     client_key: Mapped[str | None] = mapped_column(String(64))
     # --- pre-moderation (issue 14) ---

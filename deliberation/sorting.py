@@ -160,6 +160,7 @@ def refit(congress_id: int, *, record: bool = True, exclusive: bool = False) -> 
             c.theme_id = theme.id if theme else None
             c.off_topic = row.theme == engine.HORS_THEME
             c.confidence = round(float(row.confidence), 4)
+            remember_proposal(c, row.theme, review_rank.get(row.id) is not None)
         alt = themes_by_code.get(row.alt_theme) if row.alt_theme else None
         c.alt_theme_id = alt.id if alt else None
         c.review_rank = None if (c.confirmed or confirmed_now) else review_rank.get(row.id)
@@ -200,11 +201,23 @@ def assign_live(contribution: Contribution) -> None:
     contribution.alt_theme_id = theme_ids.get(guess.alt_theme) if guess.alt_theme else None
     contribution.confidence = round(float(guess.confidence), 4)
     contribution.review_rank = 0 if guess.review else None
+    remember_proposal(contribution, guess.theme, bool(guess.review))
     contribution.cluster_id = None
     if guess.cluster:
         contribution.cluster_id = db.session.scalar(select(Cluster.id).filter_by(
             congress_id=contribution.congress_id, key=guess.cluster))
     contribution.map_x, contribution.map_y = float(guess.x), float(guess.y)
+
+
+def remember_proposal(contribution: Contribution, theme_code: str | None,
+                      review: bool) -> None:
+    """Keep the engine's first theme for an idea nobody checked yet, and whether the
+    « à vérifier » queue ever showed it: the sorting report compares them with the
+    facilitator's decision, which overwrites `theme_id` (sorting_report.py)."""
+    if contribution.machine_theme is None and theme_code:
+        contribution.machine_theme = theme_code
+    if review:
+        contribution.machine_review = True
 
 
 def _model_for(congress_id: int):

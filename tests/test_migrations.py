@@ -203,6 +203,45 @@ def test_the_premoderation_migration_keeps_every_row_and_queues_nothing(database
         db.engine.dispose()
 
 
+def test_the_sorting_report_migration_keeps_every_row(database):
+    """0009 adds the engine's first proposal to `contribution` and the remembered CSV
+    mappings to `congress` (issue 18): existing ideas keep their rows and links, with no
+    proposal known; downgrade and upgrade again."""
+    from flask_migrate import downgrade, upgrade
+
+    uri, options = database
+    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": uri, "SQLALCHEMY_ENGINE_OPTIONS": options})
+    with app.app_context():
+        upgrade(revision="0004")
+        with db.engine.begin() as connection:
+            for row in ROWS + ROSTER_ROWS:
+                connection.execute(text(row))
+
+        def kept() -> tuple:
+            with db.engine.connect() as connection:
+                return (connection.execute(text("SELECT count(*) FROM support")).scalar(),
+                        connection.execute(text("SELECT cluster_id, theme_id FROM contribution"))
+                        .one())
+
+        for step in (lambda: upgrade(revision="0009"), lambda: downgrade(revision="0006"),
+                     lambda: upgrade(revision="0009")):
+            step()
+            assert kept() == (1, (1, 1))
+        with db.engine.connect() as connection:
+            assert connection.execute(text(
+                "SELECT machine_theme, machine_review FROM contribution")).one() == (None, False)
+            assert connection.execute(text("SELECT import_mappings FROM congress")).scalar() \
+                is None  # no mapping remembered yet
+        downgrade(revision="0006")
+        columns = {c["name"] for c in inspect(db.engine).get_columns("contribution")}
+        assert not {"machine_theme", "machine_review"} & columns
+        assert "import_mappings" not in {c["name"] for c in
+                                         inspect(db.engine).get_columns("congress")}
+        assert kept() == (1, (1, 1))
+        db.engine.dispose()
+
+
 def test_the_room_counts_and_staff_tokens_migration_adds_two_tables(database):
     """0010 adds `room_count` and `staff_token` and touches nothing else; the database
     refuses a room count confirmed by the person who entered it."""

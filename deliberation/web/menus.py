@@ -51,6 +51,7 @@ SCREENS = (
     Screen("Aperçu de la motion", "drafting.preview_motion", ("drafting", "vote")),
     Screen("Présence et procurations", "vote.presence", ("drafting", "vote")),
     Screen("Scrutins", "vote.ballot_list", ("drafting", "vote", "closed")),
+    Screen("Qualité du tri", "sorting_report.page", ("debate", "drafting", "vote", "closed")),
     # issue 18: votes counted in the room, entered by one staff member, confirmed by another
     Screen("Décomptes de la salle", "room.room_list", ("vote", "closed"), roles=STAFF),
     Screen("Relevé des idées", "publication.report_page", ("debate", "drafting", "vote", "closed"),

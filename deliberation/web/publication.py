@@ -26,7 +26,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from .. import publishing
+from .. import publishing, sorting_report
 from ..csv_io import CsvError
 from ..csv_io import variant as csv_variant
 from ..errors import InputError
@@ -276,5 +276,6 @@ def report_page(code: str):
                           ("Population inconnue", data["people"]["unknown"])]),
     }
     return render_template("publication/report.html", charts=charts,
+                           sorting_report=sorting_report.build(congress),
                            motion=db.session.scalar(select(Motion).filter_by(
                                congress_id=congress.id)), **data)

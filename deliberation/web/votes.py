@@ -22,8 +22,9 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import audit, ballots, formats, publishing, push, voting
+from .. import audit, ballots, formats, proxy_import, publishing, push, voting
 from ..contributions import clean_int
+from ..csv_io import CsvError
 from ..errors import FormErrors, InputError, check_fields
 from ..extensions import db
 from ..models import MAX_ID, Article, Ballot, Congress, Participant
@@ -443,6 +444,33 @@ def proxy_grant():
         return _presence_page(congress, exc.message, 422)
     flash(f"Procuration de {giver.display_name} à {holder.display_name} enregistrée.",
           "success")
+    _push_open_progress(congress.id)
+    return redirect(url_for("vote.presence") + "#procurations")
+
+
+#: The largest procurations file accepted (two thousand lines weigh far less).
+PROXY_UPLOAD_MAX = 2 * 1024 * 1024
+
+
+@bp.post("/animation/procurations/import")
+@roles_required("facilitator")
+def proxy_import_csv():
+    """Procurations from a CSV (donneur, porteur): all of them, or none and the line."""
+    congress = staff_congress()
+    file = request.files.get("file")
+    try:
+        if file is None or not file.filename:
+            raise CsvError("aucun fichier choisi.")
+        data = file.read(PROXY_UPLOAD_MAX + 1)
+        if len(data) > PROXY_UPLOAD_MAX:
+            raise CsvError("le fichier dépasse 2 Mo.")
+        n = proxy_import.import_proxies(congress, data, current_user.id)
+        db.session.commit()
+    except CsvError as exc:
+        db.session.rollback()
+        return _presence_page(congress, "Import refusé, aucune procuration n'a été "
+                              f"enregistrée. {exc.message}", 422)
+    flash(f"{formats.plural(n, 'procuration importée', 'procurations importées')}.", "success")
     _push_open_progress(congress.id)
     return redirect(url_for("vote.presence") + "#procurations")
 

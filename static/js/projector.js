@@ -82,8 +82,9 @@
   }
 
   function fitAll() {
+    // Only the visible words are fitted: the heading's hidden « Projecteur — » stays hidden.
     var title = document.querySelector(".bar-title");
-    clampWords(title, title, 2);
+    clampWords(title, title.querySelector(".bar-title-text") || title, 2);
     fitTicker();
     Array.prototype.forEach.call(document.querySelectorAll("[data-fit]"), fit);
   }

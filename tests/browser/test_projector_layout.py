@@ -240,7 +240,7 @@ def test_long_titles_end_after_a_whole_word(layout_server, browser):
         page.evaluate("document.fonts.ready.then(() => true)")
         page.wait_for_timeout(500)
         check_layout(page, "long titles")
-        for selector in (".bar-title", ".pv-title"):
+        for selector in (".bar-title-text", ".pv-title"):
             shown = page.inner_text(selector)
             assert shown.endswith("\u2026"), (selector, shown)
             assert LONG_TITLE.startswith(shown[:-1].rstrip(" ,;:.")), (selector, shown)

@@ -184,6 +184,9 @@ def test_whole_congress_by_clicking(congress_server, browser):
     expect(desk.locator(".scribe-recent")).to_contain_text(SAID)
     expect(projector.locator("body")).to_contain_text(SAID[:40], timeout=15_000)
     projector_shots(projector, "projector")
+    # The heading's « Projecteur — » is for screen readers, never painted on the screen.
+    assert projector.locator(".bar-title .visually-hidden").bounding_box()["width"] <= 1
+    expect(projector.locator(".bar-title")).to_contain_text("Projecteur")
 
     # --- 3. Drafting: draft an article, the official amends it. ---
     set_phase(journey, desk, "Rédaction de la motion")
