@@ -77,7 +77,9 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
         privacy,
         projector,
         publication,
+        room_counts,
         sorting_report,
+        staff_api,
         votes,
     )
 
@@ -127,10 +129,11 @@ def create_app(config: type | dict[str, Any] | None = None) -> Flask:
 
     for blueprint in (participant.bp, facilitator.bp, api.bp, votes.bp, drafting.bp,
                       publication.bp, derivation.bp, projector.bp, board.bp, board.live_bp,
-                      health.bp, privacy.bp, sorting_report.bp,
-                      imports.bp):
+                      health.bp, privacy.bp, sorting_report.bp, imports.bp,
+                      room_counts.bp, staff_api.bp, staff_api.pages):
         app.register_blueprint(blueprint)
     csrf.exempt(api.bp)
+    csrf.exempt(staff_api.bp)  # bearer tokens, no cookie: no CSRF to forge
     # production (issue 6): structured logs, rate limits
     logging_setup.init_app(app)
     ratelimit.init_app(app)

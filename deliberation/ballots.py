@@ -52,6 +52,7 @@ from .models import (
     BallotVoter,
     Congress,
     Participant,
+    RoomCount,
     Vote,
     is_row_id,
     utcnow,
@@ -186,6 +187,11 @@ def publish_ballot(ballot_id: int, actor_id: int | None = None) -> Ballot:
     """Closed → published (commits): the results become public."""
     ballot = _get(ballot_id)
     voting.check_transition(ballot.state, "published")
+    if db.session.scalar(select(RoomCount.id).where(RoomCount.ballot_id == ballot_id,
+                                                    RoomCount.confirmed_at.is_(None))):
+        raise InputError("Le décompte de la salle de ce scrutin est en attente de confirmation "
+                         ": faites-le confirmer par une autre personne de l'équipe, ou "
+                         "annulez-le, avant de publier.")
     changed = db.session.execute(
         update(Ballot).where(Ballot.id == ballot_id, Ballot.state == "closed")
         .values(state="published", published_at=utcnow())).rowcount
@@ -290,14 +296,20 @@ def recompute(ballot: Ballot) -> list[str]:
         if ballot.state in ("closed", "published"):
             problems.append(f"{name} : clos sans résultats figés.")
         return problems
-    actual = counts(ballot.id, ballot.secret)
+    electronic = counts(ballot.id, ballot.secret)
+    voters = cast_count(ballot.id, ballot.secret)
+    if ballot.secret and voters != sum(electronic.values()):
+        problems.append(f"{name} : {voters} votant·es inscrit·es au registre pour "
+                        f"{sum(electronic.values())} bulletins dans l'urne.")
+    actual = electronic
+    room = db.session.scalar(select(RoomCount).where(RoomCount.ballot_id == ballot.id,
+                                                     RoomCount.confirmed_at.is_not(None)))
+    if room is not None:  # a confirmed room count (room_counts.py): the results are the sum
+        actual = {c: electronic[c] + room.counts[c] for c in voting.CHOICES}
+        voters += sum(room.counts.values())
     if not voting.same_tally(ballot.results, actual):
         problems.append(f"{name} : résultats publiés {ballot.results.get('counts')} "
                         f"≠ décompte des bulletins {actual}.")
-    voters = cast_count(ballot.id, ballot.secret)
-    if ballot.secret and voters != sum(actual.values()):
-        problems.append(f"{name} : {voters} votant·es inscrit·es au registre pour "
-                        f"{sum(actual.values())} bulletins dans l'urne.")
     if "voters" in ballot.results and ballot.results["voters"] != voters:
         problems.append(f"{name} : {ballot.results['voters']} votant·es au moment de la "
                         f"clôture, {voters} aujourd'hui.")
@@ -1058,11 +1070,11 @@ def verify_report(anchor: dict[str, Any] | None = None) -> tuple[list[str], list
     for action, payload in db.session.execute(
             select(AuditEvent.action, AuditEvent.payload)
             .where(AuditEvent.action.in_(("vote.cast", "vote.changed", "ballot.closed",
-                                          "ballot.published")))
+                                          "room_count.confirmed", "ballot.published")))
             .order_by(AuditEvent.id)):
         payload = payload or {}
         ballot_id = payload.get("ballot")
-        if action == "ballot.closed":
+        if action in ("ballot.closed", "room_count.confirmed"):  # the sum, once confirmed
             closed_counts[ballot_id] = payload.get("counts") or {}
         elif action == "ballot.published":
             published_counts[ballot_id] = payload.get("counts") or {}

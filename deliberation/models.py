@@ -777,3 +777,65 @@ class SocketConnection(db.Model):
     participant_id: Mapped[int] = mapped_column(ForeignKey("participant.id",
                                                            ondelete="CASCADE"), index=True)
     connected_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+# --- room counts (paper and show-of-hands votes) and staff API tokens (issue 18) ---
+ROOM_COUNT_METHODS = ("hands", "paper")
+
+
+class RoomCount(db.Model):
+    """Votes counted in the room for a ballot (show of hands or paper ballots).
+
+    One per ballot. Entered by a staff member, confirmed by another (two-person rule):
+    until `confirmed_at` it is pending and no result counts it. `people` is how many
+    persons were counted; the totals add up to at most that (the rest did not vote).
+    """
+
+    __tablename__ = "room_count"
+    __table_args__ = (
+        CheckConstraint(_in("method", ROOM_COUNT_METHODS), name="ck_room_count_method"),
+        CheckConstraint("pour >= 0 AND contre >= 0 AND abstention >= 0 "
+                        "AND pour + contre + abstention <= people", name="ck_room_count_totals"),
+        CheckConstraint("confirmed_by_id IS NULL OR confirmed_by_id <> recorded_by_id",
+                        name="ck_room_count_two_people"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ballot_id: Mapped[int] = mapped_column(ForeignKey("ballot.id", ondelete="CASCADE"),
+                                           unique=True)
+    congress_id: Mapped[int] = mapped_column(ForeignKey("congress.id", ondelete="CASCADE"),
+                                             index=True)
+    method: Mapped[str] = mapped_column(String(10))
+    people: Mapped[int] = mapped_column(Integer)
+    pour: Mapped[int] = mapped_column(Integer, default=0)
+    contre: Mapped[int] = mapped_column(Integer, default=0)
+    abstention: Mapped[int] = mapped_column(Integer, default=0)
+    recorded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="SET NULL"))
+    recorded_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    confirmed_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="SET NULL"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {"pour": self.pour, "contre": self.contre, "abstention": self.abstention}
+
+
+class StaffToken(db.Model):
+    """A bearer token for the staff API, scoped to one congress. Only its SHA-256 is
+    kept: the token itself is shown once, at creation."""
+
+    __tablename__ = "staff_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    congress_id: Mapped[int] = mapped_column(ForeignKey("congress.id", ondelete="CASCADE"),
+                                             index=True)
+    created_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("participant.id", ondelete="SET NULL"))
+    label: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime)

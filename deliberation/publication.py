@@ -265,6 +265,9 @@ def ballot_rows(congress: Congress) -> list[dict[str, Any]]:
             "adopted": bool(r.get("adopted")),
             "outcome": r.get("outcome"),
             "reason": r.get("reason"),
+            # issue 18: counts above are the sum; its electronic and room parts
+            "electronic": (r.get("electronic") or {}).get("counts", r.get("counts", {})),
+            "room": r.get("room"),
         })
     kinds = {"article": 0, "amendment": 0, "text": 1}
     rows.sort(key=lambda row: (kinds.get(row["kind"], 1),
@@ -279,7 +282,9 @@ def _iso(value) -> str | None:
 
 RESULT_COLUMNS = ("scrutin", "type", "objet", "article", "amendement", "secret", "majorite",
                   "quorum", "inscrits", "votants", "exprimes", "pour", "contre", "abstention",
-                  "pour_pct", "contre_pct", "resultat", "motif", "clos_le", "publie_le")
+                  "pour_pct", "contre_pct", "resultat", "motif", "clos_le", "publie_le",
+                  "pour_salle", "contre_salle", "abstention_salle", "comptes_salle",
+                  "methode_salle")
 
 
 def results_csv(doc: dict[str, Any], form: Variant = SPREADSHEETS) -> str:
@@ -293,9 +298,18 @@ def results_csv(doc: dict[str, Any], form: Variant = SPREADSHEETS) -> str:
                 row["expressed"], c.get("pour", 0), c.get("contre", 0), c.get("abstention", 0),
                 row["percent_expressed"].get("pour", ""),
                 row["percent_expressed"].get("contre", ""), row["outcome"], row["reason"],
-                row["closed_at"] or "", row["published_at"] or "")
+                row["closed_at"] or "", row["published_at"] or "",
+                *_room_cells(row.get("room")))
 
     return write_rows(RESULT_COLUMNS, (cells(r) for r in doc.get("ballots", ())), form)
+
+
+def _room_cells(room: dict[str, Any] | None) -> tuple:
+    """The room count's columns of a results row (empty without one)."""
+    if not room:
+        return ("", "", "", "", "")
+    c = room["counts"]
+    return (c["pour"], c["contre"], c["abstention"], room["people"], room["method_label"])
 
 
 def results_json(doc: dict[str, Any], version: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -46,6 +46,8 @@ DEFAULTS = {
     # Every other POST, per person and per page (amendments, edits, withdrawals, presence,
     # data erasure, the facilitator's and the scribe's forms).
     "RATELIMIT_WRITE": "120 per minute; 2000 per hour",
+    # The staff API (issue 18), per token, reads and writes alike: a script, not a room.
+    "RATELIMIT_STAFF_API": "120 per minute; 3000 per hour",
 }
 
 #: Methods that write; reads are never limited by the default limit.
@@ -110,6 +112,7 @@ live_action_limit = limiter.limit(_limit("RATELIMIT_LIVE_ACTION"), methods=["POS
                                   key_func=person_or_address)
 api_contribute_limit = limiter.limit(_limit("RATELIMIT_CONTRIBUTE"), methods=["POST"],
                                      key_func=bearer_or_address)
+staff_api_limit = limiter.limit(_limit("RATELIMIT_STAFF_API"), key_func=bearer_or_address)
 vote_limit = limiter.limit(_limit("RATELIMIT_VOTE"), methods=["POST"], key_func=person_or_address)
 
 

@@ -36,7 +36,8 @@ POSTGRESQL_MODULES = {"test_models", "test_voting", "test_ballots", "test_ballot
                       "test_audit", "test_sessions", "test_integrity", "test_migrations",
                       "test_roster", "test_moderation", "test_publication_versions",
                       "test_vote_batches", "test_vote_progress", "test_sorting_report",
-                      "test_proxy_import", "test_csv_import"}
+                      "test_proxy_import", "test_csv_import", "test_room_counts",
+                      "test_staff_api"}
 
 
 def pytest_generate_tests(metafunc):

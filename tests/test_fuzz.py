@@ -20,7 +20,7 @@ from sqlalchemy import String, Text, select, update
 from werkzeug.exceptions import default_exceptions
 from werkzeug.security import generate_password_hash
 
-from deliberation import ballots, contributions, create_app, drafting, push, sorting
+from deliberation import ballots, contributions, create_app, drafting, push, sorting, staff_tokens
 from deliberation.config import TestConfig
 from deliberation.extensions import db
 from deliberation.models import Amendment, Article, Ballot, Cluster, Congress, Contribution
@@ -319,7 +319,12 @@ def _path_values(world: dict) -> dict[str, list[str]]:
             "amendment_id": [str(ids["amendment"])], "account_id": [str(ids["facilitator"])],
             "what": ["contributions", "participants"],
             "action": ["ouvrir", "clore", "publier", "supprimer", "accepter", "rejeter",
-                       "voter"]}
+                       "voter"],
+            # issue 18: the staff API and its tokens
+            "giver_id": [str(ids["participant"])], "step": ["open", "close", "publish"],
+            "name": ["contributions.csv", "participants.csv", "resultats.csv",
+                     "resultats.json"],
+            "token_id": [str(ids["staff_token"])]}
 
 
 def _seed(congress, official, facilitator, scribe) -> dict:
@@ -338,13 +343,15 @@ def _seed(congress, official, facilitator, scribe) -> dict:
                           author_id=official.id, body_md="Un texte amendé", state="proposed")
     db.session.add(amendment)
     db.session.commit()
+    staff_token, _ = staff_tokens.create(congress.id, facilitator, "Script", 7)
     return {"code": congress.join_code,
             "tokens": {"participant": official.invite_token},
             "emails": {"facilitator": facilitator.email, "scribe": scribe.email},
             "ids": {"congress": congress.id, "participant": official.id,
                     "facilitator": facilitator.id, "scribe": scribe.id,
                     "contribution": idea.id, "ballot": ballot.id,
-                    "article": article.id, "amendment": amendment.id}}
+                    "article": article.id, "amendment": amendment.id,
+                    "staff_token": staff_token.id}}
 
 
 def _encode(value: str) -> str:

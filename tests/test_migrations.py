@@ -240,3 +240,39 @@ def test_the_sorting_report_migration_keeps_every_row(database):
                                          inspect(db.engine).get_columns("congress")}
         assert kept() == (1, (1, 1))
         db.engine.dispose()
+
+
+def test_the_room_counts_and_staff_tokens_migration_adds_two_tables(database):
+    """0010 adds `room_count` and `staff_token` and touches nothing else; the database
+    refuses a room count confirmed by the person who entered it."""
+    from flask_migrate import downgrade, upgrade
+
+    uri, options = database
+    app = create_app({**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
+                      "SQLALCHEMY_DATABASE_URI": uri, "SQLALCHEMY_ENGINE_OPTIONS": options})
+    with app.app_context():
+        upgrade(revision="0004")
+        with db.engine.begin() as connection:
+            for row in ROWS + ROSTER_ROWS:
+                connection.execute(text(row))
+        for step in (lambda: upgrade(revision="0010"), lambda: downgrade(revision="0004"),
+                     lambda: upgrade(revision="0010")):
+            step()
+            with db.engine.connect() as connection:
+                assert connection.execute(text("SELECT count(*) FROM support")).all() == [(1,)]
+        tables = set(inspect(db.engine).get_table_names())
+        assert {"room_count", "staff_token"} <= tables
+        with db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO ballot (id, congress_id, title, state, secret, allow_change,"
+                " majority, created_at) VALUES (2, 1, 'Texte', 'draft', false, false,"
+                " 'simple', CURRENT_TIMESTAMP)"))
+        with pytest.raises(IntegrityError), db.engine.begin() as connection:
+            connection.execute(text(
+                "INSERT INTO room_count (ballot_id, congress_id, method, people, pour, contre,"
+                " abstention, recorded_by_id, recorded_at, confirmed_by_id, confirmed_at)"
+                " VALUES (2, 1, 'hands', 2, 1, 0, 0, 1, CURRENT_TIMESTAMP, 1,"
+                " CURRENT_TIMESTAMP)"))
+        downgrade(revision="0004")
+        assert not {"room_count", "staff_token"} & set(inspect(db.engine).get_table_names())
+        db.engine.dispose()

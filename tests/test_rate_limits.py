@@ -173,7 +173,7 @@ def test_every_post_route_has_a_limit(make_app):
     """Anonymous posts everywhere, every limit at one a minute: the second post to any
     route is refused with a 429, whatever the route does with the first."""
     names = ("LOGIN", "JOIN", "CONTRIBUTE", "VOTE", "SUPPORT", "INVITE", "LIVE_ACTION",
-             "WRITE")
+             "WRITE", "STAFF_API")
     app = make_app(**{f"RATELIMIT_{name}": "1 per minute" for name in names})
     int_converter = app.url_map.converters["int"]
     unlimited = []

@@ -16,7 +16,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import announce, audit, moderation, roster, sorting, transfer
+from .. import announce, audit, moderation, phases, roster, sorting, transfer
 from ..contributions import POPULATION_MAX, clean_int, clean_line
 from ..csv_io import CsvError
 from ..csv_io import variant as csv_variant
@@ -25,7 +25,6 @@ from ..extensions import db
 from ..links import base_url
 from ..models import (
     MODERATION_REASON_MAX,
-    PHASES,
     ROLES,
     STAFF_ROLES,
     Participant,
@@ -85,15 +84,12 @@ def dashboard():
 @roles_required("facilitator")
 def change_phase():
     congress = staff_congress()
-    phase = request.form.get("phase", "")
-    if phase not in PHASES:
+    try:
+        changed = phases.change_phase(congress, request.form.get("phase", ""), current_user.id)
+    except InputError:
         flash("Phase inconnue.", "error")
         return redirect(url_for("facilitator.dashboard"))
-    if phase != congress.phase:
-        previous, congress.phase = congress.phase, phase
-        audit.record("congress.phase", congress.id, current_user.id, previous=previous,
-                     phase=phase)
-        db.session.commit()
+    if changed:
         announce.phase_changed(congress)
         flash(f"Phase : {congress.phase_label}.", "success")
     return redirect(url_for("facilitator.dashboard"))

@@ -52,12 +52,16 @@ SCREENS = (
     Screen("Présence et procurations", "vote.presence", ("drafting", "vote")),
     Screen("Scrutins", "vote.ballot_list", ("drafting", "vote", "closed")),
     Screen("Qualité du tri", "sorting_report.page", ("debate", "drafting", "vote", "closed")),
+    # issue 18: votes counted in the room, entered by one staff member, confirmed by another
+    Screen("Décomptes de la salle", "room.room_list", ("vote", "closed"), roles=STAFF),
     Screen("Relevé des idées", "publication.report_page", ("debate", "drafting", "vote", "closed"),
            roles=STAFF, by_code=True),
     Screen("Motion publiée", "publication.motion_page", ("vote", "closed"), roles=STAFF,
            by_code=True, published=True),
     Screen("Corriger la motion", "publication.correct", ("vote", "closed"), published=True),
     Screen("Projecteur", "projector.screen", roles=STAFF, by_code=True),
+    # issue 18: bearer tokens of the staff API (docs/api.md)
+    Screen("Jetons d'API", "staff_tokens.tokens"),
     Screen("Toutes les contributions", "participant.contributions", roles=STAFF, by_code=True),
 )
 

@@ -203,7 +203,20 @@
     root.appendChild(el("p", "pv-detail", plural(r.cast, "vote") + " sur " + r.eligible +
       " votant·es — " + plural(r.expressed, "suffrage") + " exprimé" + (r.expressed > 1 ? "s" : "") +
       ". " + r.reason));
+    if (r.room) { root.appendChild(el("p", "room-split", roomSplit(r))); }
     fitScreen();
+  }
+
+  // Issue 18: a confirmed room count, beside the electronic votes (vote/_room_split.html).
+  function roomSplit(r) {
+    var e = r.electronic.counts, m = r.room.counts, n = r.room.people;
+    var three = function (c) {
+      return "pour " + c.pour + ", contre " + c.contre + ", abstention " + c.abstention;
+    };
+    return "Dont votes électroniques\u00a0: " + three(e) + "\u00a0; décompte de la salle (" +
+      r.room.method_label + ", " + plural(n, "personne") + " comptée" + (n > 1 ? "s" : "") +
+      (r.room.without_vote ? ", dont " + r.room.without_vote + " sans vote" : "") +
+      ")\u00a0: " + three(m) + ". Les totaux ci-dessus en sont la somme.";
   }
 
   function progress(p) {
