@@ -255,7 +255,7 @@ def test_the_room_counts_and_staff_tokens_migration_adds_two_tables(database):
         with db.engine.begin() as connection:
             for row in ROWS + ROSTER_ROWS:
                 connection.execute(text(row))
-        for step in (lambda: upgrade(revision="0010"), lambda: downgrade(revision="0004"),
+        for step in (lambda: upgrade(revision="0010"), lambda: downgrade(revision="0009"),
                      lambda: upgrade(revision="0010")):
             step()
             with db.engine.connect() as connection:
@@ -273,6 +273,6 @@ def test_the_room_counts_and_staff_tokens_migration_adds_two_tables(database):
                 " abstention, recorded_by_id, recorded_at, confirmed_by_id, confirmed_at)"
                 " VALUES (2, 1, 'hands', 2, 1, 0, 0, 1, CURRENT_TIMESTAMP, 1,"
                 " CURRENT_TIMESTAMP)"))
-        downgrade(revision="0004")
+        downgrade(revision="0009")
         assert not {"room_count", "staff_token"} & set(inspect(db.engine).get_table_names())
         db.engine.dispose()
