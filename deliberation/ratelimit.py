@@ -1,11 +1,13 @@
 """Rate limits on every write path: staff login, joining, invitation links, contributing,
 "+1", voting, the live debate's actions, and every other form post.
 
-Flask-Limiter, storage `memory://` in one process and Redis (`REDIS_URL`) when
-several processes serve the same congress, so a limit holds whichever process a
-request reaches. A Redis outage never blocks anyone: errors are swallowed and
-limits fall back to memory until Redis is back. A refused request gets a 429 with
-the French message of `errorpages` (JSON under `/api`) and a `Retry-After` header.
+Flask-Limiter, storage `memory-lazy://` in one process (ratelimit_storage.py: `limits`'
+memory storage without the expiry timer that stalled a burst of votes under gevent) and
+Redis (`REDIS_URL`) when several processes serve the same congress, so a limit holds
+whichever process a request reaches. A Redis outage never blocks anyone: errors are
+swallowed and limits fall back to the same memory storage until Redis is back. A
+refused request gets a 429 with the French message of `errorpages` (JSON under `/api`)
+and a `Retry-After` header.
 
 Limits are keyed per person where one is known (a logged-in participant, a bearer
 token) and per address otherwise: 220 officials behind the venue's Wi-Fi share one
@@ -26,6 +28,8 @@ from flask import Flask, current_app, request
 from flask_limiter import Limit, Limiter
 from flask_login import current_user
 from limits import parse_many
+
+from .ratelimit_storage import SCHEME, LazyMemoryStorage
 
 DEFAULTS = {
     # Staff password login, per address: stops guessing, not a busy team.
@@ -140,8 +144,18 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_ENABLED", not app.testing)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "motion")
     if not app.config.get("RATELIMIT_STORAGE_URI"):
-        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or "memory://"
+        app.config["RATELIMIT_STORAGE_URI"] = app.config.get("REDIS_URL") or f"{SCHEME}://"
     if app.config["RATELIMIT_STORAGE_URI"].startswith("redis"):
         app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {
             "socket_timeout": 1, "socket_connect_timeout": 1})
     limiter.init_app(app)
+    _lazy_fallback()
+
+
+def _lazy_fallback() -> None:
+    """Flask-Limiter builds its fallback (used while Redis is down) on `limits`'
+    `MemoryStorage`, whose expiry timers pile up under gevent: put the lazy one there."""
+    fallback = getattr(limiter, "_fallback_limiter", None)
+    if fallback is not None and not isinstance(fallback.storage, LazyMemoryStorage):
+        limiter._fallback_storage = LazyMemoryStorage()
+        limiter._fallback_limiter = type(fallback)(limiter._fallback_storage)
