@@ -23,13 +23,13 @@ CODE = "LIMI26"
 def _config(uri: str, **extra) -> dict:
     return {**{k: getattr(TestConfig, k) for k in dir(TestConfig) if k.isupper()},
             "SQLALCHEMY_DATABASE_URI": uri, "RATELIMIT_ENABLED": True,
-            "RATELIMIT_STORAGE_URI": "memory://", "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex,
+            "RATELIMIT_STORAGE_URI": "memory-lazy://", "RATELIMIT_KEY_PREFIX": uuid.uuid4().hex,
             **extra}
 
 
 @pytest.fixture
 def make_app(tmp_path):
-    """Build the app with limits on (memory storage unless given) and a seeded congress."""
+    """Build the app with limits on (the lazy memory storage unless given), a congress."""
     built = []
 
     def build(**limits):

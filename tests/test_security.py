@@ -496,7 +496,7 @@ def test_invite_tokens_are_unguessable(congress):
 @pytest.fixture
 def limited(tmp_path):
     app = create_app(_config(f"sqlite:///{tmp_path / 'r.db'}", RATELIMIT_ENABLED=True,
-                             RATELIMIT_STORAGE_URI="memory://",
+                             RATELIMIT_STORAGE_URI="memory-lazy://",
                              RATELIMIT_KEY_PREFIX=uuid.uuid4().hex,
                              RATELIMIT_LOGIN="3 per minute", RATELIMIT_CONTRIBUTE="2 per minute",
                              RATELIMIT_VOTE="2 per minute"))
