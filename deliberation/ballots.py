@@ -104,6 +104,11 @@ def _text_ballot_started(congress_id: int) -> bool:
         .limit(1)) is not None
 
 
+def text_started(congress_id: int) -> bool:
+    """Whether the whole text is put to the vote (open, closed or published): it is frozen."""
+    return _text_ballot_started(congress_id)
+
+
 def _part_ballot_open(congress_id: int) -> bool:
     return db.session.scalar(select(Ballot.id).where(
         Ballot.congress_id == congress_id, Ballot.state == "open",

@@ -22,7 +22,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import audit, ballots, formats, publishing, push, voting
+from .. import audit, ballots, formats, publication, publishing, push, voting
 from ..contributions import clean_int
 from ..errors import FormErrors, InputError, check_fields
 from ..extensions import db
@@ -272,6 +272,8 @@ def _ballot_page(congress: Congress, form=None, error: str | None = None, status
     return render_template("vote/facilitator.html", congress=congress, ballots=items,
                            articles=articles, live_counts=live_counts,
                            motion_version=publishing.latest(congress),
+                           empty_articles=([] if ballots.text_started(congress.id)
+                                           else publication.empty_labels(congress)),
                            eligible=ballots.eligible(congress.id), form=form or {},
                            error=error, errors=list(errors),
                            MAJORITY_RULES=voting.MAJORITY_RULES), status
