@@ -27,6 +27,7 @@ that drafting can create a ballot in its own transaction.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -928,7 +929,25 @@ def payload(ballot: Ballot) -> dict[str, Any]:
 def subject(ballot: Ballot) -> dict[str, str]:
     """What the room votes on, as the phone and both projectors show it: « Article 2 —
     title » and the article's text, an amendment as a visible change to its article's
-    text, or the whole motion (too long for a screen: its title stands for it)."""
+    text, or the whole motion (too long for a screen: its title stands for it).
+
+    The label is empty when the ballot's title already says it (a ballot on the preamble
+    is titled « Préambule »): screens print the title, then the label only if there is one.
+    """
+    found = _subject(ballot)
+    if _same_words(found["label"], ballot.title):
+        found["label"] = ""
+    return found
+
+
+def _same_words(one: str, other: str | None) -> bool:
+    """The same words, whatever the case, spacing and typography."""
+    def words(text: str) -> list[str]:
+        return re.findall(r"\w+", (text or "").casefold())
+    return bool(one) and words(one) == words(other or "")
+
+
+def _subject(ballot: Ballot) -> dict[str, str]:
     amendment = db.session.get(Amendment, ballot.amendment_id) if ballot.amendment_id else None
     article_id = amendment.article_id if amendment is not None else ballot.article_id
     article = db.session.get(Article, article_id) if article_id else None

@@ -154,7 +154,9 @@
       root.appendChild(el("h2", "pv-title", b.title));
       if (b.subject) {
         var subject = el("div", "pv-subject");
-        subject.appendChild(el("p", "pv-subject-label", b.subject.label));
+        if (b.subject.label) {  // empty when the title already says it (ballots.subject)
+          subject.appendChild(el("p", "pv-subject-label", b.subject.label));
+        }
         if (b.subject.html) {
           var text = el("div", "pv-text");
           text.innerHTML = b.subject.html;  // rendered and sanitised by the server (nh3)
