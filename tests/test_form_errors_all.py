@@ -1,0 +1,32 @@
+"""Forms list every error at once (issue 14, RGAA 11.10): the summary names each refused
+field, and each field is marked invalid and tied to its message."""
+
+from __future__ import annotations
+
+import re
+
+from deliberation.extensions import db
+
+from .conftest import login
+
+
+def _marked(page: str, field: str) -> bool:
+    tag = re.search(rf'<(?:input|textarea|select)[^>]*\bid="{field}"[^>]*>', page)
+    return bool(tag) and 'aria-invalid="true"' in tag.group(0) \
+        and f"{field}-erreur" in tag.group(0)
+
+
+def test_the_scribe_sees_every_error_of_a_capture(client, congress, scribe):
+    congress.phase = "debate"
+    db.session.commit()
+    login(client, scribe)
+    response = client.post("/animation/releve", data={
+        "key": "capture-erreurs-1", "speaker": "", "commune": "x" * 130, "text": "ok"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    summary = page[page.index('class="error-box error-summary"'):]
+    summary = summary[:summary.index("</div>")]
+    for field in ("speaker", "commune", "text"):
+        assert f'href="#{field}"' in summary, field
+        assert _marked(page, field), field
+    assert 'value="' + "x" * 120 in page  # what was typed comes back
