@@ -30,3 +30,17 @@ def test_the_scribe_sees_every_error_of_a_capture(client, congress, scribe):
         assert f'href="#{field}"' in summary, field
         assert _marked(page, field), field
     assert 'value="' + "x" * 120 in page  # what was typed comes back
+
+
+def test_the_proxy_form_names_both_missing_choices(client, congress, facilitator, official):
+    login(client, facilitator)
+    response = client.post("/animation/procurations", data={"giver": "", "holder": "²"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert 'href="#giver"' in page and 'href="#holder"' in page
+    assert _marked(page, "giver") and _marked(page, "holder")
+    kept = client.post("/animation/procurations", data={"giver": str(official.id),
+                                                        "holder": ""})
+    page = kept.get_data(as_text=True)
+    assert f'<option value="{official.id}" selected>' in page  # the choice made is kept
+    assert _marked(page, "holder") and not _marked(page, "giver")
