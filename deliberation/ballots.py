@@ -998,6 +998,14 @@ def note_progress(ballot_id: int, congress_id: int) -> None:
     scheduler.offer(app, PHONES_CHANNEL, ballot_id, congress_id)
 
 
+def note_open_progress(congress_id: int) -> None:
+    """Who may vote changed (presence, proxies, the roster): every open ballot's progress
+    goes out again, so screens never show a stale « votant·es » count."""
+    for ballot_id in db.session.scalars(select(Ballot.id).where(
+            Ballot.congress_id == congress_id, Ballot.state == "open")):
+        note_progress(ballot_id, congress_id)
+
+
 def progress_payload(ballot_id: int) -> dict[str, Any] | None:
     ballot = db.session.get(Ballot, ballot_id)
     if ballot is None:

@@ -242,9 +242,7 @@ def receipt(code: str):
 
 def _push_open_progress(congress_id: int) -> None:
     """Eligible counts moved (presence, proxies): refresh open ballots' progress."""
-    for ballot_id in db.session.scalars(select(Ballot.id).where(
-            Ballot.congress_id == congress_id, Ballot.state == "open")):
-        ballots.note_progress(ballot_id, congress_id)
+    ballots.note_open_progress(congress_id)
 
 
 # --- projector ----------------------------------------------------------------------------
@@ -268,9 +266,10 @@ def _ballot_page(congress: Congress, form=None, error: str | None = None, status
                                     .order_by(Ballot.id)))
     articles = list(db.session.scalars(select(Article).where(Article.congress_id == congress.id)
                                        .order_by(Article.position, Article.id)))
-    live_counts = {b.id: ballots.cast_count(b.id, b.secret) for b in items if b.state == "open"}
+    present = ballots.attendance(congress.id)  # presence, quorum and progress, as on screens
+    progress = {b.id: ballots.live_progress(b, present) for b in items if b.state == "open"}
     return render_template("vote/facilitator.html", congress=congress, ballots=items,
-                           articles=articles, live_counts=live_counts,
+                           articles=articles, progress=progress,
                            motion_version=publishing.latest(congress),
                            empty_articles=([] if ballots.text_started(congress.id)
                                            else publication.empty_labels(congress)),

@@ -1,6 +1,7 @@
 """Live counts keep their words in agreement (issue 14): one voter present, the
 facilitator's ballot page and the vote projector read « 0 vote sur 1 votant·e », and after
-the phone votes, pushed live, « 1 vote sur 1 votant·e », never a fixed « votant·es »."""
+the phone votes, pushed live, « 1 vote sur 1 votant·e », never a fixed « votant·es ». The
+facilitator's page shows presence, quorum and progress as the phone does, live."""
 
 from __future__ import annotations
 
@@ -62,8 +63,12 @@ def test_a_live_count_agrees_with_its_number(room, browser):
     staff, board = staff_login(browser, room.url)
     with projector_context(browser) as screen_context, phone_context(browser) as phone:
         board.goto(f"{room.url}/animation/scrutins")
-        line = board.locator(f"#scrutin-{room.ballot} .vote-progress").first
-        expect(line).to_have_text(re.compile(r"^0 vote sur 1 votant·e$"))
+        stats = board.locator(f"#scrutin-{room.ballot} .vote-stats")
+        line = stats.locator(".vote-progress")
+        expect(line).to_have_text(re.compile(r"^0 vote sur 1 votant·e attendu·e"))
+        expect(stats.locator(".vote-presence")).to_have_text(re.compile(r"^1 élu·e présent·e"))
+        expect(stats.get_by_role("progressbar", name="Votes exprimés")).to_have_attribute(
+            "aria-valuenow", "0")
         screen = screen_context.new_page()
         screen.goto(f"{room.url}/projecteur/{CODE}/vote")
         expect(screen.locator(".pv-count")).to_have_text(
@@ -75,7 +80,11 @@ def test_a_live_count_agrees_with_its_number(room, browser):
         page.keyboard.press("Space")
         page.keyboard.press("Enter")
         expect(page.locator(".vote-done")).to_contain_text("Votre vote est enregistré")
-        expect(line).to_have_text(re.compile(r"^1 vote sur 1 votant·e$"), timeout=5_000)
+        # The facilitator's page hears the same progress as the projector, live.
+        expect(line).to_have_text(re.compile(r"^1 vote sur 1 votant·e attendu·e"),
+                                  timeout=5_000)
+        expect(stats.get_by_role("progressbar", name="Votes exprimés")).to_have_attribute(
+            "aria-valuenow", "100")
         expect(screen.locator(".pv-count")).to_have_text(
             re.compile(r"^1 vote sur 1 votant·e$"), timeout=5_000)
         check_axe(board, "facilitator's ballots, live")
