@@ -22,7 +22,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from . import announce, corrections
 from . import contributions as contrib
 from .corrections import Outcome, add_support, get_contribution, parse_id
-from .errors import InputError, PermissionDenied
+from .errors import FormErrors, InputError, PermissionDenied, check_fields
 from .extensions import db
 from .models import OFF_TOPIC, AppliedAction, Congress, Participant
 
@@ -35,10 +35,9 @@ PARTICIPANT = ("participant",)
 
 def capture(congress: Congress, actor: Participant, data: dict[str, Any]) -> Outcome:
     """Store what a speaker said as a live contribution, sorted at once (theme, point, map)."""
+    contrib.require_open(congress)
     text = data.get("text")
-    if not isinstance(text, str):
-        raise InputError("Le texte de l'idée est vide : écrivez au moins quelques mots.",
-                         field="text")
+    _check_capture(congress, data)
     speaker, commune = _speaker(congress, data)
     contribution, _ = contrib.create(
         congress, text, speaker_name=speaker, speaker_commune=commune, channel="live",
@@ -55,6 +54,27 @@ def capture(congress: Congress, actor: Participant, data: dict[str, Any]) -> Out
         "commune": contribution.commune,
         "text": contribution.text,  # whole: « Corriger » starts from it
     })
+
+
+def _check_capture(congress: Congress, data: dict[str, Any]) -> None:
+    """Every field of a capture checked at once: the scribe sees all that is wrong (the
+    speaker's name and the idea, say) in one refusal (FormErrors), nothing stored."""
+    who: dict[str, Any] = {}
+
+    def speaker() -> str:
+        who["speaker"], who["commune"] = _speaker(congress, data)
+        return contrib.clean_line(who["speaker"], limit=120, what="Le nom de l'orateur",
+                                  required=True)
+
+    def commune() -> str:
+        raw = who.get("commune", data.get("commune"))
+        return contrib.clean_line(raw if isinstance(raw, str) else None, limit=120,
+                                  what="La commune")
+
+    text = data.get("text")
+    check_fields((("speaker", speaker), ("commune", commune),
+                  ("text", lambda: contrib.clean_idea(text if isinstance(text, str)
+                                                      else ""))))
 
 
 def _speaker(congress: Congress, data: dict[str, Any]) -> tuple[Any, Any]:
@@ -100,8 +120,9 @@ def _applied(key, actor) -> AppliedAction | None:
         key=key, congress_id=actor.congress_id, actor_id=actor.id))
 
 
-def _fail(message: str) -> dict:
-    return {"ok": False, "error": message}
+def _fail(message: str, errors: list[tuple[str, str]] | None = None) -> dict:
+    """A refusal; `errors` lists every refused field (field id, message) when there are."""
+    return {"ok": False, "error": message, **({"errors": errors} if errors else {})}
 
 
 def _sender(user, roles: tuple[str, ...]) -> Participant:
@@ -202,6 +223,9 @@ def perform(name: str, data, user) -> dict:
         db.session.add(AppliedAction(key=key, congress_id=congress.id, actor_id=actor.id,
                                      action=name, result=ack))
         db.session.commit()
+    except FormErrors as exc:
+        db.session.rollback()
+        return _fail(exc.message, [list(pair) for pair in exc.errors])
     except InputError as exc:
         db.session.rollback()
         return _fail(exc.message)

@@ -27,6 +27,7 @@ that drafting can create a ballot in its own transaction.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -103,6 +104,11 @@ def _text_ballot_started(congress_id: int) -> bool:
         Ballot.congress_id == congress_id, Ballot.article_id.is_(None),
         Ballot.amendment_id.is_(None), Ballot.state.in_(("open", "closed", "published")))
         .limit(1)) is not None
+
+
+def text_started(congress_id: int) -> bool:
+    """Whether the whole text is put to the vote (open, closed or published): it is frozen."""
+    return _text_ballot_started(congress_id)
 
 
 def _part_ballot_open(congress_id: int) -> bool:
@@ -935,7 +941,25 @@ def payload(ballot: Ballot) -> dict[str, Any]:
 def subject(ballot: Ballot) -> dict[str, str]:
     """What the room votes on, as the phone and both projectors show it: « Article 2 —
     title » and the article's text, an amendment as a visible change to its article's
-    text, or the whole motion (too long for a screen: its title stands for it)."""
+    text, or the whole motion (too long for a screen: its title stands for it).
+
+    The label is empty when the ballot's title already says it (a ballot on the preamble
+    is titled « Préambule »): screens print the title, then the label only if there is one.
+    """
+    found = _subject(ballot)
+    if _same_words(found["label"], ballot.title):
+        found["label"] = ""
+    return found
+
+
+def _same_words(one: str, other: str | None) -> bool:
+    """The same words, whatever the case, spacing and typography."""
+    def words(text: str) -> list[str]:
+        return re.findall(r"\w+", (text or "").casefold())
+    return bool(one) and words(one) == words(other or "")
+
+
+def _subject(ballot: Ballot) -> dict[str, str]:
     amendment = db.session.get(Amendment, ballot.amendment_id) if ballot.amendment_id else None
     article_id = amendment.article_id if amendment is not None else ballot.article_id
     article = db.session.get(Article, article_id) if article_id else None
@@ -984,6 +1008,14 @@ def note_progress(ballot_id: int, congress_id: int) -> None:
     app = current_app._get_current_object()
     scheduler.offer(app, SCREENS_CHANNEL, ballot_id, congress_id)
     scheduler.offer(app, PHONES_CHANNEL, ballot_id, congress_id)
+
+
+def note_open_progress(congress_id: int) -> None:
+    """Who may vote changed (presence, proxies, the roster): every open ballot's progress
+    goes out again, so screens never show a stale « votant·es » count."""
+    for ballot_id in db.session.scalars(select(Ballot.id).where(
+            Ballot.congress_id == congress_id, Ballot.state == "open")):
+        note_progress(ballot_id, congress_id)
 
 
 def progress_payload(ballot_id: int) -> dict[str, Any] | None:

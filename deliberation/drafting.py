@@ -54,7 +54,7 @@ from . import audit
 from .clustering.statements import choose_statement, normalise_statement
 from .clustering.typography import french
 from .contributions import clean_line, clean_text
-from .errors import InputError, PermissionDenied, PhaseError
+from .errors import InputError, PermissionDenied, PhaseError, check_fields
 from .extensions import db
 from .models import (
     AMENDMENT_RATIONALE_MAX,
@@ -247,10 +247,13 @@ def save_version(article: Article, title: str | None, body_md: str | None,
     """Save the article's new text as its next version; None when nothing changed."""
     if check_frozen:
         require_editable(article)
-    title = clean_line(title if title is not None else article.title, limit=300,
-                       what="Le titre de l'article", required=True)
-    body = clean_body(body_md)
-    note = clean_line(note, limit=300, what="La note de version")
+    fields = check_fields((  # every refused field at once (FormErrors), by form name
+        ("title", lambda: clean_line(title if title is not None else article.title,
+                                     limit=300, what="Le titre de l'article", required=True)),
+        ("body_md", lambda: clean_body(body_md)),
+        ("note", lambda: clean_line(note, limit=300, what="La note de version")),
+    ))
+    title, body, note = fields["title"], fields["body_md"], fields["note"]
     if title == article.title and body == (article.body_md or "") and _has_versions(article):
         return None
     last = db.session.scalar(select(func.max(ArticleVersion.number))
@@ -684,11 +687,12 @@ def propose_amendment(congress: Congress, article_id: int | str | None,
     if not amendments_open(congress):
         raise PhaseError("Le texte n'est pas ouvert aux amendements en ce moment.")
     article = article_of(congress, article_id)
-    body = clean_text(body_md, limit=AMENDMENT_TEXT_MAX, what="Le texte de l'amendement")
-    why = clean_body(rationale, limit=AMENDMENT_RATIONALE_MAX, what="L'exposé des motifs")
-    if body == (article.body_md or "").strip():
-        raise InputError("Le texte proposé est identique au texte actuel de l'article : "
-                         "modifiez-le avant de l'envoyer.", field="text")
+    fields = check_fields((  # every refused field at once (FormErrors), by form name
+        ("body_md", lambda: _amendment_text(article, body_md)),
+        ("rationale", lambda: clean_body(rationale, limit=AMENDMENT_RATIONALE_MAX,
+                                         what="L'exposé des motifs")),
+    ))
+    body, why = fields["body_md"], fields["rationale"]
     pending = list(db.session.scalars(select(Amendment).filter_by(
         congress_id=congress.id, author_id=author.id, state="proposed")))
     for row in pending:
@@ -704,6 +708,14 @@ def propose_amendment(congress: Congress, article_id: int | str | None,
     audit.record("amendment.proposed", congress.id, author.id, amendment_id=row.id,
                  article_id=article.id)
     return row, True
+
+
+def _amendment_text(article: Article, body_md: str | None) -> str:
+    body = clean_text(body_md, limit=AMENDMENT_TEXT_MAX, what="Le texte de l'amendement")
+    if body == (article.body_md or "").strip():
+        raise InputError("Le texte proposé est identique au texte actuel de l'article : "
+                         "modifiez-le avant de l'envoyer.", field="text")
+    return body
 
 
 def _last_number(article: Article) -> int | None:

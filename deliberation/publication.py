@@ -151,6 +151,10 @@ def document(congress: Congress) -> dict[str, Any]:
     Each article keeps its Markdown as typed, the HTML rendered from it and the Markdown
     that motion.md prints, so a published copy never depends on the live tables, nor on a
     later change of the renderer.
+
+    An article nobody drafted is left out (a reader would see « vide » under a heading),
+    and its label listed under `omitted`: the others keep the numbers they were voted
+    under, so « Article 4 » of a result is « Article 4 » of the text.
     """
     drafting.settle_all(congress)
     db.session.commit()
@@ -159,9 +163,12 @@ def document(congress: Congress) -> dict[str, Any]:
     items = drafting.articles(congress)
     names = drafting.labels(items)
     published = published_ballots(congress)
-    articles = []
+    articles, omitted = [], []
     all_sources: set[int] = set()
     for article in items:
+        if is_empty(article):
+            omitted.append(names[article.id])
+            continue
         ids = [c.id for c in drafting.sources(article)]
         all_sources.update(ids)
         article_ballots = [b for b in published if b.article_id == article.id
@@ -195,6 +202,7 @@ def document(congress: Congress) -> dict[str, Any]:
         "title": motion.title,
         "congress": _congress_data(congress),
         "articles": articles,
+        "omitted": omitted,
         "ballot": whole.id if whole else None,
         "results": results,
         # A rejected text is published as such, never under its own « adoptent » (issue 14).
@@ -204,6 +212,28 @@ def document(congress: Congress) -> dict[str, Any]:
         "rural_max": RURAL_MAX_POPULATION,
         "ballots": ballot_rows(congress),
     }
+
+
+def is_empty(article: Article) -> bool:
+    """An article with no text: it does not appear in the published motion."""
+    return not (article.body_md or "").strip()
+
+
+def empty_labels(congress: Congress) -> list[str]:
+    """« Article 2 », « Article 5 »…: the articles that the motion would leave out now."""
+    items = drafting.articles(congress)
+    names = drafting.labels(items)
+    return [names[a.id] for a in items if is_empty(a)]
+
+
+def omitted_sentence(labels: list[str]) -> str:
+    """Why the published numbering has gaps: « Sans texte, non repris … : Article 2 et … »."""
+    if not labels:
+        return ""
+    listed = labels[0] if len(labels) == 1 else \
+        ", ".join(labels[:-1]) + " et " + labels[-1]
+    return french(f"Sans texte, non repris dans la motion : {listed}. Les autres articles "
+                  "gardent le numéro sous lequel ils ont été votés.")
 
 
 def article_text(body_md: str | None) -> dict[str, str]:
@@ -392,10 +422,12 @@ def motion_markdown(view: dict[str, Any]) -> str:
             lines.append(f"*{RESULTS_KEPT}*")
     if doc.get("results"):
         lines += ["", f"**{result_sentence(doc['results'])}**"]
+    if doc.get("omitted"):
+        lines += ["", f"*{omitted_sentence(doc['omitted'])}*"]
     for item in doc["articles"]:
         heading = item["label"] if item["kind"] == "preamble" else \
             f"{item['label']} — {french(item['title'])}"
-        lines += ["", f"## {heading}", "", item["markdown"] or "_(vide)_"]
+        lines += ["", f"## {heading}", "", item["markdown"]]
         if item["results"]:
             lines += ["", f"*{result_sentence(item['results'])}*"]
         elif item["kind"] != "preamble" and doc.get("results"):
@@ -449,7 +481,8 @@ def page_helpers() -> dict[str, Any]:
     """The sentences the motion's templates print, as the exports print them."""
     return {"trace_sentence": trace_sentence, "result_sentence": result_sentence,
             "version_sentence": version_sentence, "results_kept": RESULTS_KEPT,
-            "not_voted": NOT_VOTED}
+            "not_voted": NOT_VOTED,
+            "omitted_sentence": omitted_sentence}
 
 
 def motion_pdf(view: dict[str, Any]) -> bytes:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from sqlalchemy import desc, func, select
 from sqlalchemy.orm import selectinload
 
+from .clustering.typography import french
 from .extensions import db
 from .models import (
     OFF_TOPIC,
@@ -35,6 +36,9 @@ def contribution_payload(contribution: Contribution) -> dict:
     return {
         "id": contribution.id,
         "text": plain_excerpt(contribution.text, 280),
+        # What screens print, in French typography as the server-rendered ideas are
+        # (web/filters.py `excerpt`); `text` stays as typed for the API and exports.
+        "shown": french(plain_excerpt(contribution.text, 280)),
         "speaker": contribution.speaker,
         "commune": contribution.commune,
         "channel": contribution.channel,

@@ -70,3 +70,26 @@ def test_the_whole_text_is_named_as_such(congress):
     ballot = ballots.create(congress, "Motion entière")
     db.session.commit()
     assert ballots.subject(ballot) == {"label": "Ensemble de la motion", "html": ""}
+
+
+def test_a_ballot_titled_as_its_subject_names_it_once(client, congress, official,
+                                                      facilitator):
+    congress.phase = "vote"
+    db.session.commit()
+    preamble = drafting.articles(congress)[0]
+    drafting.save_version(preamble, preamble.title, "Les élus réunis à Aurillac.",
+                          facilitator)
+    db.session.commit()
+    ballot = ballots.create(congress, "préambule", article=preamble)
+    db.session.commit()
+    ballots.open_ballot(ballot.id)
+    subject = ballots.subject(ballot)
+    assert subject["label"] == "" and "réunis à Aurillac" in subject["html"]
+    projector = client.get(f"/projecteur/{congress.join_code}/vote").get_data(as_text=True)
+    assert "pv-subject-label" not in projector and "réunis à Aurillac" in projector
+    ballots.set_present(official, True, None)
+    login(client, official)
+    phone = client.get(f"/c/{congress.join_code}/vote").get_data(as_text=True)
+    start = phone.index('<section class="card ballot"')
+    heading = phone[start:phone.index('class="meta"', start)]
+    assert "ballot-subject-label" not in phone and heading.count("réambule") == 1

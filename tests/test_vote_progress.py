@@ -5,10 +5,12 @@ and after a presence change, through the coalesced progress channel."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from deliberation import ballots, voting
 from deliberation.extensions import db, socketio
 from deliberation.formats import NARROW_NBSP
+from deliberation.models import Participant
 
 from .conftest import login, make_person, staff_login
 
@@ -163,3 +165,25 @@ def test_both_projectors_render_presence_and_quorum(room, client):
         assert "pv-meter-box" in page and 'role="progressbar"' in page, path
         assert "Pas de quorum requis." in page, path
         assert f"6 élu·es présent·es, 2 procurations{NBSP}: 8 votant·es attendu·es." in page
+
+
+def test_the_roster_queue_refreshes_an_open_ballots_progress(app, room, client):
+    """Accepting or refusing a registration changes who may vote: the screens hear the
+    progress again, as after a presence or proxy change."""
+    congress = room["congress"]
+    bid = open_ballot(congress)
+    waiting = db.session.scalar(select(Participant).filter_by(
+        congress_id=congress.id, roster_status="pending"))
+    late = make_person(congress, "Deuxième inscription", roster_status="pending")
+    projector = socketio.test_client(app, auth={"congress": congress.join_code,
+                                                "audience": "projector"})
+    projector.get_received()
+    staff_login(client, "anim@example.org")
+    ballots.flush_progress()
+    for path in (f"/animation/participants/{waiting.id}/accepter",
+                 f"/animation/participants/{late.id}/refuser"):
+        assert client.post(path).status_code == 302, path
+        assert ballots.flush_progress() == 1, path
+        [p] = [m["args"][0] for m in projector.get_received() if m["name"] == "ballot.progress"]
+        assert p["ballot"] == bid and p["eligible"] == 8
+    projector.disconnect()

@@ -60,7 +60,7 @@ def scribe():
     """Fast keyboard capture of what is said in the room (HTTP form works without JS)."""
     congress = staff_congress()
     form: dict[str, str] = {}
-    error = None
+    error, errors = None, []
     if request.method == "POST":
         form = {k: request.form.get(k, "") for k in ("speaker", "commune", "text",
                                                      "participant_id", "key")}
@@ -69,8 +69,8 @@ def scribe():
         if ack.get("ok"):
             flash(f"Idée n° {ack['id']} enregistrée — thème : {ack['theme_label']}.", "success")
             return redirect(url_for("board.scribe"))
-        error = ack["error"]
-    return _scribe_page(congress, form, error)
+        error, errors = ack["error"], ack.get("errors", [])
+    return _scribe_page(congress, form, error, errors=errors)
 
 
 @bp.post("/releve/<int:contribution_id>/corriger")
@@ -94,7 +94,7 @@ def scribe_correct(contribution_id: int):
 
 
 def _scribe_page(congress: Congress, form: dict[str, str], error: str | None,
-                 correcting: dict[str, Any] | None = None):
+                 correcting: dict[str, Any] | None = None, errors=()):
     speakers = list(db.session.scalars(
         select(Participant).filter_by(congress_id=congress.id, role="participant",
                                       token_revoked_at=None)
@@ -113,7 +113,8 @@ def _scribe_page(congress: Congress, form: dict[str, str], error: str | None,
             recent.append(older)
     themes = [[t.code, t.short_title] for t in congress.themes] + [[OFF_TOPIC, "Hors thème"]]
     return render_template("board/scribe.html", congress=congress, speakers=speakers,
-                           recent=recent, form=form, error=error, themes=themes,
+                           recent=recent, form=form, themes=themes,
+                           error=None if errors else error, errors=list(errors),
                            correcting=correcting or {},
                            correcting_shown=bool(correcting) and any(
                                c.id == correcting["id"] for c in recent)), \

@@ -22,7 +22,7 @@ from flask_login import current_user, login_required
 from sqlalchemy.exc import IntegrityError
 
 from .. import ballots, derivation, drafting, publication
-from ..errors import InputError, PermissionDenied
+from ..errors import FormErrors, InputError, PermissionDenied
 from ..extensions import db
 from ..models import ARTICLE_BODY_MAX, Article, Congress
 from ..push import send
@@ -175,8 +175,12 @@ def preview_motion():
 
 # --- one article ---------------------------------------------------------------------------
 
+#: The article form's field ids, by form name (FormErrors speak of form names).
+ARTICLE_FIELDS = {"title": "article-title", "body_md": "article-body", "note": "article-note"}
+
+
 def _article_page(article: Article, *, title=None, body=None, note="", error=None,
-                  status=200):
+                  status=200, errors=()):
     congress = staff_congress()
     items = drafting.articles(congress)
     points = drafting.draft_points(article.theme)
@@ -190,7 +194,7 @@ def _article_page(article: Article, *, title=None, body=None, note="", error=Non
         off_theme=drafting.off_theme_ideas(congress) if article.theme else [],
         linked=drafting.source_ids(article), sources=drafting.sources(article),
         title=article.title if title is None else title, body=body, note=note,
-        preview_html=render_motion_text(body), error=error,
+        preview_html=render_motion_text(body), error=error, errors=list(errors),
         frozen=drafting.frozen_reason(article),
         pending=drafting.amendments(congress, state="proposed", article=article),
         last=(drafting.versions(article) or [None])[0],
@@ -212,6 +216,10 @@ def save(article_id: int):
     note = request.form.get("note", "")
     try:
         row = drafting.save_version(article, title, body, _actor(), note=note)
+    except FormErrors as exc:
+        db.session.rollback()
+        return _article_page(article, title=title, body=body, note=note, status=422,
+                             errors=[(ARTICLE_FIELDS[f], m) for f, m in exc.errors])
     except InputError as exc:
         db.session.rollback()
         return _article_page(article, title=title, body=body, note=note, error=exc.message,
@@ -391,7 +399,7 @@ def decide(amendment_id: int, action: str):
 
 # --- amendments, officials' side ------------------------------------------------------------
 
-def _participant_page(congress: Congress, *, error=None, form=None, status=200):
+def _participant_page(congress: Congress, *, error=None, form=None, status=200, errors=()):
     if drafting.settle_all(congress):
         db.session.commit()
     items = drafting.articles(congress)
@@ -403,7 +411,7 @@ def _participant_page(congress: Congress, *, error=None, form=None, status=200):
         "drafting/participant_amendments.html", congress=congress,
         motion=drafting.motion_for(congress), articles=items, labels=drafting.labels(items),
         open_now=drafting.amendments_open(congress), member=member, mine=mine,
-        error=error, form=form or {}), status
+        error=error, errors=list(errors), form=form or {}), status
 
 
 @bp.get("/c/<code>/amendements")
@@ -429,6 +437,12 @@ def propose_amendment(code: str):
     except PermissionDenied as exc:
         db.session.rollback()
         return _participant_page(congress, error=exc.message, form=form, status=403)
+    except FormErrors as exc:  # each message tied to its field in that article's form
+        db.session.rollback()
+        ids = {"body_md": "body", "rationale": "rationale"}
+        return _participant_page(
+            congress, form=form, status=422,
+            errors=[(f"{ids[f]}-{form.get('article_id')}", m) for f, m in exc.errors])
     except InputError as exc:
         db.session.rollback()
         return _participant_page(congress, error=exc.message, form=form, status=422)

@@ -16,7 +16,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import announce, audit, moderation, phases, roster, sorting, transfer
+from .. import announce, audit, ballots, moderation, phases, roster, sorting, transfer
 from ..contributions import POPULATION_MAX, clean_int, clean_line
 from ..csv_io import CsvError
 from ..csv_io import variant as csv_variant
@@ -184,6 +184,7 @@ def accept(pid: int):
     person = owned_or_404(Participant, pid)
     if roster.accept(person, current_user.id):
         send_to_participants([pid], "voter.changed", {"roster": "accepted"})
+        ballots.note_open_progress(person.congress_id)  # the screens' counts follow
         if person.is_active:
             flash(f"Inscription de {person.display_name} acceptée\u00a0: marquez sa présence "
                   "pour qu'elle compte au vote.", "success")
@@ -199,8 +200,11 @@ def accept(pid: int):
 @roles_required("facilitator")
 def accept_all():
     """« Tout accepter »: every pending official of the congress at once."""
-    accepted = roster.accept_all(staff_congress(), current_user.id)
+    congress = staff_congress()
+    accepted = roster.accept_all(congress, current_user.id)
     send_to_participants(accepted, "voter.changed", {"roster": "accepted"})
+    if accepted:
+        ballots.note_open_progress(congress.id)
     n = len(accepted)
     flash(f"{n} inscription{'s' if n > 1 else ''} acceptée{'s' if n > 1 else ''}." if n
           else "Aucune inscription en attente.", "success" if n else "info")
@@ -219,6 +223,7 @@ def refuse(pid: int):
         flash(exc.message, "error")
     else:
         close_participant_sockets(pid)
+        ballots.note_open_progress(person.congress_id)
         flash(f"Inscription de {person.display_name} refusée\u00a0: son accès est fermé.",
               "success")
     return redirect(url_for("facilitator.participants") + "#file-attente")

@@ -22,7 +22,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from .. import audit, ballots, formats, proxy_import, publishing, push, voting
+from .. import audit, ballots, formats, proxy_import, publication, publishing, push, voting
 from ..contributions import clean_int
 from ..csv_io import CsvError
 from ..errors import FormErrors, InputError, check_fields
@@ -243,9 +243,7 @@ def receipt(code: str):
 
 def _push_open_progress(congress_id: int) -> None:
     """Eligible counts moved (presence, proxies): refresh open ballots' progress."""
-    for ballot_id in db.session.scalars(select(Ballot.id).where(
-            Ballot.congress_id == congress_id, Ballot.state == "open")):
-        ballots.note_progress(ballot_id, congress_id)
+    ballots.note_open_progress(congress_id)
 
 
 # --- projector ----------------------------------------------------------------------------
@@ -269,10 +267,13 @@ def _ballot_page(congress: Congress, form=None, error: str | None = None, status
                                     .order_by(Ballot.id)))
     articles = list(db.session.scalars(select(Article).where(Article.congress_id == congress.id)
                                        .order_by(Article.position, Article.id)))
-    live_counts = {b.id: ballots.cast_count(b.id, b.secret) for b in items if b.state == "open"}
+    present = ballots.attendance(congress.id)  # presence, quorum and progress, as on screens
+    progress = {b.id: ballots.live_progress(b, present) for b in items if b.state == "open"}
     return render_template("vote/facilitator.html", congress=congress, ballots=items,
-                           articles=articles, live_counts=live_counts,
+                           articles=articles, progress=progress,
                            motion_version=publishing.latest(congress),
+                           empty_articles=([] if ballots.text_started(congress.id)
+                                           else publication.empty_labels(congress)),
                            eligible=ballots.eligible(congress.id), form=form or {},
                            error=error, errors=list(errors),
                            MAJORITY_RULES=voting.MAJORITY_RULES), status
@@ -378,7 +379,16 @@ def _project_vote(ballot: Ballot) -> None:
 
 # --- facilitator: presence and proxies ----------------------------------------------------
 
-def _presence_page(congress: Congress, error: str | None = None, status: int = 200):
+def _chosen(raw: str | None, missing: str) -> int:
+    """A person picked in one of the proxy form's lists, or the French word to pick one."""
+    found = _form_id(raw or "")
+    if found is None:
+        raise InputError(missing)
+    return found
+
+
+def _presence_page(congress: Congress, error: str | None = None, status: int = 200,
+                   errors=(), form=None):
     people = list(db.session.scalars(select(Participant).where(
         Participant.congress_id == congress.id).order_by(Participant.display_name)))
     by_id = {p.id: p for p in people}
@@ -387,7 +397,8 @@ def _presence_page(congress: Congress, error: str | None = None, status: int = 2
     present = sum(1 for p in voters if p.present)
     return render_template("vote/presence.html", congress=congress, people=people,
                            voters=voters, by_id=by_id, present=present,
-                           eligible=ballots.eligible(congress.id), error=error), status
+                           eligible=ballots.eligible(congress.id), error=error,
+                           errors=list(errors), form=form or {}), status
 
 
 @bp.get("/animation/presence")
@@ -430,18 +441,23 @@ def presence_opening():
 @roles_required("facilitator")
 def proxy_grant():
     congress = staff_congress()
-    giver_id, holder_id = request.form.get("giver", ""), request.form.get("holder", "")
+    form = request.form
     try:
-        giver_id, holder_id = _form_id(giver_id), _form_id(holder_id)
-        if giver_id is None or holder_id is None:
-            raise InputError("Choisissez la personne absente et celle qui porte sa "
-                             "procuration.")
-        giver = owned_or_404(Participant, giver_id)
-        holder = owned_or_404(Participant, holder_id)
+        chosen = check_fields((
+            ("giver", lambda: _chosen(form.get("giver"), "Choisissez la personne absente "
+                                                         "qui donne procuration.")),
+            ("holder", lambda: _chosen(form.get("holder"), "Choisissez la personne "
+                                                           "présente qui porte la "
+                                                           "procuration.")),
+        ))
+        giver = owned_or_404(Participant, chosen["giver"])
+        holder = owned_or_404(Participant, chosen["holder"])
         ballots.grant_proxy(giver, holder, current_user.id)
+    except FormErrors as exc:  # both choices refused at once, each tied to its list
+        return _presence_page(congress, status=422, errors=exc.errors, form=form)
     except InputError as exc:
         db.session.rollback()
-        return _presence_page(congress, exc.message, 422)
+        return _presence_page(congress, exc.message, 422, form=form)
     flash(f"Procuration de {giver.display_name} à {holder.display_name} enregistrée.",
           "success")
     _push_open_progress(congress.id)

@@ -47,7 +47,7 @@
   function ideaItem(c) {
     var li = el("li", "live-idea");
     li.dataset.id = c.id;
-    li.appendChild(el("p", "idea-text", c.text));
+    li.appendChild(el("p", "idea-text", c.shown || c.text));
     var meta = el("p", "idea-meta", c.speaker + (c.commune ? ", " + c.commune : ""));
     if (c.theme && labels[c.theme]) {
       meta.appendChild(document.createTextNode(" · "));
@@ -171,7 +171,7 @@
           data.items.forEach(function (c) {
             var li = el("li", "similar-item");
             li.dataset.id = c.id;
-            li.appendChild(el("p", "idea-text", c.text));
+            li.appendChild(el("p", "idea-text", c.shown || c.text));
             var meta = el("p", "idea-meta", (c.theme ? c.theme + " · " : ""));
             var s = el("span", "", String(c.supports));
             s.dataset.supports = "";

@@ -148,7 +148,7 @@
     latest.slice(0, tickerSize).forEach(function (c, i) {
       var li = el("li", colourClass(c.theme));
       li.dataset.id = c.id;
-      li.appendChild(el("span", "ticker-text", c.text));
+      li.appendChild(el("span", "ticker-text", c.shown || c.text));
       li.appendChild(document.createTextNode(" "));
       var who = el("span", "ticker-who");
       words.setText(who, c.speaker + (c.commune ? ", " + c.commune : ""));

@@ -154,7 +154,9 @@
       root.appendChild(el("h2", "pv-title", b.title));
       if (b.subject) {
         var subject = el("div", "pv-subject");
-        subject.appendChild(el("p", "pv-subject-label", b.subject.label));
+        if (b.subject.label) {  // empty when the title already says it (ballots.subject)
+          subject.appendChild(el("p", "pv-subject-label", b.subject.label));
+        }
         if (b.subject.html) {
           var text = el("div", "pv-text");
           text.innerHTML = b.subject.html;  // rendered and sanitised by the server (nh3)
@@ -166,7 +168,7 @@
       count.appendChild(el("span", "pv-cast", String(b.cast || 0)));
       count.appendChild(document.createTextNode((b.cast > 1 ? " votes" : " vote") + " sur "));
       count.appendChild(el("span", "pv-eligible", String(b.eligible || 0)));
-      count.appendChild(document.createTextNode(" votant·es"));
+      count.appendChild(document.createTextNode(b.eligible > 1 ? " votant·es" : " votant·e"));
       root.appendChild(count);
       root.appendChild(meter(b));
       root.appendChild(facts());
@@ -200,8 +202,8 @@
     });
     root.appendChild(bars);
     drawChart(r);
-    root.appendChild(el("p", "pv-detail", plural(r.cast, "vote") + " sur " + r.eligible +
-      " votant·es — " + plural(r.expressed, "suffrage") + " exprimé" + (r.expressed > 1 ? "s" : "") +
+    root.appendChild(el("p", "pv-detail", plural(r.cast, "vote") + " sur " +
+      plural(r.eligible, "votant·e") + " — " + plural(r.expressed, "suffrage") + " exprimé" + (r.expressed > 1 ? "s" : "") +
       ". " + r.reason));
     if (r.room) { root.appendChild(el("p", "room-split", roomSplit(r))); }
     fitScreen();
@@ -233,6 +235,9 @@
     cast.textContent = String(p.cast);
     eligible.textContent = String(p.eligible);
     cast.nextSibling.textContent = (p.cast > 1 ? " votes" : " vote") + " sur ";
+    if (eligible.nextSibling) {  // the word after the number agrees with it, as on the server
+      eligible.nextSibling.textContent = p.eligible > 1 ? " votant·es" : " votant·e";
+    }
     fill.setAttribute("width", String(Math.max(0, Math.min(100, meterWidth(current)))));
     showFacts(current);
   }

@@ -196,11 +196,24 @@
   Array.prototype.forEach.call(document.querySelectorAll("form.vote-form"), setUp);
 
   // --- live counts -----------------------------------------------------------------------
+  // The word after a live number agrees with it, as the server's `plural` does (« 1 vote
+  // sur 1 votant·e », « 2 votes sur 3 votant·es »): the text node right after the number.
+  function agree(node, n, one, many, rest) {
+    var after = node.nextSibling;
+    if (after && after.nodeType === 3) { after.textContent = " " + (n > 1 ? many : one) + rest; }
+  }
+
   function setCount(id, cast, eligible) {
     Array.prototype.forEach.call(document.querySelectorAll('[data-cast-for="' + id + '"]'),
-      function (node) { node.textContent = String(cast); });
+      function (node) {
+        node.textContent = String(cast);
+        agree(node, cast, "vote", "votes", " sur ");
+      });
     Array.prototype.forEach.call(document.querySelectorAll('[data-eligible-for="' + id + '"]'),
-      function (node) { node.textContent = String(eligible); });
+      function (node) {
+        node.textContent = String(eligible);
+        agree(node, eligible, "votant·e", "votant·es", "");
+      });
   }
 
   // Presence, quorum and progress (the server words them: ballots.live_progress).
