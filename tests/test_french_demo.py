@@ -86,8 +86,8 @@ def test_every_screen_counts_the_same_ideas_to_check(site):
     listed = after_sort.pop("listed")
     assert len(set(after_sort.values())) == 1, after_sort
     total = after_sort["query"]
-    # The demo leaves more to check than the board lists: the figure is the whole queue.
-    assert total > REVIEW_SHOWN and listed == REVIEW_SHOWN
+    # The board lists at most REVIEW_SHOWN ideas; every count is the whole queue's.
+    assert total >= 3 and listed == min(total, REVIEW_SHOWN)
 
     first, second, third = review_queue(site["demo"], 3)
     facilitator = site["as"]["facilitator"]

@@ -57,6 +57,20 @@ for _name in ("publication.motion_page", "publication.export_html",
               "publication.export_results_json", "publication.motion_version"):
     POLICY[_name] = EVERYONE
 POLICY["publication.correct"] = POLICY["publication.correct_post"] = FACILITATOR
+POLICY["privacy.accessibility"] = EVERYONE
+POLICY["board.scribe_correct"] = STAFF
+for _name in ("room.room_list", "room.room_record", "room.room_confirm", "room.room_discard"):
+    POLICY[_name] = STAFF  # the two-person rule needs a second staff account (issue 18)
+for _name in ("imports.upload", "imports.confirm", "sorting_report.page",
+              "sorting_report.export_csv", "sorting_report.export_json",
+              "staff_tokens.tokens", "staff_tokens.token_create", "staff_tokens.token_revoke"):
+    POLICY[_name] = FACILITATOR
+# The staff API authenticates with a bearer token, never the cookie (test_staff_api.py).
+for _name in ("staff_api.phase", "staff_api.set_phase", "staff_api.presence",
+              "staff_api.mark_presence", "staff_api.grant_proxy", "staff_api.revoke_proxy",
+              "staff_api.ballot_list", "staff_api.ballot_create", "staff_api.ballot_step",
+              "staff_api.ballot_results", "staff_api.export"):
+    POLICY[_name] = set()
 FACILITATOR_PREFIXES = ("facilitator.", "vote.ballot_", "vote.mark_presence", "vote.presence",
                         "vote.proxy_", "drafting.", "derivation.")
 
@@ -67,7 +81,7 @@ SOCKET_POLICY: dict[str, set[str]] = {
     "contribution.hide": FACILITATOR, "contribution.unhide": FACILITATOR,
     "contribution.duplicate": FACILITATOR, "point.merge": FACILITATOR,
     "point.split": FACILITATOR, "point.rename": FACILITATOR, "projector.mode": FACILITATOR,
-    "theme.granularity": FACILITATOR,
+    "theme.granularity": FACILITATOR, "contribution.correct": STAFF,
     "support": {"participant"},
 }
 #: Events that only read: any role may send them, and they never change anything.
@@ -144,7 +158,8 @@ def _values(rule, data) -> dict:
     values = {"code": data["code"], "token": "x" * 32, "pid": data["ids"]["participant"],
               "contribution_id": data["contribution"], "ballot_id": data["ballot"],
               "article_id": data["article"], "number": 1, "amendment_id": 1,
-              "what": "contributions", "account_id": data["ids"]["facilitator"]}
+              "what": "contributions", "account_id": data["ids"]["facilitator"],
+              "token_id": 1, "step": "open", "name": "contributions.csv", "giver_id": 1}
     if rule.endpoint == "vote.ballot_action":
         values["action"] = "open"
     elif rule.endpoint == "drafting.decide":
@@ -318,7 +333,7 @@ def test_every_state_changing_route_requires_a_csrf_token(csrf_app):
         login(client, _Person(data, "facilitator"))
         refused = []
         for rule in csrf_app.url_map.iter_rules():
-            if rule.endpoint.startswith("api.") or not rule.methods & {"POST", "PUT",
+            if rule.endpoint.startswith(("api.", "staff_api.")) or not rule.methods & {"POST", "PUT",
                                                                          "PATCH", "DELETE"}:
                 continue
             before = fingerprint()
