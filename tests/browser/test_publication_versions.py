@@ -72,7 +72,7 @@ def test_the_facilitator_corrects_by_keyboard_and_the_public_page_keeps_the_hist
         page.get_by_role("link", name="Corriger la motion").first.click()
         page.wait_for_url(re.compile(r"/animation/motion/corriger$"))
         check_axe(page)
-        body = page.get_by_label(re.compile("Texte de « Article 1 »"))
+        body = page.get_by_label(re.compile(r"Texte de «\s*Article 1\s*»"))
         assert body.input_value() == TYPO  # prefilled with the version in force
         page.get_by_role("button", name=re.compile("Publier la version 2")).click()
         error = page.locator("#erreur")
