@@ -93,7 +93,8 @@ def test_derive_then_draft_marks_confirmed_and_new(derive_server, browser):
     page.get_by_label("Code du congrès").fill("ruralitic")
     page.get_by_role("button", name="Créer le congrès").click()
     page.wait_for_url(re.compile(r"/animation/$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text("Ruralitic — déclinaison rurale")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Tableau de bord — Ruralitic — déclinaison rurale")
 
     url = f"{server.url}/animation/redaction/article/{sort_new_ideas(server)}"
     for size in SIZES:
