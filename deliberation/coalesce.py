@@ -94,6 +94,9 @@ class Scheduler:
         self.tick = tick
         self.channels: dict[str, Channel] = {}
         self._lock = threading.Lock()
+        #: Sends under way (`run_due` between taking what is due and sending it).
+        self._sending = 0
+        self._quiet = threading.Condition(self._lock)
 
     def channel(self, name: str, send: Callable[[Hashable, Any], None], *,
                 pace: Callable[[Any], Pace] | Pace = Pace(),
@@ -152,13 +155,20 @@ class Scheduler:
     def run_due(self, name: str, now: float | None = None, pace: Pace | None = None) -> int:
         """Send what is due on a channel; each send apart, so one failure spares the rest."""
         channel = self.channels[name]
-        due = self.take_due(name, now, pace)
-        for key, value in due.items():
-            try:
-                with self.around(channel.app):
-                    channel.send(key, value)
-            except Exception:  # keep the channel alive; the next offer sends again
-                log.exception("coalesced push %s failed", name)
+        with self._lock:
+            self._sending += 1
+        try:
+            due = self.take_due(name, now, pace)
+            for key, value in due.items():
+                try:
+                    with self.around(channel.app):
+                        channel.send(key, value)
+                except Exception:  # keep the channel alive; the next offer sends again
+                    log.exception("coalesced push %s failed", name)
+        finally:
+            with self._lock:
+                self._sending -= 1
+                self._quiet.notify_all()
         return len(due)
 
     def pending(self, name: str) -> dict[Hashable, Any]:
@@ -171,6 +181,20 @@ class Scheduler:
             for channel in ([self.channels[name]] if name else self.channels.values()):
                 channel.held.clear()
                 channel.sent.clear()
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Drop what waits and wait for the sends under way to end: after this, no
+        background task touches the app it was given (an app being shut down, a test's
+        database about to be dropped). False if a send is still running at `timeout`."""
+        self.forget()
+        deadline = self.clock() + timeout
+        with self._lock:
+            while self._sending:
+                left = deadline - self.clock()
+                if left <= 0:
+                    return False
+                self._quiet.wait(left)
+        return True
 
     def idle(self) -> bool:
         with self._lock:

@@ -73,6 +73,17 @@ class Config:
     # e-mail address or a web address of the organiser. Unset, the statement points to the
     # congress's organising team.
     ACCESSIBILITY_CONTACT = os.environ.get("ACCESSIBILITY_CONTACT") or None
+    # The request limits of deliberation/ratelimit.py, each tunable by the operator in the
+    # `limits` notation ("20 per minute; 100 per hour"); unset, that module's default holds.
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN") or None
+    RATELIMIT_JOIN = os.environ.get("RATELIMIT_JOIN") or None
+    RATELIMIT_CONTRIBUTE = os.environ.get("RATELIMIT_CONTRIBUTE") or None
+    RATELIMIT_VOTE = os.environ.get("RATELIMIT_VOTE") or None
+    RATELIMIT_SUPPORT = os.environ.get("RATELIMIT_SUPPORT") or None
+    RATELIMIT_INVITE = os.environ.get("RATELIMIT_INVITE") or None
+    RATELIMIT_LIVE_ACTION = os.environ.get("RATELIMIT_LIVE_ACTION") or None
+    RATELIMIT_WRITE = os.environ.get("RATELIMIT_WRITE") or None
+    RATELIMIT_STAFF_API = os.environ.get("RATELIMIT_STAFF_API") or None
 
 
 class TestConfig(Config):

@@ -20,6 +20,7 @@ as CSV and JSON (published ballots only).
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -395,6 +396,10 @@ def result_sentence(results: dict[str, Any] | None) -> str:
 REJECTED_NOTICE = ("Texte rejeté par le vote de l'assemblée : ce n'est pas une motion "
                    "adoptée. Il est publié pour mémoire, avec ses résultats.")
 #: A correction fixes the text's wording; the votes stay those the room cast.
+#: The instant the PDF's embedded fonts are stamped with (2026-01-01, UTC): any fixed one
+#: makes a version print to the same bytes every time (`motion_pdf`).
+REPRODUCIBLE_EPOCH = "1767225600"
+
 RESULTS_KEPT = french("Une correction ne modifie pas les résultats : ce sont ceux des votes "
                       "du congrès.")
 NOT_VOTED = french("Pas de vote séparé sur cet article : il a été voté avec l'ensemble du texte.")
@@ -486,8 +491,15 @@ def page_helpers() -> dict[str, Any]:
 
 
 def motion_pdf(view: dict[str, Any]) -> bytes:
-    """The standalone HTML printed to PDF by WeasyPrint (no network: no URL is fetched)."""
+    """The standalone HTML printed to PDF by WeasyPrint (no network: no URL is fetched).
+
+    The same version always prints to the same bytes (a journalist's checksum holds):
+    fontTools, which subsets the fonts, stamps each subset with the time of the render
+    unless SOURCE_DATE_EPOCH is set (reproducible-builds.org), so it is, once per
+    process, to a fixed instant unless the operator chose one."""
     import weasyprint
+
+    os.environ.setdefault("SOURCE_DATE_EPOCH", REPRODUCIBLE_EPOCH)
 
     def no_fetch(url: str, *args, **kwargs):
         raise ValueError(f"ressource externe refusée : {url}")

@@ -139,7 +139,9 @@ def socket_allowed(action: str, key: str, limit_name: str = "RATELIMIT_VOTE") ->
 
 def init_app(app: Flask) -> None:
     for name, value in DEFAULTS.items():
-        app.config.setdefault(name, value)
+        if not app.config.get(name):
+            app.config[name] = value
+        _check(name, app.config[name])
     # Off in tests unless a test switches it on (tests post fast, from one address).
     app.config.setdefault("RATELIMIT_ENABLED", not app.testing)
     app.config.setdefault("RATELIMIT_KEY_PREFIX", "motion")
@@ -150,6 +152,18 @@ def init_app(app: Flask) -> None:
             "socket_timeout": 1, "socket_connect_timeout": 1})
     limiter.init_app(app)
     _lazy_fallback()
+
+
+def _check(name: str, value: str) -> None:
+    """A limit set by the operator is read at start-up: a typo stops the server with a
+    French message instead of leaving that door unlimited (Flask-Limiter swallows it)."""
+    try:
+        if parse_many(value):
+            return
+    except ValueError:
+        pass
+    raise ValueError(f"{name} : « {value} » n'est pas une limite lisible "
+                     "(exemple : « 10 per minute; 60 per hour »).")
 
 
 def _lazy_fallback() -> None:

@@ -77,6 +77,10 @@ def app(database):
     with app.app_context():
         db.create_all()
         yield app
+        # No coalesced push may still be reading this database once it goes: a send left
+        # running would hold a connection past dispose() (collected open, a ResourceWarning)
+        # and locks that deadlock the PostgreSQL schema's DROP.
+        assert push.scheduler.settle(), "a coalesced push outlived its test"
         db.session.remove()
         db.engine.dispose()
 

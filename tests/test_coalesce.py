@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 from types import SimpleNamespace
 
 import pytest
@@ -265,3 +266,42 @@ def test_run_due_after_leading_edge_only_uses_the_app_config(scheduler):
                       pace=lambda config: Pace(delay=config["X"], background=False))
     assert scheduler.offer(SimpleNamespace(config={"X": 0}), "pic", 1) is True
     assert scheduler.run_due("pic") == 0
+
+
+def test_settle_drops_what_waits_and_waits_for_the_send_under_way():
+    # An app shutting down (a test's database about to go) must know that no background
+    # send still reads it: settle() returns once the running send has ended.
+    sending, release = threading.Event(), threading.Event()
+    sent = []
+
+    def slow(key, value):
+        sending.set()
+        release.wait(5)
+        sent.append((key, value))
+
+    scheduler = Scheduler(tick=0.01)
+    scheduler.channel("slow", slow, pace=Pace(delay=0.0, leading=False))
+    scheduler.channel("later", record(sent), pace=Pace(delay=60))
+    scheduler.offer(APP, "later", 2, "never")
+    scheduler.offer(APP, "slow", 1, "a")
+    assert sending.wait(5)
+    settled = []
+    waiter = threading.Thread(target=lambda: settled.append(scheduler.settle(timeout=5)))
+    waiter.start()
+    waiter.join(0.2)
+    assert settled == []  # still waiting for the send under way
+    release.set()
+    waiter.join(5)
+    assert settled == [True] and sent == [(1, "a")]
+    assert scheduler.idle()  # what waited was dropped, never sent
+
+
+def test_settle_says_when_a_send_outlives_its_timeout():
+    sending, release = threading.Event(), threading.Event()
+    scheduler = Scheduler(tick=0.01)
+    scheduler.channel("stuck", lambda key, value: (sending.set(), release.wait(5)),
+                      pace=Pace(leading=False))
+    scheduler.offer(APP, "stuck", 1, "a")
+    assert sending.wait(5)
+    assert scheduler.settle(timeout=0.05) is False
+    release.set()

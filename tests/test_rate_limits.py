@@ -4,6 +4,8 @@ refusal a French 429 (page or JSON) or a refusing ack with code "rate_limited"."
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
 
 import pytest
@@ -211,3 +213,18 @@ def test_limits_are_shared_across_processes_through_redis(make_app):
             for _ in range(3)]
     assert [a.get("code") for a in acks] == [None, None, "rate_limited"], acks
     sock.disconnect()
+
+
+def test_an_operator_sets_a_limit_in_the_environment(tmp_path):
+    """RATELIMIT_LOGIN=... in the environment reaches the app's config (docs/security.md)."""
+    env = {"PATH": "/usr/bin:/bin", "MOTION_INSTANCE": str(tmp_path),
+           "RATELIMIT_LOGIN": "3 per minute"}
+    shown = subprocess.run([sys.executable, "-c", "from deliberation.config import Config; "
+                            "print(Config.RATELIMIT_LOGIN, Config.RATELIMIT_JOIN)"],
+                           env=env, capture_output=True, text=True, check=True)
+    assert shown.stdout.split() == ["3", "per", "minute", "None"]
+
+
+def test_an_unreadable_limit_stops_the_start_in_french(tmp_path):
+    with pytest.raises(ValueError, match="RATELIMIT_LOGIN : « beaucoup » n'est pas une limite"):
+        create_app(_config(f"sqlite:///{tmp_path / 'x.db'}", RATELIMIT_LOGIN="beaucoup"))

@@ -50,7 +50,10 @@ def start_server(tmp: Path, *, demo: bool = True, extra_env: dict | None = None)
     port = free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'motion.db'}", "PORT": str(port),
            "HOST": "127.0.0.1", "SECRET_KEY": "browser-tests", "MOTION_INSTANCE": str(tmp),
-           "SORT_DEBOUNCE_S": "0.3", **(extra_env or {})}
+           "SORT_DEBOUNCE_S": "0.3",
+           # One server for every browser test, all from 127.0.0.1: the staff log in far
+           # more often than a team would (the limit itself: tests/test_rate_limits.py).
+           "RATELIMIT_LOGIN": "1000 per minute", **(extra_env or {})}
     for args in (["init-db"], ["load-demo"] if demo else None):
         if args:
             run = subprocess.run([sys.executable, "-m", "deliberation", *args], cwd=REPO_ROOT,
