@@ -193,11 +193,7 @@ def publish_ballot(ballot_id: int, actor_id: int | None = None) -> Ballot:
     """Closed → published (commits): the results become public."""
     ballot = _get(ballot_id)
     voting.check_transition(ballot.state, "published")
-    if db.session.scalar(select(RoomCount.id).where(RoomCount.ballot_id == ballot_id,
-                                                    RoomCount.confirmed_at.is_(None))):
-        raise InputError("Le décompte de la salle de ce scrutin est en attente de confirmation "
-                         ": faites-le confirmer par une autre personne de l'équipe, ou "
-                         "annulez-le, avant de publier.")
+    refuse_pending_room_counts([ballot])
     changed = db.session.execute(
         update(Ballot).where(Ballot.id == ballot_id, Ballot.state == "closed")
         .values(state="published", published_at=utcnow())).rowcount
@@ -209,6 +205,25 @@ def publish_ballot(ballot_id: int, actor_id: int | None = None) -> Ballot:
     db.session.commit()
     db.session.refresh(ballot)
     return ballot
+
+
+def refuse_pending_room_counts(to_publish: list[Ballot]) -> None:
+    """A result is published only once its room count, if any, is confirmed by a second
+    person: checked for every ballot of a publication before any is published, so a
+    refusal publishes nothing (the whole text publishes its articles' ballots too)."""
+    ids = [ballot.id for ballot in to_publish]
+    waiting = db.session.scalars(select(RoomCount.ballot_id).where(
+        RoomCount.ballot_id.in_(ids), RoomCount.confirmed_at.is_(None))).all()
+    if not waiting:
+        return
+    if len(to_publish) == 1:
+        raise InputError("Le décompte de la salle de ce scrutin est en attente de confirmation "
+                         ": faites-le confirmer par une autre personne de l'équipe, ou "
+                         "annulez-le, avant de publier.")
+    titles = " ; ".join(f"« {ballot.title} »" for ballot in to_publish if ballot.id in waiting)
+    raise InputError(f"Le décompte de la salle attend une confirmation pour {titles} : "
+                     "faites-le confirmer par une autre personne de l'équipe, ou annulez-le, "
+                     "avant de publier. Rien n'a été publié.")
 
 
 def delete_draft(ballot_id: int, actor_id: int | None = None) -> None:

@@ -204,11 +204,15 @@ def publish(ballot_id: int, actor_id: int | None = None,
     else:
         raise InputError(CHOOSE, field="texte_rejete")
     done = []
+    parts = []
     if kind == "published":  # the text's page shows every result of its vote
-        for part in db.session.scalars(select(Ballot).where(
-                Ballot.congress_id == congress.id, Ballot.state == "closed",
-                Ballot.id != ballot.id).order_by(Ballot.id)):
-            done.append(ballots.publish_ballot(part.id, actor_id))
+        parts = list(db.session.scalars(select(Ballot).where(
+            Ballot.congress_id == congress.id, Ballot.state == "closed",
+            Ballot.id != ballot.id).order_by(Ballot.id)))
+    ballots.refuse_pending_room_counts(
+        parts + ([ballot] if ballot.state == "closed" else []))
+    for part in parts:
+        done.append(ballots.publish_ballot(part.id, actor_id))
     if ballot.state == "closed":
         ballot = ballots.publish_ballot(ballot.id, actor_id)
     done.append(ballot)

@@ -9,7 +9,7 @@ import pytest
 from flask import g
 from sqlalchemy import select
 
-from deliberation import ballots, publication, room_counts
+from deliberation import ballots, drafting, publication, publishing, room_counts
 from deliberation.csv_io import TOOLS
 from deliberation.errors import InputError
 from deliberation.extensions import db
@@ -197,3 +197,39 @@ def test_phones_and_the_published_page_show_both_parts(app, room):
     assert "Dont votes électroniques : pour 1, contre 1, abstention 0" in page
     assert "bulletins papier, 3 personnes comptées, dont 1 sans vote" in page
     assert "Contre : 3" in page
+
+
+def test_a_pending_room_count_on_an_article_publishes_nothing_of_the_text(room):
+    """Publishing the whole text publishes its articles' results too: one of them still
+    waiting for its second person refuses the whole publication, and nothing of it is
+    published (it once published the ballots before the one waiting)."""
+    congress = room["congress"]
+    one, two = [a for a in drafting.articles(congress) if a.kind == "theme"][:2]
+    first, on_article = (ballots.create(congress, f"Article {n}", article=article)
+                         for n, article in ((1, one), (2, two)))
+    db.session.commit()
+    for ballot in (first, on_article):
+        ballots.open_ballot(ballot.id)
+        for person in room["people"][:2]:
+            ballots.cast_vote(ballot.id, person.id, "pour")
+        ballots.close_ballot(ballot.id)
+    room_counts.record(db.session.get(Ballot, on_article.id), room["facilitator"],
+                       method="hands", people=3, pour=3)
+    db.session.commit()
+    whole = ballots.create(congress, "Ensemble du texte")
+    db.session.commit()
+    ballots.open_ballot(whole.id)
+    for person in room["people"][:3]:
+        ballots.cast_vote(whole.id, person.id, "pour")
+    ballots.close_ballot(whole.id)
+
+    message = refused(lambda: publishing.publish(whole.id, room["facilitator"].id))
+    assert "« Article 2 »" in message and "Rien n'a été publié" in message
+    states = {b.id: b.state for b in db.session.scalars(select(Ballot))}
+    assert states[first.id] == states[on_article.id] == states[whole.id] == "closed"
+    assert publishing.latest(congress) is None
+
+    room_counts.confirm(db.session.get(Ballot, on_article.id), room["scribe"])
+    db.session.commit()
+    published, version = publishing.publish(whole.id, room["facilitator"].id)
+    assert version.number == 1 and len(published) == 3
