@@ -16,7 +16,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import announce, audit, ballots, moderation, phases, roster, sorting, transfer
+from .. import announce, audit, ballots, formats, moderation, phases, roster, sorting, transfer
 from ..contributions import POPULATION_MAX, clean_int, clean_line
 from ..csv_io import CsvError
 from ..csv_io import variant as csv_variant
@@ -36,9 +36,9 @@ from ..queries import counts, owned_or_404, staff_congress
 from ..ratelimit import login_limit  # production (issue 6)
 from ..security import roles_required, safe_next, start_session
 from ..sorting import dashboard_summary
+from .uploads import read_upload
 
 bp = Blueprint("facilitator", __name__, url_prefix="/animation")
-MAX_UPLOAD = 2 * 1024 * 1024
 
 
 
@@ -321,28 +321,19 @@ def _staff_password(form) -> str:
     return password
 
 
-def _upload() -> bytes:
-    file = request.files.get("file")
-    if file is None or not file.filename:
-        raise CsvError("aucun fichier choisi.")
-    data = file.read(MAX_UPLOAD + 1)
-    if len(data) > MAX_UPLOAD:
-        raise CsvError("le fichier dépasse 2 Mo.")
-    return data
-
-
 @bp.post("/participants/import")
 @roles_required("facilitator")
 def import_participants():
     congress = staff_congress()
     try:
-        n = transfer.import_participants(congress, _upload(), current_user.id)
+        n = transfer.import_participants(congress, read_upload(), current_user.id)
         db.session.commit()
     except CsvError as exc:
         db.session.rollback()
         flash(f"Import refusé, rien n'a été ajouté. {exc.message}", "error")
     else:
-        flash(f"{n} participant·es importé·es.", "success")
+        flash(f"{formats.plural(n, 'participant·e importé·e', 'participant·es importé·es')}.",
+              "success")
     return redirect(url_for("facilitator.participants"))
 
 
@@ -402,7 +393,7 @@ def import_contributions():
     congress = staff_congress()
     if request.method == "POST":
         try:
-            n = transfer.import_contributions(congress, _upload(), current_user.id)
+            n = transfer.import_contributions(congress, read_upload(), current_user.id)
             db.session.commit()
         except CsvError as exc:
             db.session.rollback()

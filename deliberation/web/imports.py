@@ -23,9 +23,9 @@ from ..csv_io import CsvError
 from ..extensions import db
 from ..queries import staff_congress
 from ..security import roles_required
+from .uploads import read_upload
 
 bp = Blueprint("imports", __name__, url_prefix="/animation/import")
-MAX_UPLOAD = 2 * 1024 * 1024
 #: Where each kind of import starts, and where a refused upload goes back to.
 ORIGINS = {"contributions": "facilitator.import_contributions",
            "participants": "facilitator.participants"}
@@ -54,13 +54,8 @@ def upload(what: str):
     """A file sent: it waits on the server while the facilitator maps its columns."""
     kind = _kind(what)
     congress = staff_congress()
-    file = request.files.get("file")
     try:
-        if file is None or not file.filename:
-            raise CsvError("aucun fichier choisi.")
-        data = file.read(MAX_UPLOAD + 1)
-        if len(data) > MAX_UPLOAD:
-            raise CsvError("le fichier dépasse 2 Mo.")
+        data = read_upload()
         shown = csv_import.preview(congress, kind, data, "")
     except CsvError as exc:  # unreadable: nothing is kept on the server
         return _back(kind, exc.message)

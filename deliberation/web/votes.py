@@ -32,6 +32,7 @@ from ..queries import congress_by_code, owned_or_404, staff_congress
 from ..ratelimit import vote_limit
 from ..security import roles_required
 from ..voting import VoteRefused
+from .uploads import read_upload
 
 bp = Blueprint("vote", __name__)
 
@@ -464,23 +465,14 @@ def proxy_grant():
     return redirect(url_for("vote.presence") + "#procurations")
 
 
-#: The largest procurations file accepted (two thousand lines weigh far less).
-PROXY_UPLOAD_MAX = 2 * 1024 * 1024
-
 
 @bp.post("/animation/procurations/import")
 @roles_required("facilitator")
 def proxy_import_csv():
     """Procurations from a CSV (donneur, porteur): all of them, or none and the line."""
     congress = staff_congress()
-    file = request.files.get("file")
     try:
-        if file is None or not file.filename:
-            raise CsvError("aucun fichier choisi.")
-        data = file.read(PROXY_UPLOAD_MAX + 1)
-        if len(data) > PROXY_UPLOAD_MAX:
-            raise CsvError("le fichier dépasse 2 Mo.")
-        n = proxy_import.import_proxies(congress, data, current_user.id)
+        n = proxy_import.import_proxies(congress, read_upload(), current_user.id)
         db.session.commit()
     except CsvError as exc:
         db.session.rollback()
