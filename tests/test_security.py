@@ -69,7 +69,9 @@ for _name in ("imports.upload", "imports.confirm", "sorting_report.page",
 for _name in ("staff_api.phase", "staff_api.set_phase", "staff_api.presence",
               "staff_api.mark_presence", "staff_api.grant_proxy", "staff_api.revoke_proxy",
               "staff_api.ballot_list", "staff_api.ballot_create", "staff_api.ballot_step",
-              "staff_api.ballot_results", "staff_api.export"):
+              "staff_api.ballot_results", "staff_api.room_count_record",
+              "staff_api.room_count_confirm", "staff_api.room_count_discard",
+              "staff_api.export"):
     POLICY[_name] = set()
 FACILITATOR_PREFIXES = ("facilitator.", "vote.ballot_", "vote.mark_presence", "vote.presence",
                         "vote.proxy_", "drafting.", "derivation.")

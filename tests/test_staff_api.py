@@ -158,6 +158,60 @@ def test_ballots_from_creation_to_results(client, team):
     assert db.session.get(Ballot, ballot_id).state == "published"
 
 
+def test_room_counts_by_two_tokens_of_two_people(client, team):
+    """A show of hands entered with one person's token, confirmed with another's: the
+    results become the sum; the same token cannot confirm its own entry."""
+    h = auth(team["raw"])
+    base = "/api/staff/TEST26"
+    team["people"].append(make_person(team["congress"], "Élue sans téléphone"))
+    for p in team["people"]:
+        ballots.set_present(p, True, None)
+    ballot = ballots.create(team["congress"], "Ensemble de la motion")
+    db.session.commit()
+    ballots.open_ballot(ballot.id)
+    for p, choice in zip(team["people"], ("pour", "contre"), strict=False):
+        ballots.cast_vote(ballot.id, p.id, choice)
+    url = f"{base}/ballots/{ballot.id}/room-count"
+    assert "clos" in error_of(client.post(url, headers=h, json={"method": "hands",
+                                                                  "people": 1, "pour": 1}), 422)
+    ballots.close_ballot(ballot.id)
+    assert "seconde fois" in error_of(client.post(url, headers=h, json={
+        "method": "hands", "people": 4, "pour": 4}), 422)
+    assert "nombre entier" in error_of(client.post(url, headers=h, json={
+        "method": "paper", "people": "trois", "pour": 1}), 422)
+    entered = client.post(url, headers=h, json={"method": "hands", "people": 3, "pour": 2,
+                                                "abstention": 1})
+    assert entered.status_code == 201, entered.get_data(as_text=True)
+    body = entered.get_json()
+    assert body["room_count"]["confirmed"] is False
+    assert body["results"]["counts"] == {"pour": 1, "contre": 1, "abstention": 0}
+    assert "autre personne" in error_of(client.post(f"{url}/confirm", headers=h), 422)
+
+    partner = make_person(team["congress"], "Co-animation", role="facilitator",
+                          email="co@example.org", password="motdepasse-solide")
+    _, second = staff_tokens.create(team["congress"].id, partner, "Co-animation", 1)
+    confirmed = client.post(f"{url}/confirm", headers=auth(second)).get_json()
+    assert confirmed["room_count"]["confirmed"] is True
+    assert confirmed["results"]["counts"] == {"pour": 3, "contre": 1, "abstention": 1}
+    assert "en attente" in error_of(client.delete(url, headers=h), 422)
+    assert db.session.scalar(select(AuditEvent).filter_by(action="room_count.confirmed"))
+
+
+def test_a_pending_room_count_is_discarded(client, team):
+    h = auth(team["raw"])
+    for p in team["people"]:
+        ballots.set_present(p, True, None)
+    ballot = ballots.create(team["congress"], "Article 1")
+    db.session.commit()
+    ballots.open_ballot(ballot.id)
+    ballots.close_ballot(ballot.id)
+    url = f"/api/staff/TEST26/ballots/{ballot.id}/room-count"
+    assert client.post(url, headers=h, json={"method": "paper", "people": 2,
+                                             "contre": 2}).status_code == 201
+    assert client.delete(url, headers=h).get_json()["room_count"] is None
+    assert "Aucun décompte" in error_of(client.delete(url, headers=h), 422)
+
+
 def test_exports(client, team, official):
     h = auth(team["raw"])
     base = "/api/staff/TEST26/exports"

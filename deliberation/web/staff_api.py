@@ -1,5 +1,5 @@
 """The staff API (docs/api.md, « API de l'équipe »): JSON endpoints for phases, presence,
-proxies, ballots and exports, for an association that scripts its congress.
+proxies, ballots, room counts and exports, for an association that scripts its congress.
 
 Authenticated by a bearer token the facilitator created (staff_tokens.py, page
 `/animation/api`), scoped to one congress; every call is rate-limited per token. Each
@@ -33,6 +33,7 @@ from .. import (
     publication,
     publishing,
     push,
+    room_counts,
     staff_tokens,
     transfer,
     voting,
@@ -279,6 +280,54 @@ def ballot_results(code: str, ballot_id: int):
     if ballot.state == "draft":
         raise api.ApiError(409, "Ce scrutin n'est pas encore ouvert : aucun résultat.")
     return jsonify(ballot=ballot.id, title=ballot.title, **ballots.results(ballot))
+
+
+# --- room counts: votes counted in the room, confirmed by a second person ------------------
+
+def _room_json(ballot: Ballot) -> dict[str, Any]:
+    return {"ballot": ballot.id, "room_count": room_counts.payload(room_counts.of_ballot(
+        ballot.id)), "results": ballots.results(ballot)}
+
+
+@bp.post("/<code>/ballots/<int:ballot_id>/room-count")
+@staff_api_limit
+def room_count_record(code: str, ballot_id: int):
+    """Enter the room's totals of a closed ballot; they count once another staff member,
+    with their own token, confirms them (the two-person rule of the HTML page)."""
+    congress, actor = _caller(code)
+    ballot = _ballot(congress, ballot_id)
+    body = _body()
+    try:
+        room_counts.record(ballot, actor, method=body.get("method"), people=body.get("people"),
+                           **{choice: body.get(choice, 0) for choice in voting.CHOICES})
+    except InputError as exc:
+        raise _refused(exc) from None
+    return jsonify(_room_json(ballot)), 201
+
+
+@bp.post("/<code>/ballots/<int:ballot_id>/room-count/confirm")
+@staff_api_limit
+def room_count_confirm(code: str, ballot_id: int):
+    congress, actor = _caller(code)
+    ballot = _ballot(congress, ballot_id)
+    try:
+        ballot = room_counts.confirm(ballot, actor)
+    except InputError as exc:
+        raise _refused(exc) from None
+    push.publish(ballots.state_events(ballot))  # the projector shows the new sum
+    return jsonify(_room_json(ballot))
+
+
+@bp.delete("/<code>/ballots/<int:ballot_id>/room-count")
+@staff_api_limit
+def room_count_discard(code: str, ballot_id: int):
+    congress, actor = _caller(code)
+    ballot = _ballot(congress, ballot_id)
+    try:
+        room_counts.discard(ballot, actor)
+    except InputError as exc:
+        raise _refused(exc) from None
+    return jsonify(_room_json(ballot))
 
 
 # --- exports ------------------------------------------------------------------------------
