@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -90,8 +92,13 @@ class RefitBusy(Exception):
 REFIT_LOCK = 7410002
 
 
-def refit(congress_id: int, *, record: bool = True, exclusive: bool = False) -> SortRun:
+def refit(congress_id: int, *, record: bool = True, exclusive: bool = False,
+          run_engine: Callable[..., Any] = off_loop) -> SortRun:
     """Sort a whole congress now (CLI, tests, the background worker) and store the run.
+
+    run_engine(function, *args, **kwargs) runs the pure engine (`off_loop` by default);
+    the refit child gives its own, which runs it at the lowest CPU priority while the
+    reads and writes around it keep the normal one.
 
     exclusive: on PostgreSQL, raise RefitBusy instead of refitting when another process
     already is (two processes of one congress did the same work at the same moment).
@@ -122,7 +129,7 @@ def refit(congress_id: int, *, record: bool = True, exclusive: bool = False) -> 
         granularity={t.code: t.granularity for t in congress.themes if t.granularity},
     )
     socketio.sleep(0)  # let pending socket writes go out between the blocking phases
-    result, state = off_loop(
+    result, state = run_engine(
         _sort_and_serialise, congress_themes(congress), [(str(c.id), c.text) for c in items],
         locks=locks, previous=previous.state if previous else None)
     model = result.model
@@ -171,8 +178,10 @@ def refit(congress_id: int, *, record: bool = True, exclusive: bool = False) -> 
         medoid = contributions.get(point.medoid)
         by_key[point.id].medoid_id = medoid.id if medoid else None
 
+    # No yield to the event loop from the first write to the commit: on SQLite under
+    # gevent, a request writing meanwhile would wait in SQLite's busy loop, which blocks
+    # the loop, so this transaction could never finish (« database is locked »).
     db.session.flush()
-    socketio.sleep(0)
     run = SortRun(congress_id=congress_id, n_contributions=len(items), params=result.params,
                   timings={**result.timings, "total_s": round(time.perf_counter() - started, 4)},
                   quality=result.quality, changes=result.changes, state=state,
@@ -221,8 +230,15 @@ def remember_proposal(contribution: Contribution, theme_code: str | None,
 
 
 def _model_for(congress_id: int):
-    """The fitted model of the congress's last run; refit when this process has none yet
-    (first live contribution after a restart, or on another server process)."""
+    """The fitted model of the congress's last run. When this process has none yet (the
+    first live idea after a restart, or on another server process), a server asks for a
+    background refit and this idea is placed by it, seconds later; only the tests and
+    the command line, with no background, refit here.
+
+    Never a refit inside the request: it ran in the caller's write transaction, and on
+    SQLite under gevent, while the engine's thread worked, any other request that wrote
+    froze the event loop in SQLite's busy wait, then failed « database is locked ».
+    """
     model = cached_model(congress_id)
     if model is not None:
         # Even when another server process (issue 6) refit since: its result is in the
@@ -232,6 +248,10 @@ def _model_for(congress_id: int):
         # doing so at once collided on uq_cluster_key (a 500, the contribution rolled
         # back). So no query here either: this runs on every live contribution.
         return model
+    app = current_app._get_current_object()
+    if app.config.get("SORT_IN_BACKGROUND", True):
+        schedule_refit(app, congress_id)
+        return None
     refit(congress_id)
     return cached_model(congress_id)
 

@@ -4,9 +4,11 @@ use at once, recovery when the child dies, corrections never overwritten, a free
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from sqlalchemy import select, update
 from deliberation import push, refit_process, sorting
 from deliberation.extensions import db
 from deliberation.models import Contribution, SortRun, Theme
+from deliberation.refit_worker import LOWEST, lowest_priority
 
 from .debate import TEXTS, build
 
@@ -106,22 +109,19 @@ def test_a_child_that_fails_says_why(child, app):
     with pytest.raises(RuntimeError, match="AttributeError|NoneType|congress"):
         child.refit(app, 987654)  # no such congress
 
-def test_a_correction_made_while_the_engine_runs_is_not_overwritten(congress, monkeypatch):
+def test_a_correction_made_while_the_engine_runs_is_not_overwritten(congress):
     debate = build(congress)
     target = debate.idea(0)  # a fibre idea: the engine says "acces"
     formation = db.session.scalar(select(Theme.id).filter_by(congress_id=congress.id,
                                                             code="formation"))
-    real_off_loop = sorting.off_loop
-
     def facilitator_confirms_meanwhile(function, *args, **kwargs):
-        result = real_off_loop(function, *args, **kwargs)
+        result = sorting.off_loop(function, *args, **kwargs)
         with db.engine.begin() as other:  # another connection: another greenlet or process
             other.execute(update(Contribution).where(Contribution.id == target.id)
                           .values(theme_id=formation, confirmed=True))
         return result
 
-    monkeypatch.setattr(sorting, "off_loop", facilitator_confirms_meanwhile)
-    sorting.refit(congress.id)
+    sorting.refit(congress.id, run_engine=facilitator_confirms_meanwhile)
 
     db.session.expire_all()
     kept = db.session.get(Contribution, target.id)
@@ -198,3 +198,18 @@ def test_the_background_refit_waits_while_the_room_votes(congress, app, monkeypa
     _one_worker_pass()
     assert db.session.scalar(select(db.func.count(SortRun.id))) == runs + 1
     assert congress.id not in push.scheduler.pending(sorting.REFIT_CHANNEL)
+
+
+def test_only_the_engine_runs_at_the_lowest_priority_in_the_child():
+    """The child's engine runs on a thread at nice 19 while the thread that reads and
+    writes the database keeps its priority: a starved write transaction held SQLite's
+    one write lock past the server's busy timeout (a staff login answered 503)."""
+    def own_priority():
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    caller = own_priority()
+    assert lowest_priority(own_priority) == max(caller, LOWEST)
+    assert own_priority() == caller
+    assert lowest_priority(lambda a, b=0: a + b, 2, b=3) == 5
+    with pytest.raises(ZeroDivisionError):
+        lowest_priority(lambda: 1 / 0)

@@ -76,7 +76,11 @@ def init_app(app: Flask) -> None:
         if app.testing and not unavailable:
             raise exc
         if unavailable:
-            app.logger.error("database unavailable: %s", type(exc).__name__)
+            # The driver's first line says which (locked, refused, pool exhausted), and
+            # never carries the statement's parameters.
+            detail = str(getattr(exc, "orig", None) or exc).splitlines()[0][:200]
+            app.logger.error("database unavailable: %s: %s (%s %s)", type(exc).__name__,
+                             detail, request.method, request.path)
             return _respond(503)
         app.logger.exception("unhandled error")
         return _respond(500)

@@ -97,8 +97,9 @@ def test_the_moderation_queue_by_keyboard(server, browser):
             second = staff.locator("#file-idees li", has_text=SECOND)
             other = second.get_attribute("data-id")
             staff.focus(f"#approuver-{other}")
-            staff.keyboard.press("Enter")
-            staff.wait_for_url(re.compile(r"#file-moderation$"))
+            # The page is already at #file-moderation: wait for the new one, not the URL.
+            with staff.expect_navigation(url=re.compile(r"#file-moderation$")):
+                staff.keyboard.press("Enter")
             assert SECOND not in plain(staff.inner_text("#file-moderation"))
             phone.wait_for_selector(f"#moderation-{other}[data-moderation=visible]",
                                     timeout=15000)
