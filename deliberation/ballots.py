@@ -578,6 +578,19 @@ class VoteRequest:
     choice: Any
     holder_id: Any = None
     client_key: Any = None
+    #: The session epoch the sender's signed session claims (security.session_claim),
+    #: checked against the sender's row where the vote is written, so that the socket
+    #: handler reads nothing before the hand-off; None: the caller already checked it.
+    session_epoch: Any = None
+
+    @property
+    def sender_id(self) -> Any:
+        """Who sent the vote: the proxy holder, else the voter."""
+        return self.holder_id if self.holder_id is not None else self.voter_id
+
+
+#: A session that no longer holds (logged out elsewhere, invite revoked, person erased).
+LOGIN_REFUSAL = ("Connectez-vous au congrès pour voter.", "login")
 
 
 @dataclass(frozen=True)
@@ -639,6 +652,15 @@ def cast_votes(requests: list[VoteRequest]) -> list[dict[str, Any] | Exception]:
 
 def cast_one(request: VoteRequest) -> dict[str, Any]:
     """One vote in its own transaction (cast_vote), its receipt anchored in the chain."""
+    if request.session_epoch is not None:
+        row = db.session.execute(
+            select(Participant.session_epoch, Participant.token_revoked_at)
+            .where(Participant.id == request.sender_id)).one_or_none() \
+            if is_row_id(request.sender_id) else None
+        if row is None or row.session_epoch != request.session_epoch \
+                or row.token_revoked_at is not None:
+            db.session.rollback()
+            raise VoteRefused(*LOGIN_REFUSAL)
     outcome = cast_vote(request.ballot_id, request.voter_id, request.choice,
                         holder_id=request.holder_id, client_key=request.client_key)
     if outcome["status"] in ("counted", "changed"):
@@ -655,18 +677,27 @@ def _fresh_votes(requests: list[VoteRequest], answers: list[Any],
     found = {row.id: row for row in db.session.execute(
         select(Ballot.id, Ballot.congress_id, Ballot.state, Ballot.secret)
         .where(Ballot.id.in_(sorted(ballot_ids))))} if ballot_ids else {}
+    rows = list(db.session.execute(
+        select(Participant.id, Participant.congress_id, Participant.role,
+               Participant.token_revoked_at, Participant.present,
+               Participant.proxy_for_id, Participant.roster_status,
+               Participant.session_epoch)
+        .where(Participant.id.in_(sorted(people_ids))))) if people_ids else []
     people = {row.id: voting.Person(
         id=row.id, congress_id=row.congress_id, role=row.role,
         active=row.token_revoked_at is None, present=bool(row.present),
         accepted=row.roster_status == "accepted", proxy_for_id=row.proxy_for_id)
-        for row in db.session.execute(
-            select(Participant.id, Participant.congress_id, Participant.role,
-                   Participant.token_revoked_at, Participant.present,
-                   Participant.proxy_for_id, Participant.roster_status)
-            .where(Participant.id.in_(sorted(people_ids))))} if people_ids else {}
+        for row in rows}
+    # The senders' sessions, held as load_participant holds them (epoch, not revoked).
+    sessions = {row.id: row.session_epoch for row in rows if row.token_revoked_at is None}
     fresh: dict[int, list[_Fresh]] = {}
     seen: set[tuple[int, int]] = set()
     for index, request in enumerate(requests):
+        if request.session_epoch is not None and (
+                not is_row_id(request.sender_id)
+                or sessions.get(request.sender_id) != request.session_epoch):
+            answers[index] = VoteRefused(*LOGIN_REFUSAL)
+            continue
         try:
             choice = voting.check_choice(request.choice)
         except VoteRefused as exc:

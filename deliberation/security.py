@@ -10,7 +10,7 @@ import unicodedata
 from functools import wraps
 from urllib.parse import unquote, urlsplit
 
-from flask import Flask, abort, flash, redirect, request, url_for
+from flask import Flask, abort, flash, redirect, request, session, url_for
 from flask_login import current_user, login_user
 
 from .extensions import db, login_manager
@@ -64,34 +64,27 @@ def init_app(app: Flask) -> None:
         return response
 
 
-def session_participant_id() -> int | None:
-    """The logged-in participant's id, checked in one Core query instead of an ORM load.
+def session_claim() -> tuple[int, int | None] | None:
+    """(participant id, session epoch) as this request's signed session names them, read
+    without the database: the epoch and the revocation are checked later, where the work
+    reads the participant's row anyway (issue 17: a vote burst checks 2,000 sessions in
+    the batch's one query instead of 2,000 queries on the event loop).
 
-    For hot socket handlers (a burst of 500 votes): `current_user` loads and
-    identity-maps a whole Participant per event, which was a third of a vote's cost.
-    The same rules as `load_participant` apply (session epoch, revoked invite).
-    Falls back to `current_user` when the session carries no id (remember-me cookie).
+    The epoch is None when the identity was already checked here (a remember-me cookie:
+    `current_user` loaded it). None when nobody is logged in or the session is malformed.
     """
-    from flask import session
-    from sqlalchemy import select
-
     raw = session.get("_user_id")
     if raw is None:
-        return current_user.id if current_user.is_authenticated else None
+        return (current_user.id, None) if current_user.is_authenticated else None
     try:
         pid, epoch = (int(part) for part in str(raw).split(":"))
     except ValueError:
         return None
-    found = db.session.execute(
-        select(Participant.id).where(Participant.id == pid,
-                                     Participant.session_epoch == epoch,
-                                     Participant.token_revoked_at.is_(None))).first()
-    return pid if found is not None else None
+    return pid, epoch
 
 
 def start_session(participant: Participant, remember: bool = True) -> None:
     """Log a participant in on a fresh session (no data from before the login survives)."""
-    from flask import session
 
     session.clear()
     login_user(participant, remember=remember)

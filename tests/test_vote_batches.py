@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from deliberation import audit, ballots
 from deliberation.extensions import db, socketio
 from deliberation.group_commit import _Ticket
-from deliberation.models import AuditEvent, BallotBox, BallotVoter, Vote
+from deliberation.models import AuditEvent, BallotBox, BallotVoter, Vote, utcnow
 from deliberation.voting import VoteRefused
 
 from .conftest import login, make_person
@@ -258,3 +258,43 @@ def test_the_socket_ack_leaves_after_the_batch_commits(app, room, client):
     assert stored(bid) == {me.id}
     entry = db.session.get(AuditEvent, answer["audit"]["entry"])
     assert entry.payload["voter"] == me.id
+
+
+def test_a_session_that_no_longer_holds_is_refused_in_the_batch_and_alone(app, room):
+    """The socket handler reads the session without the database (issue 17): the batch
+    checks its epoch and the revocation, and refuses that vote alone, in French."""
+    congress, people = room["congress"], room["people"]
+    bid = open_ballot(congress)
+    stale, revoked, good = people[0], people[1], people[2]
+    epochs = {p.id: p.session_epoch for p in (stale, revoked, good)}
+    stale.session_epoch += 1  # logged out on every device
+    revoked.token_revoked_at = utcnow()
+    db.session.commit()
+    requests = [ballots.VoteRequest(bid, p.id, "pour", client_key=f"sess-{p.id:04d}",
+                                    session_epoch=epochs[p.id])
+                for p in (stale, revoked, good)]
+    answers = run_batch(app, requests)
+    assert [getattr(a, "code", None) for a in answers[:2]] == ["login", "login"]
+    assert "Connectez-vous" in answers[0].message
+    assert answers[2]["status"] == "counted"
+    with pytest.raises(VoteRefused) as refused:
+        ballots.cast_one(requests[0])
+    assert refused.value.code == "login"
+    assert stored(bid) == {good.id}
+
+
+def test_the_socket_refuses_a_vote_from_a_session_closed_elsewhere(app, room, client):
+    congress, me = room["congress"], room["people"][0]
+    bid = open_ballot(congress)
+    login(client, me)
+    sock = socketio.test_client(app, flask_test_client=client,
+                                auth={"congress": congress.join_code,
+                                      "audience": "participants"})
+    me.session_epoch += 1
+    db.session.commit()
+    answer = sock.emit("ballot.vote", {"ballot": bid, "choice": "pour", "key": "sock-0002"},
+                       callback=True)
+    sock.disconnect()
+    assert answer == {"ok": False, "error": "Connectez-vous au congrès pour voter.",
+                      "code": "login"}
+    assert stored(bid) == set()

@@ -27,7 +27,7 @@ from ..models import Ballot, Congress, is_row_id
 from ..push import AUDIENCES, STAFF_AUDIENCES, room
 from ..ratelimit import socket_allowed  # production (issue 6): same limit as HTTP
 from ..screens import snapshot
-from ..security import session_participant_id
+from ..security import session_claim
 from ..voting import VoteRefused
 
 
@@ -137,13 +137,15 @@ def init_ballot_events() -> None:
     @socketio.on("ballot.vote")
     def on_ballot_vote(data=None):
         """Sent by a voter's phone; only the sender hears the ack (counts go out coalesced)."""
-        me = session_participant_id()
-        # issue 17: the identity is read; hold no pooled connection past this point (the
+        # issue 17: the session is read, not checked: its epoch travels with the vote and
+        # is checked in the batch's one read of the voters (no query per vote here).
+        claim = session_claim()
+        # Hold no pooled connection past this point (a remember-me login reads one; the
         # rate limiter may yield to the event loop, the vote waits for its batch).
         db.session.rollback()
-        if me is None:
-            return {"ok": False, "error": "Connectez-vous au congrès pour voter.",
-                    "code": "login"}
+        if claim is None:
+            return {"ok": False, "error": ballots.LOGIN_REFUSAL[0], "code": "login"}
+        me, epoch = claim
         if not isinstance(data, dict) or len(data) > 8:
             return {"ok": False, "error": "Demande de vote illisible.", "code": "invalid"}
         ballot_id, giver = data.get("ballot"), data.get("for")
@@ -161,7 +163,8 @@ def init_ballot_events() -> None:
         try:  # issue 17: written with the other votes waiting, acked once committed
             outcome = ballots.submit_vote(ballots.VoteRequest(
                 ballot_id, giver if giver is not None else me, choice,
-                holder_id=me if giver is not None else None, client_key=data.get("key")))
+                holder_id=me if giver is not None else None, client_key=data.get("key"),
+                session_epoch=epoch))
         except VoteRefused as exc:
             db.session.rollback()
             return {"ok": False, "error": exc.message, "code": exc.code}
