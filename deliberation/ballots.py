@@ -33,7 +33,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, exists, func, insert, select, update
+from sqlalchemy import bindparam, exists, func, insert, null, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.types import DateTime, Integer, String
 
@@ -612,11 +612,12 @@ def cast_votes(requests: list[VoteRequest]) -> list[dict[str, Any] | Exception]:
     """
     answers: list[Any] = [None] * len(requests)
     later: list[int] = []
-    fresh = _fresh_votes(requests, answers, later)
+    twins: list[tuple[int, _Fresh, Any]] = []
+    fresh = _fresh_votes(requests, answers, later, twins)
     recorded: list[tuple[int, dict[str, Any]]] = []
     moved: dict[int, tuple[int, bool]] = {}
     for ballot, votes in fresh:
-        written = _write_batch(ballot, votes, later)
+        written = _write_batch(ballot, votes, later, answers)
         for vote, receipt in written:
             audit.record("vote.cast", ballot.congress_id, vote.holder_id or vote.voter_id,
                          ballot=ballot.id, voter=vote.voter_id,
@@ -634,6 +635,17 @@ def cast_votes(requests: list[VoteRequest]) -> list[dict[str, Any] | Exception]:
     anchors = audit.heads()[-len(recorded):] if recorded else []
     for (index, answer), anchor in zip(recorded, anchors, strict=True):
         answers[index] = {**answer, "audit": anchor}
+    for index, first, ballot in twins:
+        counted = answers[first.index]
+        if isinstance(counted, dict) and counted.get("status") == "counted":
+            holder_id = requests[index].holder_id
+            _answer_known(answers, later, index, ballot, first.voter_id,
+                          voting.clean_key(requests[index].client_key),
+                          holder_id if holder_id != first.voter_id else None,
+                          {"key": first.key, "cast_by": first.holder_id,
+                           "receipt": counted["receipt"], "choice": first.choice})
+        else:
+            later.append(index)
     for ballot_id, (congress_id, secret) in moved.items():
         try:
             note_progress(ballot_id, congress_id)
@@ -668,14 +680,16 @@ def cast_one(request: VoteRequest) -> dict[str, Any]:
     return outcome
 
 
-def _fresh_votes(requests: list[VoteRequest], answers: list[Any],
-                 later: list[int]) -> list[tuple[Any, list[_Fresh]]]:
+def _fresh_votes(requests: list[VoteRequest], answers: list[Any], later: list[int],
+                 twins: list[tuple[int, _Fresh, Any]]) -> list[tuple[Any, list[_Fresh]]]:
     """The batch's new votes per open ballot, the rules checked as cast_vote does (in
-    two reads for the whole batch); refusals go into `answers`, the rest into `later`."""
+    two reads for the whole batch); refusals go into `answers`, the rest into `later`,
+    a second vote of the same voter in the batch (a retry, a double tap) into `twins`
+    with the first one, answered once the first is committed."""
     ballot_ids = {r.ballot_id for r in requests if is_row_id(r.ballot_id)}
     people_ids = {p for r in requests for p in (r.voter_id, r.holder_id) if is_row_id(p)}
     found = {row.id: row for row in db.session.execute(
-        select(Ballot.id, Ballot.congress_id, Ballot.state, Ballot.secret)
+        select(Ballot.id, Ballot.congress_id, Ballot.state, Ballot.secret, Ballot.allow_change)
         .where(Ballot.id.in_(sorted(ballot_ids))))} if ballot_ids else {}
     rows = list(db.session.execute(
         select(Participant.id, Participant.congress_id, Participant.role,
@@ -691,7 +705,7 @@ def _fresh_votes(requests: list[VoteRequest], answers: list[Any],
     # The senders' sessions, held as load_participant holds them (epoch, not revoked).
     sessions = {row.id: row.session_epoch for row in rows if row.token_revoked_at is None}
     fresh: dict[int, list[_Fresh]] = {}
-    seen: set[tuple[int, int]] = set()
+    seen: dict[tuple[int, int], _Fresh] = {}
     for index, request in enumerate(requests):
         if request.session_epoch is not None and (
                 not is_row_id(request.sender_id)
@@ -708,8 +722,7 @@ def _fresh_votes(requests: list[VoteRequest], answers: list[Any],
         voter = people.get(request.voter_id) if is_row_id(request.voter_id) else None
         holder = people.get(holder_id) if is_row_id(holder_id) else None
         if (ballot is None or ballot.state != "open" or voter is None
-                or (holder_id is not None and holder is None)
-                or (ballot.id, voter.id) in seen):
+                or (holder_id is not None and holder is None)):
             later.append(index)  # cast_vote answers it exactly, after the commit
             continue
         try:
@@ -720,22 +733,36 @@ def _fresh_votes(requests: list[VoteRequest], answers: list[Any],
         except VoteRefused as exc:
             answers[index] = exc
             continue
-        seen.add((ballot.id, voter.id))
-        fresh.setdefault(ballot.id, []).append(
-            _Fresh(index, voter.id, holder_id, choice, voting.clean_key(request.client_key)))
+        first = seen.get((ballot.id, voter.id))
+        if first is not None:
+            twins.append((index, first, ballot))
+            continue
+        vote = _Fresh(index, voter.id, holder_id, choice, voting.clean_key(request.client_key))
+        seen[(ballot.id, voter.id)] = vote
+        fresh.setdefault(ballot.id, []).append(vote)
     return [(found[ballot_id], votes) for ballot_id, votes in sorted(fresh.items())]
 
 
-def _write_batch(ballot: Any, votes: list[_Fresh],
-                 later: list[int]) -> list[tuple[_Fresh, str]]:
+def _write_batch(ballot: Any, votes: list[_Fresh], later: list[int],
+                 answers: list[Any]) -> list[tuple[_Fresh, str]]:
     """Insert one ballot's new votes with the vote path's own conditional statements
-    (in the batch's transaction); returns the (vote, receipt) written. Votes already in
-    the table, or not written because the ballot closed, go to `later`."""
+    (in the batch's transaction); returns the (vote, receipt) written. A vote already in
+    the table is answered as cast_vote would (`repeat` under the same key, else refused)
+    or, when it may change a nominal vote, goes to `later` with the votes not written
+    because the ballot closed."""
     table = BallotVoter if ballot.secret else Vote
     voters = [vote.voter_id for vote in votes]
-    taken = set(db.session.scalars(select(table.voter_id).where(
-        table.ballot_id == ballot.id, table.voter_id.in_(voters))))
-    later.extend(vote.index for vote in votes if vote.voter_id in taken)
+    taken = {row.voter_id: {"key": row.client_key, "cast_by": row.cast_by_id,
+                            "receipt": row.receipt, "choice": row.choice}
+             for row in db.session.execute(select(
+                 table.voter_id, table.client_key, table.cast_by_id,
+                 (BallotVoter.receipt if ballot.secret else null()).label("receipt"),
+                 (null() if ballot.secret else Vote.choice).label("choice"))
+                 .where(table.ballot_id == ballot.id, table.voter_id.in_(voters)))}
+    for vote in votes:
+        if vote.voter_id in taken:
+            _answer_known(answers, later, vote.index, ballot, vote.voter_id, vote.key,
+                          vote.holder_id, taken[vote.voter_id])
     votes = [vote for vote in votes if vote.voter_id not in taken]
     if not votes:
         return []
@@ -765,6 +792,35 @@ def _write_batch(ballot: Any, votes: list[_Fresh],
         # the rows of one batch do not follow its voters' order.
         ballot_box.put_many(ballot.id, [vote.choice for vote in votes])
     return [(vote, receipts[vote.voter_id]) for vote in votes]
+
+
+def _answer_known(answers: list[Any], later: list[int], index: int, ballot: Any,
+                  voter_id: int, key: str | None, holder_id: int | None,
+                  known: dict[str, Any]) -> None:
+    """Answer a vote whose voter's vote is already recorded (`known`: its key, sender,
+    receipt, choice) as cast_vote answers it once its INSERT hit the unique constraint:
+    the first answer again under the same key from the same sender, else « déjà voté ».
+    A nominal ballot that allows a change, or an unusual retry, is left to cast_vote
+    (`later`), which settles it exactly after the batch's commit."""
+    if key is not None and key == known["key"]:
+        if holder_id != known["cast_by"]:
+            later.append(index)
+        elif ballot.secret:
+            answers[index] = {"ballot": ballot.id, "voter": voter_id, "secret": True,
+                              "status": "repeat", "receipt": known["receipt"]}
+        else:
+            answers[index] = {"ballot": ballot.id, "voter": voter_id, "secret": False,
+                              "receipt": voting.nominal_receipt(
+                                  current_app.config["SECRET_KEY"], ballot.id, voter_id),
+                              "status": "repeat", "choice": known["choice"]}
+    elif ballot.secret:
+        answers[index] = VoteRefused("Vous avez déjà voté à ce scrutin (vote secret : il ne "
+                                     "peut pas être modifié).", "already_voted")
+    elif not ballot.allow_change:
+        answers[index] = VoteRefused("Vous avez déjà voté à ce scrutin : votre premier vote "
+                                     "est enregistré.", "already_voted")
+    else:
+        later.append(index)
 
 
 def _batch_pace() -> None:

@@ -113,6 +113,34 @@ def test_what_a_batch_cannot_settle_is_answered_as_one_vote_would_be(app, room):
 
 
 @pytest.mark.parametrize("secret", [False, True], ids=["nominal", "secret"])
+def test_retries_and_second_taps_are_answered_within_the_batch(app, room, secret):
+    """A lost ack's retry gets the first answer's receipt, a second tap is refused, in
+    the batch that counts the first vote as in a later one (issue 17: no transaction
+    of its own per retry)."""
+    congress, people = room["congress"], room["people"]
+    bid = open_ballot(congress, secret=secret)
+    before = ballots.cast_vote(bid, people[0].id, "pour", client_key="avant-0002")
+    db.session.commit()
+    requests = [
+        ballots.VoteRequest(bid, people[1].id, "contre", client_key="lot-0003"),
+        ballots.VoteRequest(bid, people[1].id, "contre", client_key="lot-0003"),  # retry
+        ballots.VoteRequest(bid, people[1].id, "pour", client_key="lot-0004"),  # 2nd tap
+        ballots.VoteRequest(bid, people[0].id, "pour", client_key="avant-0002"),  # retry
+        ballots.VoteRequest(bid, people[0].id, "contre", client_key="avant-0003"),  # tap
+    ]
+    answers = run_batch(app, requests)
+    outcome = [a["status"] if isinstance(a, dict) else a.code for a in answers]
+    assert outcome == ["counted", "repeat", "already_voted", "repeat", "already_voted"]
+    assert answers[1]["receipt"] == answers[0]["receipt"]
+    assert answers[3]["receipt"] == before["receipt"]
+    assert all(a["secret"] is secret and a["voter"] in (people[0].id, people[1].id)
+               for a in answers if isinstance(a, dict))
+    assert "déjà voté" in answers[2].message
+    assert stored(bid, secret) == {people[0].id, people[1].id} == acked(answers)
+    assert ballots.verify_report()[1] == []
+
+
+@pytest.mark.parametrize("secret", [False, True], ids=["nominal", "secret"])
 def test_a_failing_batch_loses_no_vote_and_refuses_only_the_bad_one(app, room, monkeypatch,
                                                                     secret):
     bid = open_ballot(room["congress"], secret=secret)
@@ -142,8 +170,8 @@ def test_a_commit_that_fails_acknowledges_nothing_of_its_batch(app, room, monkey
     real = ballots._write_batch
     calls = []
 
-    def dies_before_commit(ballot, votes, later):
-        written = real(ballot, votes, later)  # rows inserted in the batch's transaction...
+    def dies_before_commit(ballot, votes, later, answers):
+        written = real(ballot, votes, later, answers)  # rows inserted in the batch's transaction...
         calls.append(len(written))
         raise ConnectionError("the server went away before the COMMIT")
 
