@@ -560,14 +560,16 @@ def _cast_secret(ballot: Any, voter_id: int, choice: str, holder_id: int | None,
 
 # --- a burst of votes: one transaction per batch (group commit) ---------------------------
 #
-# The socket handler hands each vote to the process's one writer (`submit_vote`), which
-# writes every vote waiting as one transaction (`cast_votes`) and answers each phone once
-# it has committed. The guarantees are cast_vote's: the same conditional INSERTs under the
-# same unique constraints and the same ballot lock, the same audit entries; only the
-# commit is shared. What a batch cannot settle alone (a ballot no longer open, a voter
-# who already voted, the same voter twice in one batch, an unknown id) is answered by
-# `cast_vote` itself, after the batch's commit. A batch that fails commits nothing and
-# each of its votes is then written alone (group_commit.py).
+# The socket handler hands each vote to the process's group commit (`submit_vote`): the
+# first voter's handler to find nobody writing writes every vote waiting as one
+# transaction (`cast_votes`), and each phone is answered once it has committed. The
+# guarantees are cast_vote's: the same conditional INSERTs under the same unique
+# constraints and the same ballot lock, the same audit entries; only the commit is
+# shared. A voter whose vote is already recorded (a retry, a second tap, in this batch or
+# before) is answered from the recorded row as cast_vote answers; what a batch cannot
+# settle alone (a ballot no longer open, a nominal vote that may change, an unknown id)
+# is answered by `cast_vote` itself, after the batch's commit. A batch that fails
+# commits nothing and each of its votes is then written alone (group_commit.py).
 
 @dataclass(frozen=True)
 class VoteRequest:
@@ -826,17 +828,16 @@ def _answer_known(answers: list[Any], later: list[int], index: int, ballot: Any,
 def _batch_pace() -> None:
     config = current_app.config
     VOTES.limit = int(config.get("VOTE_BATCH_MAX", 500))
-    VOTES.window = float(config.get("VOTE_BATCH_WINDOW_S", 0.0 if config.get("TESTING")
-                                    else 0.002))
+    # 0: a leader yields one turn of the event loop, then writes what has gathered.
+    VOTES.window = float(config.get("VOTE_BATCH_WINDOW_S", 0.0))
 
 
-#: The process's one writer of votes (started on first use, under a lock).
-VOTES = GroupCommit(cast_votes, cast_one, start_task=scheduler.start_task,
-                    around=scheduler.around, sleep=scheduler.sleep)
+#: The process's group commit of votes (one leader at a time, among the voters' handlers).
+VOTES = GroupCommit(cast_votes, cast_one, around=scheduler.around, sleep=scheduler.sleep)
 
 
 def submit_vote(request: VoteRequest) -> dict[str, Any]:
-    """Cast one vote through the process's writer: returns once its batch has committed
+    """Cast one vote through the process's group commit: returns once its batch has committed
     (cast_vote's outcome, with `audit` when counted or changed), or raises VoteRefused.
 
     Ends the caller's transaction first (nothing of it is kept): a phone waiting for its
