@@ -124,6 +124,10 @@ def worker(url: str, clients: int, connect_s: float) -> int:
             break
         pool.spawn(one, i)
     pool.join(timeout=max(deadline - time.monotonic(), 1))
+    # Phones still connecting at the deadline stop here: one that joined mid-run would
+    # miss the ideas sent before it, and the count said READY would not be the count
+    # whose arrivals are stamped (the loss came out negative: -240 at 5,000).
+    pool.kill(block=True, timeout=10)
     if errors:
         print(f"{len(errors)} clients not connected, e.g. {errors[0]}", file=sys.stderr,
               flush=True)
@@ -334,6 +338,7 @@ def measure(args, clients: int) -> tuple[dict, dict[str, list[float]], list[floa
             time.sleep(3)  # the last pushes land
             scribe.disconnect()
 
+            connected = 0  # the phones whose arrivals are stamped (RESULT), not READY's
             latencies: list[float] = []
             per_idea: dict[str, list[float]] = {}
             received = duplicated = 0
@@ -345,6 +350,7 @@ def measure(args, clients: int) -> tuple[dict, dict[str, list[float]], list[floa
                       f"{sum(len(t) for t in result['arrivals'].values())} arrivals",
                       file=sys.stderr)
                 duplicated += result.get("duplicates", 0)
+                connected += result["clients"]
                 for token, times in result["arrivals"].items():
                     if token in sent:
                         received += len(times)  # distinct clients of this worker

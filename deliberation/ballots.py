@@ -33,7 +33,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import bindparam, exists, func, insert, select, update
+from sqlalchemy import bindparam, exists, func, insert, null, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.types import DateTime, Integer, String
 
@@ -575,14 +575,16 @@ def _cast_secret(ballot: Any, voter_id: int, choice: str, holder_id: int | None,
 
 # --- a burst of votes: one transaction per batch (group commit) ---------------------------
 #
-# The socket handler hands each vote to the process's one writer (`submit_vote`), which
-# writes every vote waiting as one transaction (`cast_votes`) and answers each phone once
-# it has committed. The guarantees are cast_vote's: the same conditional INSERTs under the
-# same unique constraints and the same ballot lock, the same audit entries; only the
-# commit is shared. What a batch cannot settle alone (a ballot no longer open, a voter
-# who already voted, the same voter twice in one batch, an unknown id) is answered by
-# `cast_vote` itself, after the batch's commit. A batch that fails commits nothing and
-# each of its votes is then written alone (group_commit.py).
+# The socket handler hands each vote to the process's group commit (`submit_vote`): the
+# first voter's handler to find nobody writing writes every vote waiting as one
+# transaction (`cast_votes`), and each phone is answered once it has committed. The
+# guarantees are cast_vote's: the same conditional INSERTs under the same unique
+# constraints and the same ballot lock, the same audit entries; only the commit is
+# shared. A voter whose vote is already recorded (a retry, a second tap, in this batch or
+# before) is answered from the recorded row as cast_vote answers; what a batch cannot
+# settle alone (a ballot no longer open, a nominal vote that may change, an unknown id)
+# is answered by `cast_vote` itself, after the batch's commit. A batch that fails
+# commits nothing and each of its votes is then written alone (group_commit.py).
 
 @dataclass(frozen=True)
 class VoteRequest:
@@ -593,6 +595,19 @@ class VoteRequest:
     choice: Any
     holder_id: Any = None
     client_key: Any = None
+    #: The session epoch the sender's signed session claims (security.session_claim),
+    #: checked against the sender's row where the vote is written, so that the socket
+    #: handler reads nothing before the hand-off; None: the caller already checked it.
+    session_epoch: Any = None
+
+    @property
+    def sender_id(self) -> Any:
+        """Who sent the vote: the proxy holder, else the voter."""
+        return self.holder_id if self.holder_id is not None else self.voter_id
+
+
+#: A session that no longer holds (logged out elsewhere, invite revoked, person erased).
+LOGIN_REFUSAL = ("Connectez-vous au congrès pour voter.", "login")
 
 
 @dataclass(frozen=True)
@@ -614,11 +629,12 @@ def cast_votes(requests: list[VoteRequest]) -> list[dict[str, Any] | Exception]:
     """
     answers: list[Any] = [None] * len(requests)
     later: list[int] = []
-    fresh = _fresh_votes(requests, answers, later)
+    twins: list[tuple[int, _Fresh, Any]] = []
+    fresh = _fresh_votes(requests, answers, later, twins)
     recorded: list[tuple[int, dict[str, Any]]] = []
     moved: dict[int, tuple[int, bool]] = {}
     for ballot, votes in fresh:
-        written = _write_batch(ballot, votes, later)
+        written = _write_batch(ballot, votes, later, answers)
         for vote, receipt in written:
             audit.record("vote.cast", ballot.congress_id, vote.holder_id or vote.voter_id,
                          ballot=ballot.id, voter=vote.voter_id,
@@ -636,6 +652,17 @@ def cast_votes(requests: list[VoteRequest]) -> list[dict[str, Any] | Exception]:
     anchors = audit.heads()[-len(recorded):] if recorded else []
     for (index, answer), anchor in zip(recorded, anchors, strict=True):
         answers[index] = {**answer, "audit": anchor}
+    for index, first, ballot in twins:
+        counted = answers[first.index]
+        if isinstance(counted, dict) and counted.get("status") == "counted":
+            holder_id = requests[index].holder_id
+            _answer_known(answers, later, index, ballot, first.voter_id,
+                          voting.clean_key(requests[index].client_key),
+                          holder_id if holder_id != first.voter_id else None,
+                          {"key": first.key, "cast_by": first.holder_id,
+                           "receipt": counted["receipt"], "choice": first.choice})
+        else:
+            later.append(index)
     for ballot_id, (congress_id, secret) in moved.items():
         try:
             note_progress(ballot_id, congress_id)
@@ -654,6 +681,15 @@ def cast_votes(requests: list[VoteRequest]) -> list[dict[str, Any] | Exception]:
 
 def cast_one(request: VoteRequest) -> dict[str, Any]:
     """One vote in its own transaction (cast_vote), its receipt anchored in the chain."""
+    if request.session_epoch is not None:
+        row = db.session.execute(
+            select(Participant.session_epoch, Participant.token_revoked_at)
+            .where(Participant.id == request.sender_id)).one_or_none() \
+            if is_row_id(request.sender_id) else None
+        if row is None or row.session_epoch != request.session_epoch \
+                or row.token_revoked_at is not None:
+            db.session.rollback()
+            raise VoteRefused(*LOGIN_REFUSAL)
     outcome = cast_vote(request.ballot_id, request.voter_id, request.choice,
                         holder_id=request.holder_id, client_key=request.client_key)
     if outcome["status"] in ("counted", "changed"):
@@ -661,27 +697,38 @@ def cast_one(request: VoteRequest) -> dict[str, Any]:
     return outcome
 
 
-def _fresh_votes(requests: list[VoteRequest], answers: list[Any],
-                 later: list[int]) -> list[tuple[Any, list[_Fresh]]]:
+def _fresh_votes(requests: list[VoteRequest], answers: list[Any], later: list[int],
+                 twins: list[tuple[int, _Fresh, Any]]) -> list[tuple[Any, list[_Fresh]]]:
     """The batch's new votes per open ballot, the rules checked as cast_vote does (in
-    two reads for the whole batch); refusals go into `answers`, the rest into `later`."""
+    two reads for the whole batch); refusals go into `answers`, the rest into `later`,
+    a second vote of the same voter in the batch (a retry, a double tap) into `twins`
+    with the first one, answered once the first is committed."""
     ballot_ids = {r.ballot_id for r in requests if is_row_id(r.ballot_id)}
     people_ids = {p for r in requests for p in (r.voter_id, r.holder_id) if is_row_id(p)}
     found = {row.id: row for row in db.session.execute(
-        select(Ballot.id, Ballot.congress_id, Ballot.state, Ballot.secret)
+        select(Ballot.id, Ballot.congress_id, Ballot.state, Ballot.secret, Ballot.allow_change)
         .where(Ballot.id.in_(sorted(ballot_ids))))} if ballot_ids else {}
+    rows = list(db.session.execute(
+        select(Participant.id, Participant.congress_id, Participant.role,
+               Participant.token_revoked_at, Participant.present,
+               Participant.proxy_for_id, Participant.roster_status,
+               Participant.session_epoch)
+        .where(Participant.id.in_(sorted(people_ids))))) if people_ids else []
     people = {row.id: voting.Person(
         id=row.id, congress_id=row.congress_id, role=row.role,
         active=row.token_revoked_at is None, present=bool(row.present),
         accepted=row.roster_status == "accepted", proxy_for_id=row.proxy_for_id)
-        for row in db.session.execute(
-            select(Participant.id, Participant.congress_id, Participant.role,
-                   Participant.token_revoked_at, Participant.present,
-                   Participant.proxy_for_id, Participant.roster_status)
-            .where(Participant.id.in_(sorted(people_ids))))} if people_ids else {}
+        for row in rows}
+    # The senders' sessions, held as load_participant holds them (epoch, not revoked).
+    sessions = {row.id: row.session_epoch for row in rows if row.token_revoked_at is None}
     fresh: dict[int, list[_Fresh]] = {}
-    seen: set[tuple[int, int]] = set()
+    seen: dict[tuple[int, int], _Fresh] = {}
     for index, request in enumerate(requests):
+        if request.session_epoch is not None and (
+                not is_row_id(request.sender_id)
+                or sessions.get(request.sender_id) != request.session_epoch):
+            answers[index] = VoteRefused(*LOGIN_REFUSAL)
+            continue
         try:
             choice = voting.check_choice(request.choice)
         except VoteRefused as exc:
@@ -692,8 +739,7 @@ def _fresh_votes(requests: list[VoteRequest], answers: list[Any],
         voter = people.get(request.voter_id) if is_row_id(request.voter_id) else None
         holder = people.get(holder_id) if is_row_id(holder_id) else None
         if (ballot is None or ballot.state != "open" or voter is None
-                or (holder_id is not None and holder is None)
-                or (ballot.id, voter.id) in seen):
+                or (holder_id is not None and holder is None)):
             later.append(index)  # cast_vote answers it exactly, after the commit
             continue
         try:
@@ -704,22 +750,36 @@ def _fresh_votes(requests: list[VoteRequest], answers: list[Any],
         except VoteRefused as exc:
             answers[index] = exc
             continue
-        seen.add((ballot.id, voter.id))
-        fresh.setdefault(ballot.id, []).append(
-            _Fresh(index, voter.id, holder_id, choice, voting.clean_key(request.client_key)))
+        first = seen.get((ballot.id, voter.id))
+        if first is not None:
+            twins.append((index, first, ballot))
+            continue
+        vote = _Fresh(index, voter.id, holder_id, choice, voting.clean_key(request.client_key))
+        seen[(ballot.id, voter.id)] = vote
+        fresh.setdefault(ballot.id, []).append(vote)
     return [(found[ballot_id], votes) for ballot_id, votes in sorted(fresh.items())]
 
 
-def _write_batch(ballot: Any, votes: list[_Fresh],
-                 later: list[int]) -> list[tuple[_Fresh, str]]:
+def _write_batch(ballot: Any, votes: list[_Fresh], later: list[int],
+                 answers: list[Any]) -> list[tuple[_Fresh, str]]:
     """Insert one ballot's new votes with the vote path's own conditional statements
-    (in the batch's transaction); returns the (vote, receipt) written. Votes already in
-    the table, or not written because the ballot closed, go to `later`."""
+    (in the batch's transaction); returns the (vote, receipt) written. A vote already in
+    the table is answered as cast_vote would (`repeat` under the same key, else refused)
+    or, when it may change a nominal vote, goes to `later` with the votes not written
+    because the ballot closed."""
     table = BallotVoter if ballot.secret else Vote
     voters = [vote.voter_id for vote in votes]
-    taken = set(db.session.scalars(select(table.voter_id).where(
-        table.ballot_id == ballot.id, table.voter_id.in_(voters))))
-    later.extend(vote.index for vote in votes if vote.voter_id in taken)
+    taken = {row.voter_id: {"key": row.client_key, "cast_by": row.cast_by_id,
+                            "receipt": row.receipt, "choice": row.choice}
+             for row in db.session.execute(select(
+                 table.voter_id, table.client_key, table.cast_by_id,
+                 (BallotVoter.receipt if ballot.secret else null()).label("receipt"),
+                 (null() if ballot.secret else Vote.choice).label("choice"))
+                 .where(table.ballot_id == ballot.id, table.voter_id.in_(voters)))}
+    for vote in votes:
+        if vote.voter_id in taken:
+            _answer_known(answers, later, vote.index, ballot, vote.voter_id, vote.key,
+                          vote.holder_id, taken[vote.voter_id])
     votes = [vote for vote in votes if vote.voter_id not in taken]
     if not votes:
         return []
@@ -751,20 +811,48 @@ def _write_batch(ballot: Any, votes: list[_Fresh],
     return [(vote, receipts[vote.voter_id]) for vote in votes]
 
 
+def _answer_known(answers: list[Any], later: list[int], index: int, ballot: Any,
+                  voter_id: int, key: str | None, holder_id: int | None,
+                  known: dict[str, Any]) -> None:
+    """Answer a vote whose voter's vote is already recorded (`known`: its key, sender,
+    receipt, choice) as cast_vote answers it once its INSERT hit the unique constraint:
+    the first answer again under the same key from the same sender, else « déjà voté ».
+    A nominal ballot that allows a change, or an unusual retry, is left to cast_vote
+    (`later`), which settles it exactly after the batch's commit."""
+    if key is not None and key == known["key"]:
+        if holder_id != known["cast_by"]:
+            later.append(index)
+        elif ballot.secret:
+            answers[index] = {"ballot": ballot.id, "voter": voter_id, "secret": True,
+                              "status": "repeat", "receipt": known["receipt"]}
+        else:
+            answers[index] = {"ballot": ballot.id, "voter": voter_id, "secret": False,
+                              "receipt": voting.nominal_receipt(
+                                  current_app.config["SECRET_KEY"], ballot.id, voter_id),
+                              "status": "repeat", "choice": known["choice"]}
+    elif ballot.secret:
+        answers[index] = VoteRefused("Vous avez déjà voté à ce scrutin (vote secret : il ne "
+                                     "peut pas être modifié).", "already_voted")
+    elif not ballot.allow_change:
+        answers[index] = VoteRefused("Vous avez déjà voté à ce scrutin : votre premier vote "
+                                     "est enregistré.", "already_voted")
+    else:
+        later.append(index)
+
+
 def _batch_pace() -> None:
     config = current_app.config
     VOTES.limit = int(config.get("VOTE_BATCH_MAX", 500))
-    VOTES.window = float(config.get("VOTE_BATCH_WINDOW_S", 0.0 if config.get("TESTING")
-                                    else 0.002))
+    # 0: a leader yields one turn of the event loop, then writes what has gathered.
+    VOTES.window = float(config.get("VOTE_BATCH_WINDOW_S", 0.0))
 
 
-#: The process's one writer of votes (started on first use, under a lock).
-VOTES = GroupCommit(cast_votes, cast_one, start_task=scheduler.start_task,
-                    around=scheduler.around, sleep=scheduler.sleep)
+#: The process's group commit of votes (one leader at a time, among the voters' handlers).
+VOTES = GroupCommit(cast_votes, cast_one, around=scheduler.around, sleep=scheduler.sleep)
 
 
 def submit_vote(request: VoteRequest) -> dict[str, Any]:
-    """Cast one vote through the process's writer: returns once its batch has committed
+    """Cast one vote through the process's group commit: returns once its batch has committed
     (cast_vote's outcome, with `audit` when counted or changed), or raises VoteRefused.
 
     Ends the caller's transaction first (nothing of it is kept): a phone waiting for its

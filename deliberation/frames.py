@@ -43,6 +43,12 @@ class SharedPacket(eio_packet.Packet):
         return encoded
 
 
+#: Called with the room of every emit this process delivers to its sockets, its own or
+#: one another process published through Redis (push.py: what a connecting screen was
+#: sent as a snapshot may be stale after it).
+on_emit: list = []
+
+
 class SharedFramesManager(socketio.Manager):
     """python-socketio's manager, one shared engine.io packet per push to a room."""
 
@@ -52,6 +58,9 @@ class SharedFramesManager(socketio.Manager):
             return super().emit(event, data, namespace, room=room, skip_sid=skip_sid,
                                 callback=callback, to=to, **kwargs)
         room = to or room
+        if isinstance(room, str):
+            for listener in on_emit:
+                listener(room)
         if namespace not in self.rooms:
             return None
         if isinstance(data, tuple):

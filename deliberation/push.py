@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from . import frames
 from .coalesce import Scheduler
 from .extensions import db, socketio
 from .models import SocketConnection
@@ -30,6 +31,27 @@ PHONES = ("participants",)
 
 def room(congress_id: int, audience: str) -> str:
     return f"congress:{congress_id}:{audience}"
+
+
+# -- what a connecting screen may reuse: a congress's pushes counted per process ---------
+
+_emits: dict[int, int] = {}
+
+
+def _count_emit(name: str) -> None:
+    parts = name.split(":")
+    if len(parts) == 3 and parts[0] == "congress" and parts[1].isdigit():
+        congress_id = int(parts[1])
+        _emits[congress_id] = _emits.get(congress_id, 0) + 1
+
+
+frames.on_emit.append(_count_emit)
+
+
+def emits(congress_id: int) -> int:
+    """How many pushes this process delivered to the rooms of a congress so far, from
+    any process: a snapshot built before the count moved may miss what was pushed."""
+    return _emits.get(congress_id, 0)
 
 
 @dataclass(frozen=True)

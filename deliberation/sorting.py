@@ -202,19 +202,24 @@ def assign_live(contribution: Contribution) -> None:
     if model is None:
         return
     guess = model.assign_one(contribution.text, str(contribution.id))
-    # Two columns, not Theme objects: this runs on every live capture.
-    theme_ids = dict(db.session.execute(select(Theme.code, Theme.id).filter_by(
-        congress_id=contribution.congress_id)).all())
-    contribution.theme_id = theme_ids.get(guess.theme)
+    # Theme objects, not two columns (issue 17): the payload that announces the idea
+    # reads contribution.theme, .alt_theme and .cluster; held by the relationships
+    # (the identity map alone holds them weakly), they cost no more query each on
+    # every live capture. The ids are set too, readable before the flush.
+    themes = {theme.code: theme for theme in db.session.scalars(
+        select(Theme).filter_by(congress_id=contribution.congress_id))}
+    theme = themes.get(guess.theme)
+    alt_theme = themes.get(guess.alt_theme) if guess.alt_theme else None
+    contribution.theme, contribution.theme_id = theme, theme.id if theme else None
     contribution.off_topic = guess.theme == engine.HORS_THEME
-    contribution.alt_theme_id = theme_ids.get(guess.alt_theme) if guess.alt_theme else None
+    contribution.alt_theme = alt_theme
+    contribution.alt_theme_id = alt_theme.id if alt_theme else None
     contribution.confidence = round(float(guess.confidence), 4)
     contribution.review_rank = 0 if guess.review else None
     remember_proposal(contribution, guess.theme, bool(guess.review))
-    contribution.cluster_id = None
-    if guess.cluster:
-        contribution.cluster_id = db.session.scalar(select(Cluster.id).filter_by(
-            congress_id=contribution.congress_id, key=guess.cluster))
+    cluster = db.session.scalar(select(Cluster).filter_by(
+        congress_id=contribution.congress_id, key=guess.cluster)) if guess.cluster else None
+    contribution.cluster, contribution.cluster_id = cluster, cluster.id if cluster else None
     contribution.map_x, contribution.map_y = float(guess.x), float(guess.y)
 
 

@@ -86,40 +86,108 @@ def test_a_batch_answering_the_wrong_count_is_not_trusted():
     assert [t.result for t in tickets] == [("alone", 0), ("alone", 1), ("alone", 2)]
 
 
-def test_a_writer_that_dies_mid_batch_acknowledges_nothing():
+def test_a_leader_that_dies_mid_batch_acknowledges_nothing_and_passes_the_lead():
     class Death(BaseException):
         pass
 
+    gate, entered = threading.Event(), threading.Event()
+    calls: list[list[int]] = []
+
     def batch(items):
-        raise Death()
+        calls.append(list(items))
+        if len(calls) == 1:
+            entered.set()
+            gate.wait(5)
+            raise Death()  # the leader's greenlet killed mid-batch: nothing committed
+        return items
 
-    started = []
+    writer = GroupCommit(batch, lambda item: pytest.fail("a death is not a failed batch"))
+    outcome: dict[int, object] = {}
 
-    def start(target):
-        thread = threading.Thread(target=lambda: _swallow(target, Death), daemon=True)
-        started.append(thread)
+    def submit(i):
+        try:
+            outcome[i] = writer.submit(None, i, timeout=5)
+        except (Death, NotAnswered) as exc:
+            outcome[i] = type(exc)
+
+    leader = threading.Thread(target=submit, args=(0,))
+    leader.start()
+    assert entered.wait(5)
+    followers = [threading.Thread(target=submit, args=(i,)) for i in (1, 2)]
+    for thread in followers:
         thread.start()
+    while len(writer._queue) < 2:
+        threading.Event().wait(0.001)
+    gate.set()
+    for thread in [leader, *followers]:
+        thread.join(10)
+    # The dead leader answered nothing; the two waiting behind it were written by the
+    # next leader, one of them.
+    assert outcome == {0: Death, 1: 1, 2: 2}
+    assert calls == [[0], [1, 2]]
+    assert writer.submit(None, 3, timeout=5) == 3  # and the lead is free again
 
-    writer = GroupCommit(batch, lambda item: item, start_task=start)
-    with pytest.raises(NotAnswered):
-        writer.submit(None, 1, timeout=5)
 
-
-def test_no_answer_in_time_is_not_an_acknowledgement():
-    hold = threading.Event()
+def test_a_follower_that_gives_up_is_never_written_later():
+    gate, entered = threading.Event(), threading.Event()
+    written: list[int] = []
 
     def batch(items):
-        hold.wait(5)
+        entered.set()
+        gate.wait(5)
+        written.extend(items)
         return items
 
     writer = GroupCommit(batch, lambda item: item)
+    leader = threading.Thread(target=writer.submit, args=(None, 0, 5))
+    leader.start()
+    assert entered.wait(5)
     with pytest.raises(NotAnswered):
-        writer.submit(None, 1, timeout=0.05)
-    hold.set()
+        writer.submit(None, 1, timeout=0.05)  # still queued behind the leader: withdrawn
+    gate.set()
+    leader.join(10)
+    assert written == [0]
+    assert writer.submit(None, 2, timeout=5) == 2
 
 
-def _swallow(target, kind):
-    try:
-        target()
-    except kind:
-        pass
+def test_no_answer_in_time_is_not_an_acknowledgement():
+    """A request already in a batch being written when its caller gives up: the caller
+    hears NotAnswered (its phone retries under the same key), even if the batch commits."""
+    holds = {0: threading.Event(), 1: threading.Event()}
+    entered = {0: threading.Event(), 1: threading.Event()}
+    batches: list[list[int]] = []
+
+    def batch(items):
+        n = len(batches)
+        batches.append(list(items))
+        if n in holds:
+            entered[n].set()
+            holds[n].wait(5)
+        return items
+
+    writer = GroupCommit(batch, lambda item: item)
+    first = threading.Thread(target=writer.submit, args=(None, 0, 5))
+    first.start()
+    assert entered[0].wait(5)
+    second = threading.Thread(target=writer.submit, args=(None, 1, 5))
+    second.start()
+    outcome = []
+
+    def impatient():
+        try:
+            outcome.append(writer.submit(None, 2, timeout=0.5))
+        except NotAnswered:
+            outcome.append(NotAnswered)
+
+    late = threading.Thread(target=impatient)
+    late.start()
+    while len(writer._queue) < 2:
+        threading.Event().wait(0.001)
+    holds[0].set()  # the lead passes to 1, which writes [1, 2] and holds there
+    assert entered[1].wait(5)
+    late.join(5)
+    assert outcome == [NotAnswered]
+    holds[1].set()
+    for thread in (first, second):
+        thread.join(5)
+    assert batches == [[0], [1, 2]]

@@ -198,6 +198,32 @@ def test_reconnection_snapshot_loses_nothing(app, debate):
     assert answer["ok"] and answer["snapshot"]["picture"] == snap["picture"]
 
 
+def test_phones_share_a_snapshot_until_the_congress_hears_a_push(app, debate):
+    """Issue 17: a room of phones connecting reads one snapshot, not one each; any push
+    to the congress (here a capture) makes the next phone read a fresh one."""
+    app.config["SNAPSHOT_CACHE_S"] = 60
+    try:
+        first = connect(app, audience="participants")
+        [(_, snap)] = received(first)
+        title = db.session.get(Congress, debate.congress.id)
+        title.title = "Titre changé sans rien pousser"
+        db.session.commit()
+        second = connect(app, audience="participants")
+        [(_, again)] = received(second)
+        assert again == snap  # read once for the room
+        staff = http_client(app, debate, "facilitator")
+        sock = connect(app, staff, "facilitator")
+        ack = emit(sock, "scribe.capture", {"speaker": "Ana", "key": "capture-cache",
+                                            "text": "Un relais de téléphonie pour Thiézac."})
+        assert ack["ok"]
+        third = connect(app, audience="participants")
+        fresh = next(payload for name, payload in received(third) if name == "snapshot")
+        assert fresh["latest"][0]["id"] == ack["id"]
+        assert fresh["congress"]["title"] == "Titre changé sans rien pousser"
+    finally:
+        app.config.pop("SNAPSHOT_CACHE_S")
+
+
 def test_snapshot_event_answers_only_the_sender(app, debate):
     asking, other = connect(app, audience="projector"), connect(app, audience="projector")
     received(asking), received(other)

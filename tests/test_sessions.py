@@ -276,3 +276,34 @@ def test_a_staff_account_added_by_the_facilitator_gets_a_password(app, congress,
     own = fresh(app)
     staff_login(own, scribe.email, "assez-long")
     assert own.get("/animation/").status_code == 200
+
+
+def test_the_session_signer_is_reused_until_the_key_changes(app):
+    """Built once per set of keys (issue 17), yet a new key still signs with the new key."""
+    interface = app.session_interface
+    first = interface.get_signing_serializer(app)
+    assert interface.get_signing_serializer(app) is first
+    old_key = app.secret_key
+    app.secret_key = "une-autre-clef-de-signature"
+    try:
+        rotated = interface.get_signing_serializer(app)
+        assert rotated is not first
+        assert rotated.loads(rotated.dumps({"a": 1})) == {"a": 1}
+    finally:
+        app.secret_key = old_key
+
+
+def test_a_socket_event_reads_the_session_and_never_rewrites_it(app, congress, client):
+    person = make_person(congress, "Élue du bourg", present=True)
+    login(client, person)
+    before = cookies_of(client)["session"]
+    sock = socketio.test_client(app, flask_test_client=client,
+                                auth={"congress": congress.join_code,
+                                      "audience": "participants"})
+    assert sock.is_connected()
+    answer = sock.emit("ballot.vote", {"ballot": 999_999, "choice": "pour",
+                                       "key": "sess-0001"}, callback=True)
+    sock.disconnect()
+    assert answer["code"] == "unknown_ballot"  # identified by its session, then refused
+    assert cookies_of(client)["session"] == before
+    assert client.get("/").status_code in (200, 302)  # HTTP sessions still signed

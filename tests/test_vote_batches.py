@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from deliberation import audit, ballots
 from deliberation.extensions import db, socketio
 from deliberation.group_commit import _Ticket
-from deliberation.models import AuditEvent, BallotBox, BallotVoter, Vote
+from deliberation.models import AuditEvent, BallotBox, BallotVoter, Vote, utcnow
 from deliberation.voting import VoteRefused
 
 from .conftest import login, make_person
@@ -113,6 +113,34 @@ def test_what_a_batch_cannot_settle_is_answered_as_one_vote_would_be(app, room):
 
 
 @pytest.mark.parametrize("secret", [False, True], ids=["nominal", "secret"])
+def test_retries_and_second_taps_are_answered_within_the_batch(app, room, secret):
+    """A lost ack's retry gets the first answer's receipt, a second tap is refused, in
+    the batch that counts the first vote as in a later one (issue 17: no transaction
+    of its own per retry)."""
+    congress, people = room["congress"], room["people"]
+    bid = open_ballot(congress, secret=secret)
+    before = ballots.cast_vote(bid, people[0].id, "pour", client_key="avant-0002")
+    db.session.commit()
+    requests = [
+        ballots.VoteRequest(bid, people[1].id, "contre", client_key="lot-0003"),
+        ballots.VoteRequest(bid, people[1].id, "contre", client_key="lot-0003"),  # retry
+        ballots.VoteRequest(bid, people[1].id, "pour", client_key="lot-0004"),  # 2nd tap
+        ballots.VoteRequest(bid, people[0].id, "pour", client_key="avant-0002"),  # retry
+        ballots.VoteRequest(bid, people[0].id, "contre", client_key="avant-0003"),  # tap
+    ]
+    answers = run_batch(app, requests)
+    outcome = [a["status"] if isinstance(a, dict) else a.code for a in answers]
+    assert outcome == ["counted", "repeat", "already_voted", "repeat", "already_voted"]
+    assert answers[1]["receipt"] == answers[0]["receipt"]
+    assert answers[3]["receipt"] == before["receipt"]
+    assert all(a["secret"] is secret and a["voter"] in (people[0].id, people[1].id)
+               for a in answers if isinstance(a, dict))
+    assert "déjà voté" in answers[2].message
+    assert stored(bid, secret) == {people[0].id, people[1].id} == acked(answers)
+    assert ballots.verify_report()[1] == []
+
+
+@pytest.mark.parametrize("secret", [False, True], ids=["nominal", "secret"])
 def test_a_failing_batch_loses_no_vote_and_refuses_only_the_bad_one(app, room, monkeypatch,
                                                                     secret):
     bid = open_ballot(room["congress"], secret=secret)
@@ -142,8 +170,8 @@ def test_a_commit_that_fails_acknowledges_nothing_of_its_batch(app, room, monkey
     real = ballots._write_batch
     calls = []
 
-    def dies_before_commit(ballot, votes, later):
-        written = real(ballot, votes, later)  # rows inserted in the batch's transaction...
+    def dies_before_commit(ballot, votes, later, answers):
+        written = real(ballot, votes, later, answers)  # rows inserted in the batch's transaction...
         calls.append(len(written))
         raise ConnectionError("the server went away before the COMMIT")
 
@@ -258,3 +286,43 @@ def test_the_socket_ack_leaves_after_the_batch_commits(app, room, client):
     assert stored(bid) == {me.id}
     entry = db.session.get(AuditEvent, answer["audit"]["entry"])
     assert entry.payload["voter"] == me.id
+
+
+def test_a_session_that_no_longer_holds_is_refused_in_the_batch_and_alone(app, room):
+    """The socket handler reads the session without the database (issue 17): the batch
+    checks its epoch and the revocation, and refuses that vote alone, in French."""
+    congress, people = room["congress"], room["people"]
+    bid = open_ballot(congress)
+    stale, revoked, good = people[0], people[1], people[2]
+    epochs = {p.id: p.session_epoch for p in (stale, revoked, good)}
+    stale.session_epoch += 1  # logged out on every device
+    revoked.token_revoked_at = utcnow()
+    db.session.commit()
+    requests = [ballots.VoteRequest(bid, p.id, "pour", client_key=f"sess-{p.id:04d}",
+                                    session_epoch=epochs[p.id])
+                for p in (stale, revoked, good)]
+    answers = run_batch(app, requests)
+    assert [getattr(a, "code", None) for a in answers[:2]] == ["login", "login"]
+    assert "Connectez-vous" in answers[0].message
+    assert answers[2]["status"] == "counted"
+    with pytest.raises(VoteRefused) as refused:
+        ballots.cast_one(requests[0])
+    assert refused.value.code == "login"
+    assert stored(bid) == {good.id}
+
+
+def test_the_socket_refuses_a_vote_from_a_session_closed_elsewhere(app, room, client):
+    congress, me = room["congress"], room["people"][0]
+    bid = open_ballot(congress)
+    login(client, me)
+    sock = socketio.test_client(app, flask_test_client=client,
+                                auth={"congress": congress.join_code,
+                                      "audience": "participants"})
+    me.session_epoch += 1
+    db.session.commit()
+    answer = sock.emit("ballot.vote", {"ballot": bid, "choice": "pour", "key": "sock-0002"},
+                       callback=True)
+    sock.disconnect()
+    assert answer == {"ok": False, "error": "Connectez-vous au congrès pour voter.",
+                      "code": "login"}
+    assert stored(bid) == set()

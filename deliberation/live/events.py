@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 from engineio import json as engineio_json
 from flask import Flask, current_app, request
@@ -27,7 +28,7 @@ from ..models import Ballot, Congress, is_row_id
 from ..push import AUDIENCES, STAFF_AUDIENCES, room
 from ..ratelimit import socket_allowed  # production (issue 6): same limit as HTTP
 from ..screens import snapshot
-from ..security import session_participant_id
+from ..security import session_claim
 from ..voting import VoteRefused
 
 
@@ -59,6 +60,31 @@ def _refuse_unknown_event(*args) -> dict:  # noqa: ARG001 - (event, sid, data...
     return dict(UNKNOWN_EVENT)
 
 
+#: (app, congress id, audience) → (pushes counted when it was read, monotonic time, snapshot)
+_SNAPSHOTS: dict[tuple[int, int, str], tuple[int, float, dict]] = {}
+
+
+def _snapshot(congress: Congress, audience: str) -> dict:
+    """The snapshot a connecting phone gets, read once for a whole room (issue 17: 5,000
+    phones connecting computed 5,000 identical snapshots). Reused while no push reached
+    the congress's rooms since it was read (in this process or, through Redis, from
+    another) and for at most SNAPSHOT_CACHE_S seconds, for what changes unpushed. The
+    count is read before the snapshot: a push during the read makes it stale at once.
+    Staff screens are few and read theirs fresh."""
+    ttl = float(current_app.config.get("SNAPSHOT_CACHE_S", 0.0 if current_app.testing
+                                       else 2.0))
+    if audience != "participants" or ttl <= 0:
+        return snapshot(congress, audience)
+    key = (id(current_app._get_current_object()), congress.id, audience)
+    count, now = push.emits(congress.id), time.monotonic()
+    found = _SNAPSHOTS.get(key)
+    if found is not None and found[0] == count and now - found[1] < ttl:
+        return found[2]
+    state = snapshot(congress, audience)
+    _SNAPSHOTS[key] = (count, now, state)
+    return state
+
+
 def init_app(app: Flask) -> None:
     @socketio.on("connect")
     def on_connect(auth=None):
@@ -83,7 +109,7 @@ def init_app(app: Flask) -> None:
             push.remember_socket(request.sid, current_user.id)
         # live debate (issue 4): the connecting client alone gets the snapshot, so no
         # update is lost on reconnection
-        emit("snapshot", snapshot(congress, audience))
+        emit("snapshot", _snapshot(congress, audience))
         return True
 
     @socketio.on_error_default
@@ -137,13 +163,15 @@ def init_ballot_events() -> None:
     @socketio.on("ballot.vote")
     def on_ballot_vote(data=None):
         """Sent by a voter's phone; only the sender hears the ack (counts go out coalesced)."""
-        me = session_participant_id()
-        # issue 17: the identity is read; hold no pooled connection past this point (the
+        # issue 17: the session is read, not checked: its epoch travels with the vote and
+        # is checked in the batch's one read of the voters (no query per vote here).
+        claim = session_claim()
+        # Hold no pooled connection past this point (a remember-me login reads one; the
         # rate limiter may yield to the event loop, the vote waits for its batch).
         db.session.rollback()
-        if me is None:
-            return {"ok": False, "error": "Connectez-vous au congrès pour voter.",
-                    "code": "login"}
+        if claim is None:
+            return {"ok": False, "error": ballots.LOGIN_REFUSAL[0], "code": "login"}
+        me, epoch = claim
         if not isinstance(data, dict) or len(data) > 8:
             return {"ok": False, "error": "Demande de vote illisible.", "code": "invalid"}
         ballot_id, giver = data.get("ballot"), data.get("for")
@@ -161,7 +189,8 @@ def init_ballot_events() -> None:
         try:  # issue 17: written with the other votes waiting, acked once committed
             outcome = ballots.submit_vote(ballots.VoteRequest(
                 ballot_id, giver if giver is not None else me, choice,
-                holder_id=me if giver is not None else None, client_key=data.get("key")))
+                holder_id=me if giver is not None else None, client_key=data.get("key"),
+                session_epoch=epoch))
         except VoteRefused as exc:
             db.session.rollback()
             return {"ok": False, "error": exc.message, "code": exc.code}
