@@ -27,7 +27,16 @@ $(DISTILLED): $(STAMP)
 	@$(PY) -m deliberation.clustering.distil --if-missing
 	@rm -f build/cache/.distilled-* && touch $@
 
-install: $(STAMP) $(DISTILLED)
+# The e5 vectors of the labelled corpus (deliberation/clustering/sentences.py), the same way:
+# about ten minutes the first time.
+SENTENCES := build/cache/.sentences-$(shell cat corpus/training/statements.csv \
+	corpus/demo/contributions.csv | sha1sum | cut -c1-12)
+
+$(SENTENCES): $(STAMP)
+	@$(PY) -m deliberation.clustering.sentence_corpus --if-missing
+	@rm -f build/cache/.sentences-* && touch $@
+
+install: $(STAMP) $(DISTILLED) $(SENTENCES)
 
 db: install
 	@$(PY) -m deliberation init-db

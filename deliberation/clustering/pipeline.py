@@ -287,7 +287,7 @@ class SortingModel:
         y = [fixed.get(i) for i in ids] + [e[1] for e in extra]
         self.assigner_ = ThemeAssigner(themes, model=model, random_state=self.random_state,
                                        **(self.theme_params or {}))
-        self.assigner_.fit(docs, y, X_graph=Xc, Z=Z)
+        self.assigner_.fit(docs, y, X_graph=Xc, Z=Z, raw=all_texts)
         timings["themes_s"] = time.perf_counter() - t
 
         n = len(ids)
