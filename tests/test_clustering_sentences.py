@@ -29,6 +29,18 @@ def test_each_text_is_embedded_once_per_process():
     assert np.array_equal(first[1], again[0]) and np.array_equal(first[0], first[2])
 
 
+def test_a_text_of_the_corpus_file_is_read_there_not_embedded_again(tmp_path):
+    # The demo congress's train split is in the file make install built: a sort of the
+    # demo (make run, every browser test's server) embeds only the texts it lacks.
+    path = tmp_path / "sentences.npz"
+    sentences.save(path, ["Former les élus"], np.array([[9.0, 9.0, 9.0]]))
+    fake = FakeE5()
+    encoder = sentences.SentenceEncoder(model=fake, table=sentences.load_corpus_sentences(path))
+    found = encoder.embed(["Former les élus", "Une idée nouvelle"])
+    assert fake.seen == ["Une idée nouvelle"]
+    assert found[0].tolist() == [9.0, 9.0, 9.0]
+
+
 def test_a_stale_corpus_file_is_not_used(tmp_path):
     path = tmp_path / "sentences.npz"
     sentences.save(path, ["un texte", "un autre"], np.ones((2, 3)))

