@@ -44,11 +44,17 @@ def cache_dir() -> Path:
 def table_key(corpus_dir: str | Path | None = None) -> str:
     """What the table is built from: the training statements and the builder's code."""
     base = Path(corpus_dir) if corpus_dir else CORPUS_DIR
-    h = hashlib.sha256(TABLE_VERSION.encode())
-    for path in (base / "training" / "statements.csv",
-                 Path(__file__).with_name("distil.py")):
+    return files_key(TABLE_VERSION, (base / "training" / "statements.csv",
+                                     Path(__file__).with_name("distil.py")))
+
+
+def files_key(version: str, paths) -> str:
+    """A short digest of a recipe's version and of the files a cache file is built from
+    (a missing file counts as such): the cache file's name changes when one of them does."""
+    h = hashlib.sha256(version.encode())
+    for path in paths:
         try:
-            h.update(hashlib.sha256(path.read_bytes()).digest())
+            h.update(hashlib.sha256(Path(path).read_bytes()).digest())
         except OSError:
             h.update(b"absent")
     return h.hexdigest()[:16]

@@ -24,7 +24,6 @@ loads the model.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from collections import OrderedDict
@@ -32,7 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .distilled import cache_dir
+from .distilled import cache_dir, files_key
 from .text import CORPUS_DIR
 
 SENTENCE_VERSION = "sentences-1"  # e5 "query: " vectors of the labelled corpus texts
@@ -45,13 +44,8 @@ _ENCODER: SentenceEncoder | None = None
 def table_key(corpus_dir: str | Path | None = None) -> str:
     """What the corpus file is built from: the labelled corpus files and the recipe."""
     base = Path(corpus_dir) if corpus_dir else CORPUS_DIR
-    h = hashlib.sha256(SENTENCE_VERSION.encode())
-    for path in (base / "training" / "statements.csv", base / "demo" / "contributions.csv"):
-        try:
-            h.update(hashlib.sha256(path.read_bytes()).digest())
-        except OSError:
-            h.update(b"absent")
-    return h.hexdigest()[:16]
+    return files_key(SENTENCE_VERSION, (base / "training" / "statements.csv",
+                                        base / "demo" / "contributions.csv"))
 
 
 def table_path(corpus_dir: str | Path | None = None) -> Path:
