@@ -13,12 +13,18 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
 from playwright.sync_api import sync_playwright
+from sqlalchemy import select
+
+from deliberation import create_app
+from deliberation.extensions import db
+from deliberation.models import Congress
 
 from .support import REPO_ROOT, launch_browser
 
@@ -76,6 +82,19 @@ def start_server(tmp: Path, *, demo: bool = True, extra_env: dict | None = None)
             time.sleep(0.2)
     process.kill()
     raise RuntimeError(f"server did not start: {log.read_text()[-2000:]}")
+
+
+@contextmanager
+def demo_in_vote_phase(server: Server, code: str = "RURAL26"):
+    """The server's demo congress put in the vote phase, inside an app context on its
+    database: a fixture sets its ballots and presence up there, directly, then serves."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": server.env["DATABASE_URL"],
+                      "SORT_IN_BACKGROUND": False})
+    with app.app_context():
+        congress = db.session.scalar(select(Congress).filter_by(join_code=code))
+        congress.phase = "vote"
+        db.session.commit()
+        yield congress
 
 
 def stop_server(server: Server) -> None:

@@ -11,11 +11,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from deliberation import ballots, create_app, drafting
+from deliberation import ballots, drafting
 from deliberation.extensions import db
-from deliberation.models import Article, Congress, Participant
+from deliberation.models import Article, Participant
 
-from .conftest import start_server, stop_server
+from .conftest import demo_in_vote_phase, start_server, stop_server
 from .support import check_axe, phone_context, projector_context, staff_login
 
 pytestmark = pytest.mark.browser
@@ -27,12 +27,7 @@ CODE = "RURAL26"
 def room(tmp_path_factory):
     """The demo congress voting on an article, one official present, nobody voted."""
     server = start_server(tmp_path_factory.mktemp("live-counts"))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": server.env["DATABASE_URL"],
-                      "SORT_IN_BACKGROUND": False})
-    with app.app_context():
-        congress = db.session.scalar(select(Congress).filter_by(join_code=CODE))
-        congress.phase = "vote"
-        db.session.commit()
+    with demo_in_vote_phase(server, CODE) as congress:
         facilitator = db.session.scalar(select(Participant).filter_by(
             congress_id=congress.id, role="facilitator"))
         drafting.articles(congress)

@@ -10,12 +10,12 @@ import re
 import pytest
 from sqlalchemy import select
 
-from deliberation import ballots, create_app
+from deliberation import ballots
 from deliberation.corpus import DEMO_SCRIBE
 from deliberation.extensions import db
-from deliberation.models import Congress, Participant
+from deliberation.models import Participant
 
-from .conftest import start_server, stop_server
+from .conftest import demo_in_vote_phase, start_server, stop_server
 from .support import check_axe, staff_login
 
 pytestmark = pytest.mark.browser
@@ -31,12 +31,7 @@ TITLE = "Article 1 — l'accès au très haut débit"
 def closed_server(tmp_path_factory):
     """The demo congress with a closed ballot: 10 present, 5 voted by phone (3 pour, 2 contre)."""
     server = start_server(tmp_path_factory.mktemp("room-count"))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": server.env["DATABASE_URL"],
-                      "SORT_IN_BACKGROUND": False})
-    with app.app_context():
-        congress = db.session.scalar(select(Congress).filter_by(join_code=CODE))
-        congress.phase = "vote"
-        db.session.commit()
+    with demo_in_vote_phase(server, CODE) as congress:
         people = list(db.session.scalars(select(Participant).filter_by(
             congress_id=congress.id, role="participant").order_by(Participant.id)))[:10]
         for person in people:

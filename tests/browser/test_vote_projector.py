@@ -8,11 +8,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from deliberation import ballots, create_app
+from deliberation import ballots
 from deliberation.extensions import db
 from deliberation.models import Congress, Participant
 
-from .conftest import start_server, stop_server
+from .conftest import demo_in_vote_phase, start_server, stop_server
 from .support import check_axe, projector_context, screenshot
 
 pytestmark = pytest.mark.browser
@@ -26,12 +26,7 @@ CHOICES = ["pour"] * 5 + ["contre"] * 3 + ["abstention"] * 2
 def voted_server(tmp_path_factory):
     """The demo congress with a closed whole-text ballot: 5 pour, 3 contre, 2 abstentions."""
     server = start_server(tmp_path_factory.mktemp("vote-projector"))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": server.env["DATABASE_URL"],
-                      "SORT_IN_BACKGROUND": False})
-    with app.app_context():
-        congress = db.session.scalar(select(Congress).filter_by(join_code=CODE))
-        congress.phase = "vote"
-        db.session.commit()
+    with demo_in_vote_phase(server, CODE) as congress:
         people = list(db.session.scalars(select(Participant).filter_by(
             congress_id=congress.id, role="participant").order_by(Participant.id)))
         for person in people[:len(CHOICES)]:
